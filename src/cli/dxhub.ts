@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { buildApp } from '../server/app.ts';
+import { loadConfig } from '../server/config.ts';
+import { openDialect } from '../store/dialect/dialect.ts';
+import { FhirRepository } from '../store/repository.ts';
+
+const port = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError(`'${v}' is not a port number (0–65535)`);
+  return n;
+};
+
+const program = new Command('dxhub').description('dxhub — open diagnostic data hub (FHIR R4)');
+
+program
+  .command('serve')
+  .description('start the FHIR server')
+  .option('--port <port>', 'HTTP port (DXHUB_PORT, default 8080)', port)
+  .option('--host <host>', 'address to bind (DXHUB_HOST, default 127.0.0.1)')
+  .option('--db <url>', 'database: sqlite:<file> or postgres://… (DXHUB_DB, default sqlite:./data/dxhub.db)')
+  .option('--demo', 'embedded demo defaults')
+  .action(async (opts: { port?: number; host?: string; db?: string; demo?: boolean }) => {
+    const config = loadConfig(process.env, { port: opts.port, host: opts.host, db: opts.db });
+    const dx = await buildApp(config);
+    let closing = false;
+    const shutdown = async (signal: string) => {
+      if (closing) return;
+      closing = true;
+      dx.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+      await dx.close();
+      process.exit(0);
+    };
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+    const address = await dx.app.listen({ port: config.port, host: config.host });
+    dx.app.log.info({ address, db: dx.repo.db.caps.name }, `dxhub FHIR API at ${address}/fhir`);
+  });
+
+program
+  .command('reindex')
+  .description('rebuild the search index from stored resources')
+  .option('--db <url>', 'database URL (DXHUB_DB)')
+  .action(async (opts: { db?: string }) => {
+    const config = loadConfig(process.env, { db: opts.db });
+    const repo = await FhirRepository.open(await openDialect(config.db));
+    const n = await repo.reindex((done) => process.stderr.write(`\rreindexed ${done}`));
+    process.stderr.write(`\rreindexed ${n} resources\n`);
+    await repo.close();
+  });
+
+program.parseAsync().catch((err: Error) => {
+  process.stderr.write(`dxhub: ${err.message}\n`);
+  process.exit(1);
+});

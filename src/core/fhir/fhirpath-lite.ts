@@ -1,0 +1,277 @@
+import { elementInfo, isResourceType } from './definitions.ts';
+
+/**
+ * A typed value met while walking a resource: the JSON value, its FHIR type code and the
+ * element path that holds its children (for backbone elements) or the type name (for data types).
+ */
+export interface TypedItem {
+  readonly v: unknown;
+  readonly t: string;
+  readonly ctx: string;
+}
+
+/** A compiled path expression: typed items in, typed items out. */
+export type PathFn = (input: readonly TypedItem[]) => TypedItem[];
+
+/** Thrown when an expression uses FHIRPath beyond the subset that search extraction compiles. */
+export class UnsupportedExpressionError extends Error {}
+
+/**
+ * Compiles the subset of FHIRPath used by the R4 SearchParameter definitions into fast functions:
+ * unions (`|`), parentheses, member navigation (with choice types), `ofType(T)`, `as(T)`,
+ * `where(resolve() is T)` and `where(name='literal')`. Anything else throws
+ * {@link UnsupportedExpressionError} so that the caller can fall back to a full FHIRPath engine.
+ */
+export function compilePath(expression: string, relative = false): PathFn {
+  const p = new Parser(expression, relative);
+  const fn = p.parseUnion();
+  p.expectEnd();
+  return fn;
+}
+
+/** Wraps a resource as the root item of an evaluation. */
+export function rootItem(resource: { resourceType: string }): TypedItem {
+  return { v: resource, t: resource.resourceType, ctx: resource.resourceType };
+}
+
+const PRIMITIVES = new Set([
+  'boolean',
+  'integer',
+  'string',
+  'decimal',
+  'uri',
+  'url',
+  'canonical',
+  'base64Binary',
+  'instant',
+  'date',
+  'dateTime',
+  'time',
+  'code',
+  'oid',
+  'id',
+  'markdown',
+  'unsignedInt',
+  'positiveInt',
+  'uuid',
+  'xhtml',
+]);
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function pushValue(out: TypedItem[], value: unknown, type: string, ctx: string | undefined): void {
+  const context = ctx ?? type;
+  if (Array.isArray(value)) {
+    for (const v of value) if (v !== null && v !== undefined) out.push({ v, t: type, ctx: context });
+  } else if (value !== null && value !== undefined) {
+    out.push({ v: value, t: type, ctx: context });
+  }
+}
+
+/** Member navigation `.name`, resolving choice elements (`value` → `valueQuantity`, …). */
+function member(name: string): PathFn {
+  return (input) => {
+    const out: TypedItem[] = [];
+    for (const item of input) {
+      const obj = item.v;
+      if (typeof obj !== 'object' || obj === null) continue;
+      const rec = obj as Record<string, unknown>;
+      if (item.t === 'Resource' || item.t === 'DomainResource' || isResourceType(item.t)) {
+        // Resource-level elements (id, meta, …) are defined on Resource/DomainResource.
+        const info =
+          elementInfo(item.ctx, name) ?? elementInfo('DomainResource', name) ?? elementInfo('Resource', name);
+        if (info) {
+          navigate(out, rec, name, info.types, info.childContext, info.choice);
+          continue;
+        }
+      }
+      const info = elementInfo(item.ctx, name);
+      if (!info) continue;
+      navigate(out, rec, name, info.types, info.childContext, info.choice);
+    }
+    return out;
+  };
+}
+
+function navigate(
+  out: TypedItem[],
+  rec: Record<string, unknown>,
+  name: string,
+  types: readonly string[],
+  childContext: string | undefined,
+  choice: boolean,
+): void {
+  if (choice) {
+    for (const t of types) {
+      const key = name + capitalise(t);
+      if (key in rec) pushValue(out, rec[key], t, undefined);
+    }
+    return;
+  }
+  const type = types[0] ?? 'Element';
+  const value = rec[name];
+  if (type === 'Resource' && value && typeof value === 'object') {
+    const rt = (value as { resourceType?: unknown }).resourceType;
+    if (typeof rt === 'string') pushValue(out, value, rt, rt);
+    return;
+  }
+  pushValue(out, value, type, childContext);
+}
+
+function ofType(type: string): PathFn {
+  return (input) =>
+    input.filter(
+      (i) =>
+        i.t === type ||
+        (type === 'Resource' && isResourceType(i.t)) ||
+        (PRIMITIVES.has(type) && i.t === type) ||
+        (type === 'Quantity' && (i.t === 'Age' || i.t === 'Duration' || i.t === 'Distance' || i.t === 'Count')),
+    );
+}
+
+/** `where(resolve() is T)`: keeps references whose target type is T. */
+function resolveIs(type: string): PathFn {
+  return (input) =>
+    input.filter((i) => {
+      const ref = i.v as { reference?: unknown; type?: unknown };
+      if (typeof ref?.type === 'string') return ref.type === type;
+      if (typeof ref?.reference !== 'string') return false;
+      const r = ref.reference;
+      return r.startsWith(`${type}/`) || r.includes(`/${type}/`);
+    });
+}
+
+function whereEquals(name: string, literal: string): PathFn {
+  const nav = member(name);
+  return (input) => input.filter((i) => nav([i]).some((x) => x.v === literal));
+}
+
+class Parser {
+  private pos = 0;
+  private readonly src: string;
+  private readonly relative: boolean;
+  constructor(src: string, relative: boolean) {
+    this.src = src;
+    this.relative = relative;
+  }
+
+  parseUnion(): PathFn {
+    const parts: PathFn[] = [this.parsePath()];
+    this.ws();
+    while (this.peek() === '|') {
+      this.pos++;
+      parts.push(this.parsePath());
+      this.ws();
+    }
+    if (parts.length === 1) return parts[0]!;
+    return (input) => {
+      const out: TypedItem[] = [];
+      for (const p of parts) for (const x of p(input)) out.push(x);
+      return out;
+    };
+  }
+
+  expectEnd(): void {
+    this.ws();
+    if (this.pos < this.src.length) this.fail();
+  }
+
+  private parsePath(): PathFn {
+    this.ws();
+    let fn: PathFn;
+    if (this.peek() === '(') {
+      this.pos++;
+      fn = this.parseUnion();
+      this.ws();
+      if (this.peek() !== ')') this.fail();
+      this.pos++;
+    } else if (this.relative) {
+      fn = member(this.ident());
+    } else {
+      const first = this.ident();
+      // The first identifier names the resource type (or Resource/DomainResource).
+      fn = (input) => input.filter((i) => i.t === first || first === 'Resource' || first === 'DomainResource');
+    }
+    const steps: PathFn[] = [fn];
+    this.ws();
+    while (this.peek() === '.' || this.src.startsWith(' as ', this.pos)) {
+      if (this.peek() === '.') {
+        this.pos++;
+        steps.push(this.step());
+      } else {
+        this.pos += 4;
+        steps.push(ofType(this.ident()));
+      }
+      this.ws();
+    }
+    return (input) => {
+      let cur = input as TypedItem[];
+      for (const s of steps) {
+        cur = s(cur);
+        if (cur.length === 0) break;
+      }
+      return cur;
+    };
+  }
+
+  private step(): PathFn {
+    const name = this.ident();
+    if (this.peek() !== '(') return member(name);
+    this.pos++;
+    let fn: PathFn;
+    if (name === 'ofType' || name === 'as') {
+      fn = ofType(this.ident());
+    } else if (name === 'where') {
+      this.ws();
+      if (this.src.startsWith('resolve()', this.pos)) {
+        this.pos += 'resolve()'.length;
+        this.ws();
+        if (!this.src.startsWith('is ', this.pos)) this.fail();
+        this.pos += 3;
+        fn = resolveIs(this.ident());
+      } else {
+        const field = this.ident();
+        this.ws();
+        if (this.peek() !== '=') this.fail();
+        this.pos++;
+        this.ws();
+        fn = whereEquals(field, this.literal());
+      }
+    } else {
+      this.fail();
+    }
+    this.ws();
+    if (this.peek() !== ')') this.fail();
+    this.pos++;
+    return fn;
+  }
+
+  private ident(): string {
+    this.ws();
+    const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(this.src.slice(this.pos));
+    if (!m) this.fail();
+    this.pos += m[0].length;
+    return m[0];
+  }
+
+  private literal(): string {
+    const m = /^'([^']*)'/.exec(this.src.slice(this.pos));
+    if (!m) this.fail();
+    this.pos += m[0].length;
+    return m[1]!;
+  }
+
+  private ws(): void {
+    while (this.src[this.pos] === ' ') this.pos++;
+  }
+
+  private peek(): string | undefined {
+    return this.src[this.pos];
+  }
+
+  private fail(): never {
+    throw new UnsupportedExpressionError(`unsupported FHIRPath at ${this.pos}: ${this.src}`);
+  }
+}

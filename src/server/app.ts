@@ -1,0 +1,107 @@
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { Errors, FhirError, toOperationOutcome } from '../core/fhir/errors.ts';
+import { FhirService } from '../fhir-api/fhir-service.ts';
+import { openDialect } from '../store/dialect/dialect.ts';
+import { FhirRepository } from '../store/repository.ts';
+import type { DxhubConfig } from './config.ts';
+import { fhirRoutes } from './fhir-routes.ts';
+import { Metrics } from './metrics.ts';
+
+const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json'];
+
+/** A built, not yet listening dxhub server with its repository. */
+export interface DxhubApp {
+  app: FastifyInstance;
+  repo: FhirRepository;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the server: opens and migrates the database, registers the FHIR API and operational
+ * endpoints. Separate from `listen()` so that tests use `app.inject()`.
+ */
+export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepository } = {}): Promise<DxhubApp> {
+  const repo = opts.repo ?? (await FhirRepository.open(await openDialect(config.db)));
+  const metrics = new Metrics();
+  repo.observe = (op, seconds) => metrics.store.observe({ operation: op, dialect: repo.db.caps.name }, seconds);
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    bodyLimit: config.bodyLimit,
+    forceCloseConnections: false,
+    return503OnClosing: true,
+    requestIdHeader: 'x-request-id',
+    routerOptions: { maxParamLength: 200 },
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_req, text, done) => {
+    try {
+      done(null, JSON.parse(text as string));
+    } catch (e) {
+      done(Errors.malformedJson((e as Error).message), undefined);
+    }
+  });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, text, done) =>
+    done(null, text),
+  );
+  app.addContentTypeParser('*', (req, _payload, done) => {
+    done(Errors.unsupportedMediaType(String(req.headers['content-type'] ?? '')), undefined);
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const interaction = String(reply.getHeader('x-dxhub-interaction') ?? req.routeOptions.url ?? 'other');
+    metrics.http.observe(
+      { interaction, method: req.method, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setErrorHandler((error: FastifyError | FhirError, req, reply) => {
+    let fhir: FhirError;
+    if (error instanceof FhirError) fhir = error;
+    else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') fhir = Errors.bodyTooLarge(config.bodyLimit);
+    else if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      fhir = Errors.badRequest(error.message);
+    } else if (error.statusCode && error.statusCode < 500) fhir = Errors.badRequest(error.message);
+    else {
+      req.log.error({ err: error, reqId: req.id }, 'unhandled error');
+      fhir = Errors.internal(String(req.id));
+    }
+    reply
+      .code(fhir.status)
+      .type('application/fhir+json; charset=utf-8')
+      .send(JSON.stringify(toOperationOutcome(fhir)));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply
+      .code(404)
+      .type('application/fhir+json; charset=utf-8')
+      .send(JSON.stringify(toOperationOutcome(Errors.notSupported(`${req.method} ${req.url.split('?')[0]}`))));
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    try {
+      await repo.db.ping();
+      return { status: 'ready', database: repo.db.caps.name };
+    } catch (e) {
+      return reply.code(503).send({ status: 'unavailable', reason: (e as Error).message });
+    }
+  });
+  app.get('/metrics', async (_req, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+
+  await app.register(fhirRoutes, { service: new FhirService(repo), baseUrl: config.baseUrl });
+
+  return {
+    app,
+    repo,
+    metrics,
+    async close() {
+      await app.close();
+      await repo.close();
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Errors } from '../core/fhir/errors.ts';
+import { processBundle } from '../fhir-api/bundle.ts';
+import { capabilityStatement } from '../fhir-api/capability-statement.ts';
+import type { FhirResponse, FhirService, RequestContext, ReturnPreference } from '../fhir-api/fhir-service.ts';
+
+const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+
+function preferences(req: FastifyRequest, baseUrl: string | undefined): RequestContext {
+  const prefer = String(req.headers.prefer ?? '');
+  const ret = /return=(minimal|representation|OperationOutcome)/.exec(prefer)?.[1] as ReturnPreference | undefined;
+  return {
+    baseUrl: baseUrl ?? `${req.protocol}://${req.headers.host ?? 'localhost'}/fhir`,
+    prefer: ret ?? 'representation',
+    lenient: /handling=lenient/.test(prefer),
+  };
+}
+
+function queryPairs(req: FastifyRequest): [string, string][] {
+  const q = req.url.indexOf('?');
+  return q < 0 ? [] : ([...new URLSearchParams(req.url.slice(q + 1))] as [string, string][]);
+}
+
+function queryString(req: FastifyRequest): string {
+  const q = req.url.indexOf('?');
+  return q < 0 ? '' : req.url.slice(q + 1);
+}
+
+function send(reply: FastifyReply, interaction: string, r: FhirResponse): FastifyReply {
+  reply.header('x-dxhub-interaction', interaction);
+  reply.code(r.status);
+  for (const [k, v] of Object.entries(r.headers ?? {})) reply.header(k, v);
+  if (r.body === undefined) return reply.send();
+  return reply.type(FHIR_JSON).send(r.body);
+}
+
+type P = { type: string; id: string; vid: string };
+
+/** The FHIR REST API (R4 §3.1.0) at `/fhir`: Fastify only translates to {@link FhirService}. */
+export async function fhirRoutes(app: FastifyInstance, opts: { service: FhirService; baseUrl: string | undefined }) {
+  const svc = opts.service;
+  const ctx = (req: FastifyRequest) => preferences(req, opts.baseUrl);
+  const body = (req: FastifyRequest) => req.body;
+
+  app.get('/fhir/metadata', async (req, reply) =>
+    send(reply, 'capabilities', { status: 200, body: capabilityStatement(ctx(req).baseUrl) }),
+  );
+  app.get('/fhir/.well-known/smart-configuration', async (_req, reply) => reply.code(404).send());
+  app.post('/fhir', async (req, reply) => {
+    const b = body(req) as { type?: string };
+    return send(reply, b?.type === 'transaction' ? 'transaction' : 'batch', await processBundle(svc, b, ctx(req)));
+  });
+  app.get('/fhir/_history', async (req, reply) =>
+    send(reply, 'history-system', await svc.history(undefined, undefined, queryPairs(req), ctx(req))),
+  );
+  app.get<{ Params: P }>('/fhir/:type', async (req, reply) =>
+    send(reply, 'search-type', await svc.search(req.params.type, queryPairs(req), ctx(req))),
+  );
+  app.post<{ Params: P }>('/fhir/:type/_search', async (req, reply) => {
+    const form = typeof req.body === 'string' ? ([...new URLSearchParams(req.body)] as [string, string][]) : [];
+    return send(reply, 'search-type', await svc.search(req.params.type, [...queryPairs(req), ...form], ctx(req)));
+  });
+  app.get<{ Params: P }>('/fhir/:type/_history', async (req, reply) =>
+    send(reply, 'history-type', await svc.history(req.params.type, undefined, queryPairs(req), ctx(req))),
+  );
+  app.get<{ Params: P }>('/fhir/:type/:id', async (req, reply) =>
+    send(reply, 'read', await svc.read(req.params.type, req.params.id)),
+  );
+  app.get<{ Params: P }>('/fhir/:type/:id/_history', async (req, reply) =>
+    send(reply, 'history-instance', await svc.history(req.params.type, req.params.id, queryPairs(req), ctx(req))),
+  );
+  app.get<{ Params: P }>('/fhir/:type/:id/_history/:vid', async (req, reply) =>
+    send(reply, 'vread', await svc.vread(req.params.type, req.params.id, req.params.vid)),
+  );
+  app.post<{ Params: P }>('/fhir/:type', async (req, reply) => {
+    const ifNoneExist = req.headers['if-none-exist'];
+    return send(
+      reply,
+      'create',
+      await svc.create(req.params.type, body(req), ctx(req), typeof ifNoneExist === 'string' ? ifNoneExist : undefined),
+    );
+  });
+  app.put<{ Params: P }>('/fhir/:type/:id', async (req, reply) =>
+    send(
+      reply,
+      'update',
+      await svc.update(req.params.type, req.params.id, body(req), ctx(req), req.headers['if-match']),
+    ),
+  );
+  app.put<{ Params: P }>('/fhir/:type', async (req, reply) => {
+    const q = queryString(req);
+    if (!q) throw Errors.badRequest('PUT on a type needs search parameters (conditional update)');
+    return send(reply, 'update', await svc.conditionalUpdate(req.params.type, q, body(req), ctx(req)));
+  });
+  app.patch<{ Params: P }>('/fhir/:type/:id', async (req, reply) =>
+    send(reply, 'patch', await svc.patch(req.params.type, req.params.id, body(req), ctx(req), req.headers['if-match'])),
+  );
+  app.delete<{ Params: P }>('/fhir/:type/:id', async (req, reply) =>
+    send(reply, 'delete', await svc.delete(req.params.type, req.params.id, req.headers['if-match'])),
+  );
+  app.delete<{ Params: P }>('/fhir/:type', async (req, reply) => {
+    const q = queryString(req);
+    if (!q) throw Errors.badRequest('DELETE on a type needs search parameters (conditional delete)');
+    return send(reply, 'delete', await svc.conditionalDelete(req.params.type, q));
+  });
+}

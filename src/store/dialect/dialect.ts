@@ -1,0 +1,77 @@
+/**
+ * The one place where SQLite and PostgreSQL differ. Everything above `src/store/dialect/` talks to
+ * a {@link Dialect}; no other module imports a database driver (a test enforces this).
+ * SQL is written with `?` placeholders; the PostgreSQL dialect rewrites them to `$n`.
+ */
+export interface SqlExecutor {
+  /** Runs a statement that returns rows. */
+  all<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Runs a statement and returns the number of changed rows. */
+  run(sql: string, params?: readonly unknown[]): Promise<number>;
+  /**
+   * Inserts many rows into one table, ignoring rows whose primary key already exists.
+   * `types` are the PostgreSQL array element types of the columns (used for `unnest`).
+   */
+  insertMany(
+    table: string,
+    columns: readonly string[],
+    types: readonly ColumnType[],
+    rows: readonly unknown[][],
+  ): Promise<void>;
+  /** Deletes the rows whose key columns equal one of the given tuples. */
+  deleteMany(
+    table: string,
+    columns: readonly string[],
+    types: readonly ColumnType[],
+    rows: readonly unknown[][],
+  ): Promise<void>;
+  /**
+   * Serialises writers on a key until the transaction ends (PostgreSQL advisory lock; a no-op on
+   * SQLite, whose writers are already serialised).
+   */
+  lock(key: string): Promise<void>;
+}
+
+/** Column types as far as the dialects need to know them. */
+export type ColumnType = 'text' | 'int' | 'bigint' | 'double';
+
+/** Engine capabilities that callers may branch on through data, not through `if (sqlite)`. */
+export interface DialectCapabilities {
+  /** Name for logs and metrics. */
+  readonly name: 'sqlite' | 'postgres';
+  /** Case-insensitive LIKE operator (`LIKE` in SQLite, `ILIKE` in PostgreSQL). */
+  readonly ilike: string;
+  /** Auto-increment primary key column definition. */
+  readonly serialPk: string;
+  /** Type for JSON text. */
+  readonly textType: string;
+  /** Suffix that makes an index-organised table (SQLite `WITHOUT ROWID`). */
+  readonly withoutRowid: string;
+}
+
+/** A connected database. */
+export interface Dialect extends SqlExecutor {
+  readonly caps: DialectCapabilities;
+  /** Runs `fn` in one ACID transaction; committed when `fn` resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Runs DDL (several statements separated by `;`). */
+  execScript(sql: string): Promise<void>;
+  /** Checks that the database answers. */
+  ping(): Promise<void>;
+  /** Database size in bytes (data and indexes). */
+  sizeBytes(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Opens the dialect for a `DXHUB_DB` URL: `sqlite:<file>` / `sqlite::memory:` or `postgres://…`. */
+export async function openDialect(url: string): Promise<Dialect> {
+  if (url.startsWith('sqlite:')) {
+    const { openSqlite } = await import('./sqlite.ts');
+    return openSqlite(url.slice('sqlite:'.length));
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const { openPostgres } = await import('./postgres.ts');
+    return openPostgres(url);
+  }
+  throw new Error(`unsupported database URL '${url}': use sqlite:<file> or postgres://…`);
+}

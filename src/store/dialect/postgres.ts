@@ -1,0 +1,156 @@
+import pg from 'pg';
+import type { ColumnType, Dialect, DialectCapabilities, SqlExecutor } from './dialect.ts';
+
+const ARRAY_TYPES: Record<ColumnType, string> = {
+  text: 'text[]',
+  int: 'int[]',
+  bigint: 'bigint[]',
+  double: 'float8[]',
+};
+
+const converted = new Map<string, string>();
+/** Rewrites `?` placeholders to `$1…$n` (cached per statement text). */
+function toPg(sql: string): string {
+  let out = converted.get(sql);
+  if (out === undefined) {
+    let n = 0;
+    out = sql.replace(/\?/g, () => `$${++n}`);
+    converted.set(sql, out);
+  }
+  return out;
+}
+
+function transpose(rows: readonly unknown[][], width: number): unknown[][] {
+  const cols: unknown[][] = Array.from({ length: width }, () => []);
+  for (const r of rows) for (let i = 0; i < width; i++) cols[i]!.push(r[i]);
+  return cols;
+}
+
+interface Queryable {
+  query(text: string, values?: unknown[]): Promise<pg.QueryResult>;
+}
+
+class PgExecutor implements SqlExecutor {
+  protected readonly q: Queryable;
+  constructor(q: Queryable) {
+    this.q = q;
+  }
+  async all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return (await this.q.query(toPg(sql), params as unknown[])).rows as T[];
+  }
+  async run(sql: string, params: readonly unknown[] = []): Promise<number> {
+    return (await this.q.query(toPg(sql), params as unknown[])).rowCount ?? 0;
+  }
+  async insertMany(
+    table: string,
+    columns: readonly string[],
+    types: readonly ColumnType[],
+    rows: readonly unknown[][],
+  ) {
+    if (rows.length === 0) return;
+    const unnest = types.map((t, i) => `$${i + 1}::${ARRAY_TYPES[t]}`).join(',');
+    await this.q.query(
+      `INSERT INTO ${table} (${columns.join(',')}) SELECT * FROM unnest(${unnest}) ON CONFLICT DO NOTHING`,
+      transpose(rows, columns.length),
+    );
+  }
+  async deleteMany(
+    table: string,
+    columns: readonly string[],
+    types: readonly ColumnType[],
+    rows: readonly unknown[][],
+  ) {
+    if (rows.length === 0) return;
+    const unnest = types.map((t, i) => `$${i + 1}::${ARRAY_TYPES[t]}`).join(',');
+    const match = columns.map((c) => `${table}.${c} = u.${c}`).join(' AND ');
+    await this.q.query(
+      `DELETE FROM ${table} USING unnest(${unnest}) AS u(${columns.join(',')}) WHERE ${match}`,
+      transpose(rows, columns.length),
+    );
+  }
+  async lock(key: string): Promise<void> {
+    await this.q.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+  }
+}
+
+class PgDialect extends PgExecutor implements Dialect {
+  readonly caps: DialectCapabilities = {
+    name: 'postgres',
+    ilike: 'ILIKE',
+    serialPk: 'BIGSERIAL PRIMARY KEY',
+    textType: 'TEXT',
+    withoutRowid: '',
+  };
+  private readonly pool: pg.Pool;
+  private readonly schema: string | undefined;
+
+  constructor(pool: pg.Pool, schema: string | undefined) {
+    super(pool);
+    this.pool = pool;
+    this.schema = schema;
+  }
+
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(new PgExecutor(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async execScript(sql: string): Promise<void> {
+    await this.transaction(async (tx) => {
+      await (tx as PgExecutor).run(sql);
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async sizeBytes(): Promise<number> {
+    const r = await this.pool.query(
+      `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint AS n FROM pg_class c
+       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname = $1`,
+      [this.schema ?? 'public'],
+    );
+    return Number(r.rows[0]?.n ?? 0);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+/**
+ * Opens a PostgreSQL pool. A `schema` query parameter (dxhub's own, removed before connecting)
+ * selects and creates a schema: tests use it to isolate their data.
+ */
+export async function openPostgres(url: string): Promise<Dialect> {
+  const u = new URL(url);
+  const schema = u.searchParams.get('schema') ?? undefined;
+  const poolSize = Number(u.searchParams.get('pool') ?? 10);
+  u.searchParams.delete('schema');
+  u.searchParams.delete('pool');
+  if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name '${schema}'`);
+  const pool = new pg.Pool({
+    connectionString: u.toString(),
+    max: poolSize,
+    options: schema ? `-c search_path=${schema}` : undefined,
+    types: {
+      // BIGINT columns (rids, times in ms) fit in a double; return numbers, not strings.
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  pool.on('error', () => undefined);
+  if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  return new PgDialect(pool, schema);
+}

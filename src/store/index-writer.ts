@@ -1,0 +1,87 @@
+import type { IndexRows } from '../core/fhir/index-rows.ts';
+import type { ColumnType, SqlExecutor } from './dialect/dialect.ts';
+import type { PidLookup } from './search-sql.ts';
+
+/** Table layout of each index kind: columns after `pid`, ending with `rid`. */
+export const INDEX_TABLES: Record<keyof IndexRows, { table: string; columns: string[]; types: ColumnType[] }> = {
+  token: { table: 'idx_token', columns: ['pid', 'system', 'code', 'rid'], types: ['int', 'text', 'text', 'bigint'] },
+  string: { table: 'idx_string', columns: ['pid', 'norm', 'raw', 'rid'], types: ['int', 'text', 'text', 'bigint'] },
+  date: { table: 'idx_date', columns: ['pid', 'lo', 'hi', 'rid'], types: ['int', 'bigint', 'bigint', 'bigint'] },
+  number: { table: 'idx_number', columns: ['pid', 'value', 'rid'], types: ['int', 'double', 'bigint'] },
+  quantity: {
+    table: 'idx_quantity',
+    columns: ['pid', 'system', 'code', 'lo', 'hi', 'rid'],
+    types: ['int', 'text', 'text', 'double', 'double', 'bigint'],
+  },
+  reference: {
+    table: 'idx_reference',
+    columns: ['pid', 'ref_type', 'ref_id', 'rid'],
+    types: ['int', 'text', 'text', 'bigint'],
+  },
+  composite: {
+    table: 'idx_composite',
+    columns: ['pid', 'a_system', 'a_code', 'b_system', 'b_code', 'b_lo', 'b_hi', 'b_text', 'rid'],
+    types: ['int', 'text', 'text', 'text', 'text', 'double', 'double', 'text', 'bigint'],
+  },
+};
+
+const KINDS = Object.keys(INDEX_TABLES) as (keyof IndexRows)[];
+
+/**
+ * Buffers index row inserts and deletes of one transaction and writes them table by table
+ * (one statement per table on PostgreSQL). Infinite bounds (open Range) are stored as ±1e308.
+ */
+export class IndexWriter {
+  private readonly inserts = new Map<keyof IndexRows, unknown[][]>();
+  private readonly deletes = new Map<keyof IndexRows, unknown[][]>();
+  private readonly pid: PidLookup;
+  constructor(pid: PidLookup) {
+    this.pid = pid;
+  }
+
+  /** Queues the rows of `next` that `prev` lacks for insert, and those `prev` has but `next` lacks for delete. */
+  queue(type: string, rid: number, prev: IndexRows | undefined, next: IndexRows | undefined): void {
+    for (const kind of KINDS) {
+      const before = prev ? prev[kind].map((r) => this.row(type, rid, r)) : [];
+      const after = next ? next[kind].map((r) => this.row(type, rid, r)) : [];
+      if (before.length === 0 && after.length === 0) continue;
+      const key = (r: unknown[]) => r.join('\u0000');
+      const beforeKeys = new Set(before.map(key));
+      const afterKeys = new Set(after.map(key));
+      const ins = after.filter((r) => !beforeKeys.has(key(r)));
+      const del = before.filter((r) => !afterKeys.has(key(r)));
+      if (ins.length) push(this.inserts, kind, ins);
+      if (del.length) push(this.deletes, kind, del);
+    }
+  }
+
+  private row(type: string, rid: number, r: readonly unknown[]): unknown[] {
+    const out: unknown[] = [this.pid(type, r[0] as string)];
+    for (let i = 1; i < r.length; i++) {
+      const v = r[i];
+      out.push(v === Infinity ? 1e308 : v === -Infinity ? -1e308 : v);
+    }
+    out.push(rid);
+    return out;
+  }
+
+  /** Writes what is queued. */
+  async flush(tx: SqlExecutor): Promise<void> {
+    for (const [kind, rows] of this.deletes) {
+      const t = INDEX_TABLES[kind];
+      await tx.deleteMany(t.table, t.columns, t.types, rows);
+    }
+    for (const [kind, rows] of this.inserts) {
+      const t = INDEX_TABLES[kind];
+      await tx.insertMany(t.table, t.columns, t.types, rows);
+    }
+    this.deletes.clear();
+    this.inserts.clear();
+  }
+}
+
+function push(map: Map<string, unknown[][]>, kind: string, rows: unknown[][]): void {
+  const list = map.get(kind);
+  if (list) list.push(...rows);
+  else map.set(kind, rows);
+}

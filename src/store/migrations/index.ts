@@ -1,0 +1,38 @@
+import type { Dialect } from '../dialect/dialect.ts';
+import * as initial from './2026-11-29-001-initial.ts';
+
+/** A schema migration: its timestamped name and the DDL it runs on the given dialect. */
+export interface Migration {
+  readonly name: string;
+  readonly up: typeof initial.up;
+}
+
+/** All migrations, oldest first. Names never change once released. */
+export const MIGRATIONS: readonly Migration[] = [{ name: '2026-11-29-001-initial', up: initial.up }];
+
+/**
+ * Applies the migrations that have not run yet, each in its own transaction, under a lock so that
+ * several dxhub processes starting at once on one PostgreSQL do not race.
+ */
+export async function migrate(db: Dialect): Promise<string[]> {
+  await db.execScript('CREATE TABLE IF NOT EXISTS dxhub_migration (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)');
+  const applied: string[] = [];
+  for (const m of MIGRATIONS) {
+    const done = await db.transaction(async (tx) => {
+      await tx.lock('dxhub:migrate');
+      const rows = await tx.all('SELECT name FROM dxhub_migration WHERE name = ?', [m.name]);
+      if (rows.length > 0) return false;
+      for (const stmt of m
+        .up(db.caps)
+        .split(';')
+        .map((s) => s.trim())
+        .filter(Boolean)) {
+        await tx.run(stmt);
+      }
+      await tx.run('INSERT INTO dxhub_migration (name, applied_at) VALUES (?, ?)', [m.name, Date.now()]);
+      return true;
+    });
+    if (done) applied.push(m.name);
+  }
+  return applied;
+}

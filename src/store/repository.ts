@@ -1,0 +1,492 @@
+import { randomUUID } from 'node:crypto';
+import { allResourceTypes } from '../core/fhir/definitions.ts';
+import { Errors } from '../core/fhir/errors.ts';
+import { type IndexRows, indexRows, patientKey } from '../core/fhir/index-rows.ts';
+import { searchParams } from '../core/fhir/search-parameters.ts';
+import type { SearchRequest } from '../core/fhir/search-request.ts';
+import type { Dialect, SqlExecutor } from './dialect/dialect.ts';
+import { IndexWriter } from './index-writer.ts';
+import { migrate } from './migrations/index.ts';
+import { compileCount, compileSearch } from './search-sql.ts';
+
+/** A FHIR resource as JSON. */
+export type Resource = { resourceType: string; id?: string; meta?: Record<string, unknown> } & Record<string, unknown>;
+
+/** What a write did: the stored JSON text and whether a new resource was created. */
+export interface WriteResult {
+  readonly type: string;
+  readonly id: string;
+  readonly version: number;
+  readonly lastUpdated: number;
+  /** JSON text of the stored version (undefined for a delete). */
+  readonly json: string | undefined;
+  readonly created: boolean;
+  /** True when an update changed nothing and no version was written. */
+  readonly unchanged: boolean;
+}
+
+/** One version read from the store. */
+export interface StoredVersion {
+  readonly type: string;
+  readonly id: string;
+  readonly version: number;
+  readonly lastUpdated: number;
+  readonly deleted: boolean;
+  readonly json: string | undefined;
+}
+
+/** A history entry: the version plus the interaction that produced it. */
+export interface HistoryEntry extends StoredVersion {
+  readonly interaction: 'create' | 'update' | 'delete';
+  readonly seq: number;
+}
+
+/** The page of a search. */
+export interface SearchPage {
+  readonly matches: { rid: number; json: string }[];
+  readonly hasNext: boolean;
+  readonly total: number | undefined;
+  readonly snapshot: number;
+}
+
+/** A clock, injected so that tests can control time. */
+export interface Clock {
+  now(): number;
+}
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** Index layout version: bump when extraction changes so that `reindex` runs at start-up. */
+export const INDEX_VERSION = '1';
+
+interface CurrentRow {
+  rid: number;
+  version: number;
+  deleted: number;
+  content: string | null;
+  last_updated: number;
+}
+
+/**
+ * A unit of work: every write in one database transaction, its index rows and outbox events
+ * written at the end, before commit. Obtain one from {@link FhirRepository.transaction}.
+ */
+export class WriteContext {
+  readonly tx: SqlExecutor;
+  readonly index: IndexWriter;
+  readonly events: [rid: number, type: string, id: string, version: number, interaction: string, at: number][] = [];
+  constructor(tx: SqlExecutor, index: IndexWriter) {
+    this.tx = tx;
+    this.index = index;
+  }
+}
+
+const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/**
+ * The FHIR repository: versioned resources, search and the outbox, on any {@link Dialect}.
+ * All methods take plain data; nothing here knows HTTP.
+ */
+export class FhirRepository {
+  readonly db: Dialect;
+  readonly clock: Clock;
+  /** Receives store timings (operation, seconds), e.g. for Prometheus. */
+  observe: ((operation: string, seconds: number) => void) | undefined;
+  private pids = new Map<string, number>();
+
+  private constructor(db: Dialect, clock: Clock) {
+    this.db = db;
+    this.clock = clock;
+  }
+
+  /** Migrates the database, registers search parameters and rebuilds the index if its layout changed. */
+  static async open(db: Dialect, clock: Clock = systemClock): Promise<FhirRepository> {
+    await migrate(db);
+    const repo = new FhirRepository(db, clock);
+    await repo.registerSearchParams();
+    const meta = await db.all<{ value: string }>("SELECT value FROM store_meta WHERE key = 'index_version'");
+    if (meta[0]?.value !== INDEX_VERSION) {
+      await repo.reindex();
+      await db.transaction(async (tx) => {
+        await tx.run("DELETE FROM store_meta WHERE key = 'index_version'");
+        await tx.run("INSERT INTO store_meta (key, value) VALUES ('index_version', ?)", [INDEX_VERSION]);
+      });
+    }
+    return repo;
+  }
+
+  private async registerSearchParams(): Promise<void> {
+    const wanted: [string, string][] = [];
+    for (const type of allResourceTypes()) {
+      for (const def of searchParams(type).values()) {
+        wanted.push([type, def.code]);
+        if (def.type === 'token') wanted.push([type, `${def.code}:text`]);
+        if (def.type === 'reference') wanted.push([type, `${def.code}:identifier`]);
+      }
+    }
+    const load = async () => {
+      const rows = await this.db.all<{ pid: number; type: string; code: string }>(
+        'SELECT pid, type, code FROM search_param',
+      );
+      this.pids = new Map(rows.map((r) => [`${r.type}.${r.code}`, Number(r.pid)]));
+    };
+    await load();
+    const missing = wanted.filter(([t, c]) => !this.pids.has(`${t}.${c}`));
+    if (missing.length === 0) return;
+    await this.db.transaction(async (tx) => {
+      await tx.lock('dxhub:search_param');
+      const max = await tx.all<{ m: number | null }>('SELECT MAX(pid) AS m FROM search_param');
+      let next = Number(max[0]?.m ?? 0) + 1;
+      const rows = missing.map(([t, c]) => [next++, t, c]);
+      await tx.insertMany('search_param', ['pid', 'type', 'code'], ['int', 'text', 'text'], rows);
+    });
+    await load();
+  }
+
+  /** The numeric id of a search parameter (or derived index) of a type; -1 when unknown. */
+  readonly pid = (type: string, code: string): number => this.pids.get(`${type}.${code}`) ?? -1;
+
+  /** Runs `fn` as one atomic unit of work. */
+  async transaction<T>(fn: (w: WriteContext) => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await this.db.transaction(async (tx) => {
+        const w = new WriteContext(tx, new IndexWriter(this.pid));
+        const result = await fn(w);
+        await this.finish(w);
+        return result;
+      });
+    } finally {
+      this.observe?.('transaction', (performance.now() - t0) / 1000);
+    }
+  }
+
+  /** Flushes index rows and writes the outbox events, in commit order (see outbox.ts). */
+  private async finish(w: WriteContext): Promise<void> {
+    await w.index.flush(w.tx);
+    if (w.events.length === 0) return;
+    // Serialise outbox appends so that sequence order equals commit order (PostgreSQL).
+    await w.tx.lock('dxhub:outbox');
+    await w.tx.insertMany(
+      'outbox',
+      ['rid', 'type', 'id', 'version', 'interaction', 'at'],
+      ['bigint', 'text', 'text', 'int', 'text', 'bigint'],
+      w.events,
+    );
+  }
+
+  private async current(tx: SqlExecutor, type: string, id: string): Promise<CurrentRow | undefined> {
+    const rows = await tx.all<CurrentRow>(
+      'SELECT rid, version, deleted, content, last_updated FROM resource WHERE type = ? AND id = ?',
+      [type, id],
+    );
+    return rows[0];
+  }
+
+  /**
+   * Writes a new version of `type/id` (create when absent). `ifMatch` is the expected current
+   * version (412 when stale). An update that changes nothing returns the current version.
+   */
+  async put(
+    w: WriteContext,
+    resource: Resource,
+    opts: { ifMatch?: number; mustCreate?: boolean } = {},
+  ): Promise<WriteResult> {
+    const type = resource.resourceType;
+    const id = resource.id ?? randomUUID();
+    if (!ID_RE.test(id)) throw Errors.invalidId(id);
+    await w.tx.lock(`${type}/${id}`);
+    const cur = await this.current(w.tx, type, id);
+    if (opts.ifMatch !== undefined && (cur?.version ?? 0) !== opts.ifMatch) {
+      throw Errors.versionConflict(String(opts.ifMatch), cur?.version ?? 0);
+    }
+    if (cur && !cur.deleted && cur.content && sameContent(cur.content, resource)) {
+      return {
+        type,
+        id,
+        version: cur.version,
+        lastUpdated: Number(cur.last_updated),
+        json: cur.content,
+        created: false,
+        unchanged: true,
+      };
+    }
+    const version = (cur?.version ?? 0) + 1;
+    const now = this.clock.now();
+    const meta = { ...(resource.meta ?? {}), versionId: String(version), lastUpdated: new Date(now).toISOString() };
+    const stored: Resource = { ...resource, id, meta };
+    // Keep resourceType and id first, as FHIR JSON customarily does.
+    const json = JSON.stringify({ resourceType: type, id, meta, ...withoutKeys(stored) });
+    const rows = indexRows(stored);
+    const patient = patientKey(stored, rows) ?? null;
+    let rid: number;
+    if (cur) {
+      rid = Number(cur.rid);
+      await w.tx.run(
+        'INSERT INTO resource_history (rid, version, last_updated, deleted, content) VALUES (?, ?, ?, ?, ?)',
+        [rid, cur.version, cur.last_updated, cur.deleted, cur.content],
+      );
+      await w.tx.run(
+        'UPDATE resource SET version = ?, last_updated = ?, deleted = 0, patient = ?, content = ? WHERE rid = ?',
+        [version, now, patient, json, rid],
+      );
+      const prev = !cur.deleted && cur.content ? indexRows(JSON.parse(cur.content) as Resource) : undefined;
+      w.index.queue(type, rid, prev, rows);
+    } else {
+      const ins = await w.tx.all<{ rid: number }>(
+        'INSERT INTO resource (type, id, version, last_updated, deleted, patient, content) VALUES (?, ?, ?, ?, 0, ?, ?) RETURNING rid',
+        [type, id, version, now, patient, json],
+      );
+      rid = Number(ins[0]!.rid);
+      w.index.queue(type, rid, undefined, rows);
+    }
+    const created = !cur || cur.deleted === 1;
+    w.events.push([rid, type, id, version, created ? 'create' : 'update', now]);
+    return { type, id, version, lastUpdated: now, json, created, unchanged: false };
+  }
+
+  /** Deletes `type/id` by writing a deleted version; deleting what is absent or deleted is a no-op. */
+  async delete(
+    w: WriteContext,
+    type: string,
+    id: string,
+    opts: { ifMatch?: number } = {},
+  ): Promise<WriteResult | undefined> {
+    await w.tx.lock(`${type}/${id}`);
+    const cur = await this.current(w.tx, type, id);
+    if (opts.ifMatch !== undefined && (cur?.version ?? 0) !== opts.ifMatch) {
+      throw Errors.versionConflict(String(opts.ifMatch), cur?.version ?? 0);
+    }
+    if (!cur || cur.deleted) return undefined;
+    const rid = Number(cur.rid);
+    const now = this.clock.now();
+    const version = cur.version + 1;
+    await w.tx.run(
+      'INSERT INTO resource_history (rid, version, last_updated, deleted, content) VALUES (?, ?, ?, ?, ?)',
+      [rid, cur.version, cur.last_updated, cur.deleted, cur.content],
+    );
+    await w.tx.run('UPDATE resource SET version = ?, last_updated = ?, deleted = 1, content = NULL WHERE rid = ?', [
+      version,
+      now,
+      rid,
+    ]);
+    w.index.queue(type, rid, cur.content ? indexRows(JSON.parse(cur.content) as Resource) : undefined, undefined);
+    w.events.push([rid, type, id, version, 'delete', now]);
+    return { type, id, version, lastUpdated: now, json: undefined, created: false, unchanged: false };
+  }
+
+  /** The current version of `type/id` (deleted versions included, with `deleted: true`). */
+  async read(type: string, id: string, tx: SqlExecutor = this.db): Promise<StoredVersion | undefined> {
+    const cur = await this.current(tx, type, id);
+    if (!cur) return undefined;
+    return {
+      type,
+      id,
+      version: cur.version,
+      lastUpdated: Number(cur.last_updated),
+      deleted: cur.deleted === 1,
+      json: cur.content ?? undefined,
+    };
+  }
+
+  /** One version of `type/id`. */
+  async vread(type: string, id: string, version: number): Promise<StoredVersion | undefined> {
+    const cur = await this.current(this.db, type, id);
+    if (!cur) return undefined;
+    if (cur.version === version) return this.read(type, id);
+    const rows = await this.db.all<{ last_updated: number; deleted: number; content: string | null }>(
+      'SELECT last_updated, deleted, content FROM resource_history WHERE rid = ? AND version = ?',
+      [cur.rid, version],
+    );
+    const h = rows[0];
+    if (!h) return undefined;
+    return {
+      type,
+      id,
+      version,
+      lastUpdated: Number(h.last_updated),
+      deleted: h.deleted === 1,
+      json: h.content ?? undefined,
+    };
+  }
+
+  /**
+   * History from the outbox (newest first): of one resource, of a type, or of the whole system.
+   * `before` is a sequence cursor for paging; `since` a time in ms.
+   */
+  async history(opts: {
+    type?: string;
+    id?: string;
+    since?: number;
+    before?: number;
+    count: number;
+  }): Promise<HistoryEntry[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (opts.type && opts.id) {
+      const cur = await this.current(this.db, opts.type, opts.id);
+      if (!cur) return [];
+      where.push('o.rid = ?');
+      params.push(cur.rid);
+    } else if (opts.type) {
+      where.push('o.type = ?');
+      params.push(opts.type);
+    }
+    if (opts.since !== undefined) {
+      where.push('o.at >= ?');
+      params.push(opts.since);
+    }
+    if (opts.before !== undefined) {
+      where.push('o.seq < ?');
+      params.push(opts.before);
+    }
+    params.push(opts.count);
+    const rows = await this.db.all<{
+      seq: number;
+      type: string;
+      id: string;
+      version: number;
+      interaction: string;
+      at: number;
+      content: string | null;
+    }>(
+      `SELECT o.seq, o.type, o.id, o.version, o.interaction, o.at,
+         CASE WHEN r.version = o.version THEN r.content ELSE h.content END AS content
+       FROM outbox o JOIN resource r ON r.rid = o.rid
+       LEFT JOIN resource_history h ON h.rid = o.rid AND h.version = o.version
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY o.seq DESC LIMIT ?`,
+      params,
+    );
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      type: r.type,
+      id: r.id,
+      version: r.version,
+      lastUpdated: Number(r.at),
+      deleted: r.interaction === 'delete',
+      json: r.content ?? undefined,
+      interaction: r.interaction as HistoryEntry['interaction'],
+    }));
+  }
+
+  /** Runs a parsed search. Inside a transaction pass its executor so that uncommitted writes count. */
+  async search(req: SearchRequest, w?: WriteContext): Promise<SearchPage> {
+    const t0 = performance.now();
+    try {
+      return await this.searchPage(req, w);
+    } finally {
+      this.observe?.('search', (performance.now() - t0) / 1000);
+    }
+  }
+
+  private async searchPage(req: SearchRequest, w?: WriteContext): Promise<SearchPage> {
+    const ex: SqlExecutor = w?.tx ?? this.db;
+    if (w) await w.index.flush(w.tx);
+    let snapshot = req.snapshot;
+    if (snapshot === undefined) {
+      const m = await ex.all<{ m: number | null }>('SELECT MAX(rid) AS m FROM resource');
+      snapshot = Number(m[0]?.m ?? 0);
+    }
+    const q = { ...req, snapshot };
+    let total: number | undefined;
+    if (req.total === 'accurate' || req.total === 'estimate' || req.summary === 'count') {
+      const c = compileCount(q, this.pid);
+      const rows = await ex.all<{ n: number }>(c.text, c.params);
+      total = Number(rows[0]?.n ?? 0);
+    }
+    if (req.summary === 'count' || req.count === 0) return { matches: [], hasNext: false, total, snapshot };
+    const sql = compileSearch(q, this.pid);
+    const rows = await ex.all<{ rid: number; content: string }>(sql.text, sql.params);
+    const hasNext = rows.length > req.count;
+    const matches = rows.slice(0, req.count).map((r) => ({ rid: Number(r.rid), json: r.content }));
+    if (total === undefined && !hasNext && req.total !== 'none') total = req.offset + matches.length;
+    return { matches, hasNext, total, snapshot };
+  }
+
+  /** Current, non-deleted resources by type and ids (for `_include`). */
+  async readMany(type: string, ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const out: string[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = await this.db.all<{ content: string }>(
+        `SELECT content FROM resource WHERE type = ? AND deleted = 0 AND id IN (${chunk.map(() => '?').join(',')})`,
+        [type, ...chunk],
+      );
+      for (const r of rows) out.push(r.content);
+    }
+    return out;
+  }
+
+  /** Resources of `type` whose reference parameter `code` points at one of `targets` (for `_revinclude`). */
+  async referencing(type: string, code: string, targets: readonly [string, string][]): Promise<string[]> {
+    const out: string[] = [];
+    const pid = this.pid(type, code);
+    for (let i = 0; i < targets.length; i += 200) {
+      const chunk = targets.slice(i, i + 200);
+      const cond = chunk.map(() => '(ref_id = ? AND ref_type = ?)').join(' OR ');
+      const rows = await this.db.all<{ content: string }>(
+        `SELECT r.content FROM resource r WHERE r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_reference WHERE pid = ? AND (${cond}))`,
+        [pid, ...chunk.flatMap(([t, id]) => [id, t])],
+      );
+      for (const r of rows) out.push(r.content);
+    }
+    return out;
+  }
+
+  /** Rebuilds every index row from the stored resources (after an extraction change). */
+  async reindex(onProgress?: (done: number) => void): Promise<number> {
+    await this.db.transaction(async (tx) => {
+      for (const t of [
+        'idx_token',
+        'idx_string',
+        'idx_date',
+        'idx_number',
+        'idx_quantity',
+        'idx_reference',
+        'idx_composite',
+      ]) {
+        await tx.run(`DELETE FROM ${t}`);
+      }
+    });
+    let last = 0;
+    let done = 0;
+    for (;;) {
+      const batch = await this.db.all<{ rid: number; type: string; content: string }>(
+        'SELECT rid, type, content FROM resource WHERE rid > ? AND deleted = 0 ORDER BY rid LIMIT 1000',
+        [last],
+      );
+      if (batch.length === 0) break;
+      await this.db.transaction(async (tx) => {
+        const writer = new IndexWriter(this.pid);
+        for (const r of batch)
+          writer.queue(r.type, Number(r.rid), undefined, indexRows(JSON.parse(r.content) as Resource));
+        await writer.flush(tx);
+      });
+      last = Number(batch[batch.length - 1]!.rid);
+      done += batch.length;
+      onProgress?.(done);
+    }
+    return done;
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}
+
+function withoutKeys(r: Resource): Record<string, unknown> {
+  const { resourceType: _t, id: _i, meta: _m, ...rest } = r;
+  return rest;
+}
+
+/** True when `json` (stored) equals `next` apart from meta.versionId and meta.lastUpdated. */
+function sameContent(json: string, next: Resource): boolean {
+  const prev = JSON.parse(json) as Resource;
+  const strip = (r: Resource) => {
+    const { versionId: _v, lastUpdated: _l, ...meta } = (r.meta ?? {}) as Record<string, unknown>;
+    return JSON.stringify({ ...withoutKeys(r), meta, id: r.id });
+  };
+  return strip(prev) === strip({ ...next, id: next.id ?? prev.id });
+}
+
+export type { IndexRows };

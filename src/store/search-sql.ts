@@ -1,0 +1,300 @@
+import { Errors } from '../core/fhir/errors.ts';
+import { type SearchParamDef, searchParam } from '../core/fhir/search-parameters.ts';
+import type { ParamValue, RangeValue, SearchFilter, SearchRequest } from '../core/fhir/search-request.ts';
+
+/** Resolves a (resource type, parameter code) to its numeric id in `search_param`; -1 when unknown. */
+export type PidLookup = (type: string, code: string) => number;
+
+/** SQL text with its bound parameters. Values are always bound, never concatenated. */
+export interface Sql {
+  text: string;
+  params: unknown[];
+}
+
+const TABLE_OF: Record<string, string> = {
+  token: 'idx_token',
+  uri: 'idx_token',
+  string: 'idx_string',
+  date: 'idx_date',
+  number: 'idx_number',
+  quantity: 'idx_quantity',
+  reference: 'idx_reference',
+  composite: 'idx_composite',
+};
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+/** Upper bound for a prefix range scan on binary-collated text. */
+const PREFIX_END = '\uffff';
+
+class Compiler {
+  readonly params: unknown[] = [];
+  private readonly pid: PidLookup;
+  constructor(pid: PidLookup) {
+    this.pid = pid;
+  }
+
+  bind(v: unknown): string {
+    this.params.push(v);
+    return '?';
+  }
+
+  /** A condition on a date range column pair against a search range (R4 §3.1.1.4.3 prefixes). */
+  dateCond(lo: string, hi: string, v: RangeValue): string {
+    const [slo, shi] = [v.lo, v.hi];
+    switch (v.prefix) {
+      case 'eq':
+        return `(${lo} >= ${this.bind(slo)} AND ${hi} <= ${this.bind(shi)})`;
+      case 'ne':
+        return `(${lo} < ${this.bind(slo)} OR ${hi} > ${this.bind(shi)})`;
+      case 'gt':
+        return `${hi} > ${this.bind(shi)}`;
+      case 'lt':
+        return `${lo} < ${this.bind(slo)}`;
+      case 'ge':
+        return `(${hi} > ${this.bind(shi)} OR (${lo} >= ${this.bind(slo)} AND ${hi} <= ${this.bind(shi)}))`;
+      case 'le':
+        return `(${lo} < ${this.bind(slo)} OR (${lo} >= ${this.bind(slo)} AND ${hi} <= ${this.bind(shi)}))`;
+      case 'sa':
+        return `${lo} > ${this.bind(shi)}`;
+      case 'eb':
+        return `${hi} < ${this.bind(slo)}`;
+      case 'ap': {
+        const tol = Math.abs(Date.now() - v.value) * 0.1;
+        return `(${lo} <= ${this.bind(shi + tol)} AND ${hi} >= ${this.bind(slo - tol)})`;
+      }
+    }
+  }
+
+  /** A condition on a number/quantity (point or Range) against a search number (R4 §3.1.1.4.1). */
+  numberCond(lo: string, hi: string, v: RangeValue): string {
+    switch (v.prefix) {
+      case 'eq':
+        return `(${lo} >= ${this.bind(v.lo)} AND ${hi} < ${this.bind(v.hi)})`;
+      case 'ne':
+        return `(${lo} < ${this.bind(v.lo)} OR ${hi} >= ${this.bind(v.hi)})`;
+      case 'gt':
+      case 'sa':
+        return `${lo} > ${this.bind(v.value)}`;
+      case 'lt':
+      case 'eb':
+        return `${hi} < ${this.bind(v.value)}`;
+      case 'ge':
+        return `${lo} >= ${this.bind(v.value)}`;
+      case 'le':
+        return `${hi} <= ${this.bind(v.value)}`;
+      case 'ap': {
+        const tol = Math.abs(v.value) * 0.1;
+        return `(${lo} <= ${this.bind(v.value + tol)} AND ${hi} >= ${this.bind(v.value - tol)})`;
+      }
+    }
+  }
+
+  tokenCond(codeCol: string, systemCol: string, v: ParamValue): string {
+    if (v.kind !== 'token') throw Errors.badRequest('token value expected');
+    const parts: string[] = [];
+    if (v.code !== undefined) parts.push(`${codeCol} = ${this.bind(v.code)}`);
+    if (v.system !== undefined) parts.push(`${systemCol} = ${this.bind(v.system)}`);
+    return parts.length ? `(${parts.join(' AND ')})` : '1=1';
+  }
+
+  stringCond(col: string, v: ParamValue, modifier: string | undefined, rawCol?: string): string {
+    if (v.kind !== 'string') throw Errors.badRequest('string value expected');
+    if (modifier === 'exact') return `${rawCol ?? col} = ${this.bind(v.value)}`;
+    if (modifier === 'contains') return `${col} LIKE ${this.bind(`%${escapeLike(v.norm)}%`)} ESCAPE '\\'`;
+    return `(${col} >= ${this.bind(v.norm)} AND ${col} < ${this.bind(v.norm + PREFIX_END)})`;
+  }
+
+  /** Condition for one value of a parameter, inside a subquery on the parameter's index table. */
+  valueCond(def: SearchParamDef, v: ParamValue, modifier: string | undefined): string {
+    switch (def.type) {
+      case 'token':
+        return this.tokenCond('code', 'system', v);
+      case 'uri': {
+        if (v.kind !== 'string') throw Errors.badRequest('uri value expected');
+        if (modifier === 'below') return `code LIKE ${this.bind(`${escapeLike(v.value)}%`)} ESCAPE '\\'`;
+        if (modifier === 'above') return `substr(${this.bind(v.value)}, 1, length(code)) = code`;
+        return `code = ${this.bind(v.value)}`;
+      }
+      case 'string':
+        return this.stringCond('norm', v, modifier, 'raw');
+      case 'date':
+        if (v.kind !== 'range') throw Errors.badRequest('date value expected');
+        return this.dateCond('lo', 'hi', v);
+      case 'number':
+        if (v.kind !== 'range') throw Errors.badRequest('number value expected');
+        return this.numberCond('value', 'value', v);
+      case 'quantity': {
+        if (v.kind !== 'range') throw Errors.badRequest('quantity value expected');
+        const parts = [this.numberCond('lo', 'hi', v)];
+        if ('code' in v && v.code !== undefined) parts.push(`code = ${this.bind(v.code)}`);
+        if ('system' in v && v.system !== undefined) parts.push(`system = ${this.bind(v.system)}`);
+        return `(${parts.join(' AND ')})`;
+      }
+      case 'reference': {
+        if (v.kind !== 'reference') throw Errors.badRequest('reference value expected');
+        if (v.type === undefined) return `ref_id = ${this.bind(v.id)}`;
+        return `(ref_id = ${this.bind(v.id)} AND ref_type = ${this.bind(v.type)})`;
+      }
+      case 'composite': {
+        if (v.kind !== 'composite') throw Errors.badRequest('composite value expected');
+        const [a, b] = v.parts;
+        const comps = def.components!;
+        const aCond =
+          a.kind === 'reference'
+            ? `(a_code = ${this.bind(a.id)}${a.type ? ` AND a_system = ${this.bind(a.type)}` : ''})`
+            : this.tokenCond('a_code', 'a_system', a);
+        let bCond: string;
+        switch (comps[1]!.def.type) {
+          case 'token':
+            bCond = this.tokenCond('b_code', 'b_system', b);
+            break;
+          case 'quantity': {
+            const q = b as RangeValue & { code?: string; system?: string };
+            const parts = [this.numberCond('b_lo', 'b_hi', q)];
+            if (q.code !== undefined) parts.push(`b_code = ${this.bind(q.code)}`);
+            if (q.system !== undefined) parts.push(`b_system = ${this.bind(q.system)}`);
+            bCond = `(${parts.join(' AND ')})`;
+            break;
+          }
+          case 'date':
+            bCond = this.dateCond('b_lo', 'b_hi', b as RangeValue);
+            break;
+          case 'string':
+            bCond = this.stringCond('b_text', b, undefined);
+            break;
+          default:
+            bCond = this.tokenCond('b_code', 'b_system', b);
+        }
+        return `(${aCond} AND ${bCond})`;
+      }
+      default:
+        throw Errors.notSupported(`Search on '${def.code}'`);
+    }
+  }
+
+  /** A condition that `rid` satisfies the filter. */
+  filter(f: SearchFilter, rid: string, type: string): string {
+    switch (f.kind) {
+      case 'id': {
+        const list = f.values.map((v) => this.bind(v)).join(',');
+        return `${rid} ${f.not ? 'NOT ' : ''}IN (SELECT rid FROM resource WHERE type = ${this.bind(type)} AND id IN (${list}))`;
+      }
+      case 'lastUpdated':
+        return `${rid} IN (SELECT rid FROM resource WHERE type = ${this.bind(type)} AND (${f.values
+          .map((v) => this.dateCond('last_updated', 'last_updated', v))
+          .join(' OR ')}))`;
+      case 'chain': {
+        const conds = f.targetTypes.map((t) => {
+          const inner = retarget(f.inner, t);
+          return `(t.type = ${this.bind(t)} AND ${this.filter(inner, 't.rid', t)})`;
+        });
+        return `${rid} IN (SELECT ref.rid FROM resource t JOIN idx_reference ref ON ref.pid = ${this.bind(
+          this.pid(type, f.def.code),
+        )} AND ref.ref_id = t.id AND ref.ref_type = t.type WHERE t.deleted = 0 AND (${conds.join(' OR ')}))`;
+      }
+      case 'has': {
+        return `${rid} IN (SELECT t.rid FROM idx_reference ref JOIN resource t ON t.type = ref.ref_type AND t.id = ref.ref_id WHERE ref.pid = ${this.bind(
+          this.pid(f.type, f.refParam.code),
+        )} AND t.type = ${this.bind(type)} AND ${this.filter(f.inner, 'ref.rid', f.type)})`;
+      }
+      case 'param': {
+        const def = f.def;
+        let table = TABLE_OF[def.type];
+        let pidCode = def.code;
+        if (def.type === 'token' && f.modifier === 'text') {
+          table = 'idx_string';
+          pidCode = `${def.code}:text`;
+        } else if (def.type === 'reference' && f.modifier === 'identifier') {
+          table = 'idx_token';
+          pidCode = `${def.code}:identifier`;
+        }
+        if (!table) throw Errors.notSupported(`Search on '${def.code}'`);
+        const pid = this.bind(this.pid(type, pidCode));
+        if (f.missing !== undefined)
+          return `${rid} ${f.missing ? 'NOT ' : ''}IN (SELECT rid FROM ${table} WHERE pid = ${pid})`;
+        let conds: string[];
+        if (f.modifier === 'text') {
+          conds = f.values.map((v) => {
+            const norm = v.kind === 'string' ? v.norm : '';
+            return `(norm LIKE ${this.bind(`${escapeLike(norm)}%`)} ESCAPE '\\' OR norm LIKE ${this.bind(`% ${escapeLike(norm)}%`)} ESCAPE '\\')`;
+          });
+        } else if (f.modifier === 'identifier') {
+          conds = f.values.map((v) => this.tokenCond('code', 'system', v));
+        } else conds = f.values.map((v) => this.valueCond(def, v, f.modifier));
+        const not = f.modifier === 'not';
+        return `${rid} ${not ? 'NOT ' : ''}IN (SELECT rid FROM ${table} WHERE pid = ${pid} AND (${conds.join(' OR ')}))`;
+      }
+    }
+  }
+
+  sortExpr(def: SearchParamDef | '_id' | '_lastUpdated', desc: boolean, type: string): string {
+    if (def === '_id') return 'r.id';
+    if (def === '_lastUpdated') return 'r.last_updated';
+    const agg = desc ? 'MAX' : 'MIN';
+    const pid = this.bind(this.pid(type, def.code));
+    switch (def.type) {
+      case 'date':
+        return `(SELECT ${agg}(${desc ? 'hi' : 'lo'}) FROM idx_date d WHERE d.rid = r.rid AND d.pid = ${pid})`;
+      case 'string':
+        return `(SELECT ${agg}(norm) FROM idx_string s WHERE s.rid = r.rid AND s.pid = ${pid})`;
+      case 'number':
+        return `(SELECT ${agg}(value) FROM idx_number s WHERE s.rid = r.rid AND s.pid = ${pid})`;
+      case 'quantity':
+        return `(SELECT ${agg}(lo) FROM idx_quantity s WHERE s.rid = r.rid AND s.pid = ${pid})`;
+      case 'reference':
+        return `(SELECT ${agg}(ref_id) FROM idx_reference s WHERE s.rid = r.rid AND s.pid = ${pid})`;
+      default:
+        return `(SELECT ${agg}(code) FROM idx_token s WHERE s.rid = r.rid AND s.pid = ${pid})`;
+    }
+  }
+}
+
+function retarget(f: SearchFilter, type: string): SearchFilter {
+  if (f.kind !== 'param' || f.def.resourceType === type) return f;
+  const def = searchParam(type, f.def.code);
+  if (!def) throw Errors.unknownSearchParam(type, f.def.code);
+  return { ...f, def };
+}
+
+/** Most selective first: SQLite drives an `IN` chain from the first rowid constraint. */
+function selectivity(f: SearchFilter): number {
+  if (f.kind === 'id') return 0;
+  if (f.kind === 'param' && (f.modifier === 'not' || f.missing !== undefined)) return 9;
+  if (f.kind === 'param' && f.def.type === 'reference') return 1;
+  if (f.kind === 'chain') return 2;
+  if (f.kind === 'param' && f.def.code === 'identifier') return 1;
+  if (f.kind === 'param' && f.def.type === 'composite') return 3;
+  if (f.kind === 'param' && (f.def.type === 'token' || f.def.type === 'string')) return 4;
+  return 5;
+}
+
+function whereClause(c: Compiler, req: SearchRequest): string {
+  const where = [`r.type = ${c.bind(req.resourceType)}`, 'r.deleted = 0'];
+  if (req.snapshot !== undefined) where.push(`r.rid <= ${c.bind(req.snapshot)}`);
+  const filters = [...req.filters].sort((a, b) => selectivity(a) - selectivity(b));
+  for (const f of filters) where.push(c.filter(f, 'r.rid', req.resourceType));
+  return where.join(' AND ');
+}
+
+/** The page query: rids and contents of the matches, one more than `count` to detect a next page. */
+export function compileSearch(req: SearchRequest, pid: PidLookup): Sql {
+  const c = new Compiler(pid);
+  const where = whereClause(c, req);
+  const order = req.sort.map(
+    (s) => `${c.sortExpr(s.def, s.desc, req.resourceType)} ${s.desc ? 'DESC' : 'ASC'} NULLS LAST`,
+  );
+  order.push(req.sort.length && req.sort[req.sort.length - 1]!.desc ? 'r.rid DESC' : 'r.rid ASC');
+  const limit = c.bind(req.count + 1);
+  const offset = c.bind(req.offset);
+  return {
+    text: `SELECT r.rid AS rid, r.content AS content FROM resource r WHERE ${where} ORDER BY ${order.join(', ')} LIMIT ${limit} OFFSET ${offset}`,
+    params: c.params,
+  };
+}
+
+/** The count query for `_total=accurate` and `_summary=count`. */
+export function compileCount(req: SearchRequest, pid: PidLookup): Sql {
+  const c = new Compiler(pid);
+  const where = whereClause(c, req);
+  return { text: `SELECT COUNT(*) AS n FROM resource r WHERE ${where}`, params: c.params };
+}
