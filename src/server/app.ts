@@ -24,6 +24,7 @@ export interface DxhubApp {
 export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepository } = {}): Promise<DxhubApp> {
   const repo = opts.repo ?? (await FhirRepository.open(await openDialect(config.db)));
   const metrics = new Metrics();
+  repo.pauseBeforeCommitMs = config.testPauseBeforeCommitMs;
   repo.observe = (op, seconds) => metrics.store.observe({ operation: op, dialect: repo.db.caps.name }, seconds);
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },

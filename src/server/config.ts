@@ -10,6 +10,8 @@ export interface DxhubConfig {
   baseUrl: string | undefined;
   /** Log level for pino (`silent` in tests). */
   logLevel: string;
+  /** Crash-test fault injection: pause before each commit (never set in production). */
+  testPauseBeforeCommitMs: number;
 }
 
 /** Defaults, overridden by environment variables, overridden by CLI flags. */
@@ -24,5 +26,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     bodyLimit: Number(overrides.bodyLimit ?? env.DXHUB_BODY_LIMIT ?? 16 * 1024 * 1024),
     baseUrl: overrides.baseUrl ?? env.DXHUB_BASE_URL,
     logLevel: overrides.logLevel ?? env.DXHUB_LOG_LEVEL ?? 'info',
+    testPauseBeforeCommitMs: Number(overrides.testPauseBeforeCommitMs ?? env.DXHUB_TEST_PAUSE_BEFORE_COMMIT_MS ?? 0),
   };
 }

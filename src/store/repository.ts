@@ -89,6 +89,11 @@ const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
 export class FhirRepository {
   readonly db: Dialect;
   readonly clock: Clock;
+  /**
+   * Fault injection for crash tests only (DXHUB_TEST_PAUSE_BEFORE_COMMIT_MS): waits this long
+   * after all rows of a transaction are written and before it commits.
+   */
+  pauseBeforeCommitMs = 0;
   /** Receives store timings (operation, seconds), e.g. for Prometheus. */
   observe: ((operation: string, seconds: number) => void) | undefined;
   private pids = new Map<string, number>();
@@ -153,6 +158,7 @@ export class FhirRepository {
         const w = new WriteContext(tx, new IndexWriter(this.pid));
         const result = await fn(w);
         await this.finish(w);
+        if (this.pauseBeforeCommitMs > 0) await new Promise((r) => setTimeout(r, this.pauseBeforeCommitMs));
         return result;
       });
     } finally {

@@ -176,26 +176,27 @@ class Compiler {
   filter(f: SearchFilter, rid: string, type: string): string {
     switch (f.kind) {
       case 'id': {
+        // Bind in the order the placeholders appear in the text.
+        const t = this.bind(type);
         const list = f.values.map((v) => this.bind(v)).join(',');
-        return `${rid} ${f.not ? 'NOT ' : ''}IN (SELECT rid FROM resource WHERE type = ${this.bind(type)} AND id IN (${list}))`;
+        return `${rid} ${f.not ? 'NOT ' : ''}IN (SELECT rid FROM resource WHERE type = ${t} AND id IN (${list}))`;
       }
       case 'lastUpdated':
         return `${rid} IN (SELECT rid FROM resource WHERE type = ${this.bind(type)} AND (${f.values
           .map((v) => this.dateCond('last_updated', 'last_updated', v))
           .join(' OR ')}))`;
       case 'chain': {
+        const pid = this.bind(this.pid(type, f.def.code));
         const conds = f.targetTypes.map((t) => {
-          const inner = retarget(f.inner, t);
-          return `(t.type = ${this.bind(t)} AND ${this.filter(inner, 't.rid', t)})`;
+          const tt = this.bind(t);
+          return `(t.type = ${tt} AND ${this.filter(retarget(f.inner, t), 't.rid', t)})`;
         });
-        return `${rid} IN (SELECT ref.rid FROM resource t JOIN idx_reference ref ON ref.pid = ${this.bind(
-          this.pid(type, f.def.code),
-        )} AND ref.ref_id = t.id AND ref.ref_type = t.type WHERE t.deleted = 0 AND (${conds.join(' OR ')}))`;
+        return `${rid} IN (SELECT ref.rid FROM resource t JOIN idx_reference ref ON ref.pid = ${pid} AND ref.ref_id = t.id AND ref.ref_type = t.type WHERE t.deleted = 0 AND (${conds.join(' OR ')}))`;
       }
       case 'has': {
-        return `${rid} IN (SELECT t.rid FROM idx_reference ref JOIN resource t ON t.type = ref.ref_type AND t.id = ref.ref_id WHERE ref.pid = ${this.bind(
-          this.pid(f.type, f.refParam.code),
-        )} AND t.type = ${this.bind(type)} AND ${this.filter(f.inner, 'ref.rid', f.type)})`;
+        const pid = this.bind(this.pid(f.type, f.refParam.code));
+        const t = this.bind(type);
+        return `${rid} IN (SELECT t.rid FROM idx_reference ref JOIN resource t ON t.type = ref.ref_type AND t.id = ref.ref_id WHERE ref.pid = ${pid} AND t.type = ${t} AND ${this.filter(f.inner, 'ref.rid', f.type)})`;
       }
       case 'param': {
         const def = f.def;

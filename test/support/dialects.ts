@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { openDialect } from '../../src/store/dialect/dialect.ts';
-import { FhirRepository, type Clock } from '../../src/store/repository.ts';
+import { type Clock, FhirRepository } from '../../src/store/repository.ts';
 
 /**
  * Which databases the store contract suite runs on: `DXHUB_TEST_DIALECTS=sqlite,postgres`
@@ -18,7 +18,9 @@ async function postgresAnswers(): Promise<boolean> {
       await d.close();
       return true;
     } catch (e) {
-      process.stdout.write(`# PostgreSQL at ${PG_URL} is not reachable (${(e as Error).message}): PostgreSQL runs skipped\n`);
+      process.stdout.write(
+        `# PostgreSQL at ${PG_URL} is not reachable (${(e as Error).message}): PostgreSQL runs skipped\n`,
+      );
       return false;
     }
   })();

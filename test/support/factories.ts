@@ -20,12 +20,16 @@ export function patient(over: Partial<Resource> = {}): Resource {
   };
 }
 
-export function observation(over: Partial<Resource> & { subject?: string; code?: string; value?: number; date?: string } = {}): Resource {
+export function observation(
+  over: Partial<Resource> & { subject?: string; code?: string; value?: number; date?: string } = {},
+): Resource {
   const { subject = 'Patient/p1', code = '718-7', value = 7.2, date = '2024-01-01T10:00:00Z', ...rest } = over;
   return {
     resourceType: 'Observation',
     status: 'final',
-    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }],
+    category: [
+      { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] },
+    ],
     code: { coding: [{ system: LOINC, code, display: 'Hemoglobin' }], text: 'Hb' },
     subject: { reference: subject },
     effectiveDateTime: date,
