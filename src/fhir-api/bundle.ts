@@ -158,7 +158,7 @@ async function transactionStep(
     }
     case 'POST': {
       if (step.existing) {
-        const cur = await repo.read(type, step.id!, w.tx);
+        const cur = await repo.read(type, step.id!, w);
         return {
           status: '200 OK',
           location: `${type}/${step.id}/_history/${cur!.version}`,
@@ -167,7 +167,7 @@ async function transactionStep(
       }
       const resource = validateBody(e.resource, type);
       await rewriteReferences(svc, w, resource, ids);
-      const r = await repo.put(w, { ...resource, id: step.id }, { mustCreate: true });
+      const r = await repo.put(w, { ...resource, id: step.id }, { fresh: true });
       return writeEntry(r, 201, ctx);
     }
     case 'PUT': {
@@ -179,7 +179,7 @@ async function transactionStep(
     }
     case 'PATCH': {
       if (!step.id) throw Errors.badRequest('PATCH in a Bundle needs Type/id');
-      const cur = await repo.read(type, step.id, w.tx);
+      const cur = await repo.read(type, step.id, w);
       if (!cur?.json || cur.deleted) throw Errors.notFound(type, step.id);
       const body = e.resource as unknown as { resourceType?: string; parameter?: unknown };
       const ops =
@@ -192,7 +192,7 @@ async function transactionStep(
       return writeEntry(r, 200, ctx);
     }
     default: {
-      const v = step.id ? await repo.read(type, step.id, w.tx) : undefined;
+      const v = step.id ? await repo.read(type, step.id, w) : undefined;
       if (!v?.json) throw Errors.notFound(type, step.id ?? '');
       return { status: '200 OK', etag: versionHeaders(v).ETag, resource: v.json };
     }

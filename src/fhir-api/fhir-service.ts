@@ -124,7 +124,7 @@ export class FhirService {
           return { ...again, json: again.json, created: false, unchanged: true, type, id: again.id } as WriteResult;
       }
       const { id: _ignored, ...rest } = resource;
-      return this.repo.put(w, { ...rest, resourceType: type } as Resource, { mustCreate: true });
+      return this.repo.put(w, { ...rest, resourceType: type } as Resource, { fresh: true });
     });
     if (!r.created)
       return { status: 200, body: ctx.prefer === 'minimal' ? undefined : r.json, headers: versionHeaders(r) };
@@ -185,7 +185,7 @@ export class FhirService {
     const version = parseIfMatch(ifMatch);
     const r = await this.repo.transaction(async (w) => {
       await w.tx.lock(`${type}/${id}`);
-      const cur = await this.repo.read(type, id, w.tx);
+      const cur = await this.repo.read(type, id, w);
       if (!cur) throw Errors.notFound(type, id);
       if (cur.deleted || !cur.json) throw Errors.gone(type, id);
       if (version !== undefined && version !== cur.version) throw Errors.versionConflict(String(version), cur.version);

@@ -26,6 +26,7 @@ export const INDEX_TABLES: Record<keyof IndexRows, { table: string; columns: str
 };
 
 const KINDS = Object.keys(INDEX_TABLES) as (keyof IndexRows)[];
+const key = (r: readonly unknown[]) => r.join('\u0000');
 
 /**
  * Buffers index row inserts and deletes of one transaction and writes them table by table
@@ -42,14 +43,23 @@ export class IndexWriter {
   /** Queues the rows of `next` that `prev` lacks for insert, and those `prev` has but `next` lacks for delete. */
   queue(type: string, rid: number, prev: IndexRows | undefined, next: IndexRows | undefined): void {
     for (const kind of KINDS) {
-      const before = prev ? prev[kind].map((r) => this.row(type, rid, r)) : [];
       const after = next ? next[kind].map((r) => this.row(type, rid, r)) : [];
+      if (!prev) {
+        // A new resource: nothing to diff; repeated rows are ignored by ON CONFLICT DO NOTHING.
+        if (after.length) push(this.inserts, kind, after);
+        continue;
+      }
+      const before = prev[kind].map((r) => this.row(type, rid, r));
       if (before.length === 0 && after.length === 0) continue;
-      const key = (r: unknown[]) => r.join('\u0000');
       const beforeKeys = new Set(before.map(key));
       const afterKeys = new Set(after.map(key));
       const ins = after.filter((r) => !beforeKeys.has(key(r)));
-      const del = before.filter((r) => !afterKeys.has(key(r)));
+      const del = before.filter((r) => {
+        const k = key(r);
+        if (afterKeys.has(k)) return false;
+        afterKeys.add(k); // delete each vanished row once
+        return true;
+      });
       if (ins.length) push(this.inserts, kind, ins);
       if (del.length) push(this.deletes, kind, del);
     }

@@ -56,7 +56,7 @@ export interface Clock {
 export const systemClock: Clock = { now: () => Date.now() };
 
 /** Index layout version: bump when extraction changes so that `reindex` runs at start-up. */
-export const INDEX_VERSION = '1';
+export const INDEX_VERSION = '2';
 
 interface CurrentRow {
   rid: number;
@@ -74,9 +74,40 @@ export class WriteContext {
   readonly tx: SqlExecutor;
   readonly index: IndexWriter;
   readonly events: [rid: number, type: string, id: string, version: number, interaction: string, at: number][] = [];
+  /** New resources, inserted together at the end (one statement on PostgreSQL). */
+  readonly created: [
+    rid: number,
+    type: string,
+    id: string,
+    version: number,
+    at: number,
+    deleted: number,
+    patient: string | null,
+    content: string,
+  ][] = [];
+  private rids: number[] = [];
   constructor(tx: SqlExecutor, index: IndexWriter) {
     this.tx = tx;
     this.index = index;
+  }
+
+  /** A new resource row id, reserved in chunks. */
+  async nextRid(): Promise<number> {
+    if (this.rids.length === 0) this.rids = await this.tx.nextResourceIds(16);
+    return this.rids.shift()!;
+  }
+
+  /** Writes buffered new resources and index rows, so that reads in this transaction see them. */
+  async flush(): Promise<void> {
+    if (this.created.length > 0) {
+      await this.tx.insertMany(
+        'resource',
+        ['rid', 'type', 'id', 'version', 'last_updated', 'deleted', 'patient', 'content'],
+        ['bigint', 'text', 'text', 'int', 'bigint', 'int', 'text', 'text'],
+        this.created.splice(0),
+      );
+    }
+    await this.index.flush(this.tx);
   }
 }
 
@@ -168,7 +199,7 @@ export class FhirRepository {
 
   /** Flushes index rows and writes the outbox events, in commit order (see outbox.ts). */
   private async finish(w: WriteContext): Promise<void> {
-    await w.index.flush(w.tx);
+    await w.flush();
     if (w.events.length === 0) return;
     // Serialise outbox appends so that sequence order equals commit order (PostgreSQL).
     await w.tx.lock('dxhub:outbox');
@@ -180,7 +211,11 @@ export class FhirRepository {
     );
   }
 
-  private async current(tx: SqlExecutor, type: string, id: string): Promise<CurrentRow | undefined> {
+  private async current(tx: SqlExecutor | WriteContext, type: string, id: string): Promise<CurrentRow | undefined> {
+    if (tx instanceof WriteContext) {
+      await tx.flush();
+      tx = tx.tx;
+    }
     const rows = await tx.all<CurrentRow>(
       'SELECT rid, version, deleted, content, last_updated FROM resource WHERE type = ? AND id = ?',
       [type, id],
@@ -195,13 +230,18 @@ export class FhirRepository {
   async put(
     w: WriteContext,
     resource: Resource,
-    opts: { ifMatch?: number; mustCreate?: boolean } = {},
+    opts: { ifMatch?: number; fresh?: boolean } = {},
   ): Promise<WriteResult> {
     const type = resource.resourceType;
-    const id = resource.id ?? randomUUID();
+    // A server-assigned UUID cannot exist yet: no lock and no lookup needed.
+    const fresh = opts.fresh === true || resource.id === undefined;
+    const id = fresh && resource.id === undefined ? randomUUID() : resource.id!;
     if (!ID_RE.test(id)) throw Errors.invalidId(id);
-    await w.tx.lock(`${type}/${id}`);
-    const cur = await this.current(w.tx, type, id);
+    let cur: CurrentRow | undefined;
+    if (!fresh) {
+      await w.tx.lock(`${type}/${id}`);
+      cur = await this.current(w, type, id);
+    }
     if (opts.ifMatch !== undefined && (cur?.version ?? 0) !== opts.ifMatch) {
       throw Errors.versionConflict(String(opts.ifMatch), cur?.version ?? 0);
     }
@@ -238,11 +278,8 @@ export class FhirRepository {
       const prev = !cur.deleted && cur.content ? indexRows(JSON.parse(cur.content) as Resource) : undefined;
       w.index.queue(type, rid, prev, rows);
     } else {
-      const ins = await w.tx.all<{ rid: number }>(
-        'INSERT INTO resource (type, id, version, last_updated, deleted, patient, content) VALUES (?, ?, ?, ?, 0, ?, ?) RETURNING rid',
-        [type, id, version, now, patient, json],
-      );
-      rid = Number(ins[0]!.rid);
+      rid = await w.nextRid();
+      w.created.push([rid, type, id, version, now, 0, patient, json]);
       w.index.queue(type, rid, undefined, rows);
     }
     const created = !cur || cur.deleted === 1;
@@ -258,7 +295,7 @@ export class FhirRepository {
     opts: { ifMatch?: number } = {},
   ): Promise<WriteResult | undefined> {
     await w.tx.lock(`${type}/${id}`);
-    const cur = await this.current(w.tx, type, id);
+    const cur = await this.current(w, type, id);
     if (opts.ifMatch !== undefined && (cur?.version ?? 0) !== opts.ifMatch) {
       throw Errors.versionConflict(String(opts.ifMatch), cur?.version ?? 0);
     }
@@ -281,7 +318,7 @@ export class FhirRepository {
   }
 
   /** The current version of `type/id` (deleted versions included, with `deleted: true`). */
-  async read(type: string, id: string, tx: SqlExecutor = this.db): Promise<StoredVersion | undefined> {
+  async read(type: string, id: string, tx: SqlExecutor | WriteContext = this.db): Promise<StoredVersion | undefined> {
     const cur = await this.current(tx, type, id);
     if (!cur) return undefined;
     return {
@@ -386,7 +423,7 @@ export class FhirRepository {
 
   private async searchPage(req: SearchRequest, w?: WriteContext): Promise<SearchPage> {
     const ex: SqlExecutor = w?.tx ?? this.db;
-    if (w) await w.index.flush(w.tx);
+    if (w) await w.flush();
     let snapshot = req.snapshot;
     if (snapshot === undefined) {
       const m = await ex.all<{ m: number | null }>('SELECT MAX(rid) AS m FROM resource');
@@ -426,13 +463,15 @@ export class FhirRepository {
   /** Resources of `type` whose reference parameter `code` points at one of `targets` (for `_revinclude`). */
   async referencing(type: string, code: string, targets: readonly [string, string][]): Promise<string[]> {
     const out: string[] = [];
-    const pid = this.pid(type, code);
+    const def = searchParams(type).get(code);
+    const stored = def?.storedAs ?? { codes: [code], refType: undefined };
+    const pids = stored.codes.map((c) => this.pid(type, c));
     for (let i = 0; i < targets.length; i += 200) {
       const chunk = targets.slice(i, i + 200);
       const cond = chunk.map(() => '(ref_id = ? AND ref_type = ?)').join(' OR ');
       const rows = await this.db.all<{ content: string }>(
-        `SELECT r.content FROM resource r WHERE r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_reference WHERE pid = ? AND (${cond}))`,
-        [pid, ...chunk.flatMap(([t, id]) => [id, t])],
+        `SELECT r.content FROM resource r WHERE r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_reference WHERE pid IN (${pids.map(() => '?').join(',')}) AND (${cond}))`,
+        [...pids, ...chunk.flatMap(([t, id]) => [id, t])],
       );
       for (const r of rows) out.push(r.content);
     }

@@ -33,6 +33,21 @@ class Compiler {
     this.pid = pid;
   }
 
+  /**
+   * `pid IN (…)` for a parameter (or its derived `:text`/`:identifier` rows), following
+   * `storedAs` aliases; a restricted reference alias adds its target type.
+   */
+  pidCond(type: string, def: SearchParamDef, suffix = '', column = 'pid'): string {
+    const codes = def.storedAs ? def.storedAs.codes : [def.code];
+    const list = codes.map((c) => this.bind(this.pid(type, c + suffix))).join(', ');
+    const cond = codes.length === 1 ? `${column} = ${list}` : `${column} IN (${list})`;
+    if (def.storedAs?.refType && suffix === '') {
+      const refCol = column.includes('.') ? `${column.split('.')[0]}.ref_type` : 'ref_type';
+      return `${cond} AND ${refCol} = ${this.bind(def.storedAs.refType)}`;
+    }
+    return cond;
+  }
+
   bind(v: unknown): string {
     this.params.push(v);
     return '?';
@@ -186,33 +201,33 @@ class Compiler {
           .map((v) => this.dateCond('last_updated', 'last_updated', v))
           .join(' OR ')}))`;
       case 'chain': {
-        const pid = this.bind(this.pid(type, f.def.code));
+        const pid = this.pidCond(type, f.def, '', 'ref.pid');
         const conds = f.targetTypes.map((t) => {
           const tt = this.bind(t);
           return `(t.type = ${tt} AND ${this.filter(retarget(f.inner, t), 't.rid', t)})`;
         });
-        return `${rid} IN (SELECT ref.rid FROM resource t JOIN idx_reference ref ON ref.pid = ${pid} AND ref.ref_id = t.id AND ref.ref_type = t.type WHERE t.deleted = 0 AND (${conds.join(' OR ')}))`;
+        return `${rid} IN (SELECT ref.rid FROM resource t JOIN idx_reference ref ON ${pid} AND ref.ref_id = t.id AND ref.ref_type = t.type WHERE t.deleted = 0 AND (${conds.join(' OR ')}))`;
       }
       case 'has': {
-        const pid = this.bind(this.pid(f.type, f.refParam.code));
+        const pid = this.pidCond(f.type, f.refParam, '', 'ref.pid');
         const t = this.bind(type);
-        return `${rid} IN (SELECT t.rid FROM idx_reference ref JOIN resource t ON t.type = ref.ref_type AND t.id = ref.ref_id WHERE ref.pid = ${pid} AND t.type = ${t} AND ${this.filter(f.inner, 'ref.rid', f.type)})`;
+        return `${rid} IN (SELECT t.rid FROM idx_reference ref JOIN resource t ON t.type = ref.ref_type AND t.id = ref.ref_id WHERE ${pid} AND t.type = ${t} AND ${this.filter(f.inner, 'ref.rid', f.type)})`;
       }
       case 'param': {
         const def = f.def;
         let table = TABLE_OF[def.type];
-        let pidCode = def.code;
+        let suffix = '';
         if (def.type === 'token' && f.modifier === 'text') {
           table = 'idx_string';
-          pidCode = `${def.code}:text`;
+          suffix = ':text';
         } else if (def.type === 'reference' && f.modifier === 'identifier') {
           table = 'idx_token';
-          pidCode = `${def.code}:identifier`;
+          suffix = ':identifier';
         }
         if (!table) throw Errors.notSupported(`Search on '${def.code}'`);
-        const pid = this.bind(this.pid(type, pidCode));
+        const pid = this.pidCond(type, def, suffix);
         if (f.missing !== undefined)
-          return `${rid} ${f.missing ? 'NOT ' : ''}IN (SELECT rid FROM ${table} WHERE pid = ${pid})`;
+          return `${rid} ${f.missing ? 'NOT ' : ''}IN (SELECT rid FROM ${table} WHERE ${pid})`;
         let conds: string[];
         if (f.modifier === 'text') {
           conds = f.values.map((v) => {
@@ -223,7 +238,7 @@ class Compiler {
           conds = f.values.map((v) => this.tokenCond('code', 'system', v));
         } else conds = f.values.map((v) => this.valueCond(def, v, f.modifier));
         const not = f.modifier === 'not';
-        return `${rid} ${not ? 'NOT ' : ''}IN (SELECT rid FROM ${table} WHERE pid = ${pid} AND (${conds.join(' OR ')}))`;
+        return `${rid} ${not ? 'NOT ' : ''}IN (SELECT rid FROM ${table} WHERE ${pid} AND (${conds.join(' OR ')}))`;
       }
     }
   }
@@ -232,20 +247,20 @@ class Compiler {
     if (def === '_id') return 'r.id';
     if (def === '_lastUpdated') return 'r.last_updated';
     const agg = desc ? 'MAX' : 'MIN';
-    const pid = this.bind(this.pid(type, def.code));
+    const pid = this.pidCond(type, def, '', 's.pid');
     switch (def.type) {
       case 'date':
-        return `(SELECT ${agg}(${desc ? 'hi' : 'lo'}) FROM idx_date d WHERE d.rid = r.rid AND d.pid = ${pid})`;
+        return `(SELECT ${agg}(${desc ? 'hi' : 'lo'}) FROM idx_date s WHERE s.rid = r.rid AND ${pid})`;
       case 'string':
-        return `(SELECT ${agg}(norm) FROM idx_string s WHERE s.rid = r.rid AND s.pid = ${pid})`;
+        return `(SELECT ${agg}(norm) FROM idx_string s WHERE s.rid = r.rid AND ${pid})`;
       case 'number':
-        return `(SELECT ${agg}(value) FROM idx_number s WHERE s.rid = r.rid AND s.pid = ${pid})`;
+        return `(SELECT ${agg}(value) FROM idx_number s WHERE s.rid = r.rid AND ${pid})`;
       case 'quantity':
-        return `(SELECT ${agg}(lo) FROM idx_quantity s WHERE s.rid = r.rid AND s.pid = ${pid})`;
+        return `(SELECT ${agg}(lo) FROM idx_quantity s WHERE s.rid = r.rid AND ${pid})`;
       case 'reference':
-        return `(SELECT ${agg}(ref_id) FROM idx_reference s WHERE s.rid = r.rid AND s.pid = ${pid})`;
+        return `(SELECT ${agg}(ref_id) FROM idx_reference s WHERE s.rid = r.rid AND ${pid})`;
       default:
-        return `(SELECT ${agg}(code) FROM idx_token s WHERE s.rid = r.rid AND s.pid = ${pid})`;
+        return `(SELECT ${agg}(code) FROM idx_token s WHERE s.rid = r.rid AND ${pid})`;
     }
   }
 }

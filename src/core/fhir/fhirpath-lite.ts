@@ -70,54 +70,60 @@ function pushValue(out: TypedItem[], value: unknown, type: string, ctx: string |
   }
 }
 
+/** How to read one element from JSON: the property keys with their types, and the child context. */
+interface NavPlan {
+  readonly keys: readonly (readonly [key: string, type: string])[];
+  readonly childContext: string | undefined;
+  /** The single type is `Resource` (contained, Bundle.entry.resource): the value carries its own type. */
+  readonly resource: boolean;
+}
+
+const NO_PLAN: NavPlan = { keys: [], childContext: undefined, resource: false };
+
+function planFor(ctx: string, t: string, name: string): NavPlan {
+  let info = elementInfo(ctx, name);
+  if (!info && (t === 'Resource' || t === 'DomainResource' || isResourceType(t))) {
+    // Resource-level elements (id, meta, text, …) are defined on Resource/DomainResource.
+    info = elementInfo('DomainResource', name) ?? elementInfo('Resource', name);
+  }
+  if (!info) return NO_PLAN;
+  if (info.choice) {
+    return {
+      keys: info.types.map((type) => [name + capitalise(type), type] as const),
+      childContext: undefined,
+      resource: false,
+    };
+  }
+  const type = info.types[0] ?? 'Element';
+  return { keys: [[name, type]], childContext: info.childContext, resource: type === 'Resource' };
+}
+
 /** Member navigation `.name`, resolving choice elements (`value` → `valueQuantity`, …). */
 function member(name: string): PathFn {
+  // Plans are cached per context, so navigation does no string work after the first call.
+  const plans = new Map<string, NavPlan>();
   return (input) => {
     const out: TypedItem[] = [];
     for (const item of input) {
       const obj = item.v;
       if (typeof obj !== 'object' || obj === null) continue;
-      const rec = obj as Record<string, unknown>;
-      if (item.t === 'Resource' || item.t === 'DomainResource' || isResourceType(item.t)) {
-        // Resource-level elements (id, meta, …) are defined on Resource/DomainResource.
-        const info =
-          elementInfo(item.ctx, name) ?? elementInfo('DomainResource', name) ?? elementInfo('Resource', name);
-        if (info) {
-          navigate(out, rec, name, info.types, info.childContext, info.choice);
-          continue;
-        }
+      let plan = plans.get(item.ctx);
+      if (!plan) {
+        plan = planFor(item.ctx, item.t, name);
+        plans.set(item.ctx, plan);
       }
-      const info = elementInfo(item.ctx, name);
-      if (!info) continue;
-      navigate(out, rec, name, info.types, info.childContext, info.choice);
+      const rec = obj as Record<string, unknown>;
+      for (const [key, type] of plan.keys) {
+        const value = rec[key];
+        if (value === undefined) continue;
+        if (plan.resource) {
+          const rt = (value as { resourceType?: unknown }).resourceType;
+          if (typeof rt === 'string') pushValue(out, value, rt, rt);
+        } else pushValue(out, value, type, plan.childContext);
+      }
     }
     return out;
   };
-}
-
-function navigate(
-  out: TypedItem[],
-  rec: Record<string, unknown>,
-  name: string,
-  types: readonly string[],
-  childContext: string | undefined,
-  choice: boolean,
-): void {
-  if (choice) {
-    for (const t of types) {
-      const key = name + capitalise(t);
-      if (key in rec) pushValue(out, rec[key], t, undefined);
-    }
-    return;
-  }
-  const type = types[0] ?? 'Element';
-  const value = rec[name];
-  if (type === 'Resource' && value && typeof value === 'object') {
-    const rt = (value as { resourceType?: unknown }).resourceType;
-    if (typeof rt === 'string') pushValue(out, value, rt, rt);
-    return;
-  }
-  pushValue(out, value, type, childContext);
 }
 
 function ofType(type: string): PathFn {
@@ -190,9 +196,10 @@ class Parser {
     } else if (this.relative) {
       fn = member(this.ident());
     } else {
-      const first = this.ident();
-      // The first identifier names the resource type (or Resource/DomainResource).
-      fn = (input) => input.filter((i) => i.t === first || first === 'Resource' || first === 'DomainResource');
+      // The first identifier names the resource type (or Resource/DomainResource); callers pass
+      // only terms that apply to the root's type, so it selects the root itself.
+      this.ident();
+      fn = (input) => input as TypedItem[];
     }
     const steps: PathFn[] = [fn];
     this.ws();

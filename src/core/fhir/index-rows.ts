@@ -213,7 +213,7 @@ function addComposite(def: SearchParamDef, focus: TypedItem, rows: IndexRows): v
 export function indexRows(resource: { resourceType: string }): IndexRows {
   const rows: IndexRows = { token: [], string: [], date: [], number: [], quantity: [], reference: [], composite: [] };
   for (const def of searchParams(resource.resourceType).values()) {
-    if (!def.indexed) continue;
+    if (!def.indexed || def.storedAs) continue;
     const items = def.extract(resource);
     if (items.length === 0) continue;
     const code = def.code;
@@ -272,21 +272,6 @@ export function indexRows(resource: { resourceType: string }): IndexRows {
       default:
         break;
     }
-  }
-  return dedupe(rows);
-}
-
-function dedupe(rows: IndexRows): IndexRows {
-  for (const key of Object.keys(rows) as (keyof IndexRows)[]) {
-    const list = rows[key] as unknown[][];
-    if (list.length < 2) continue;
-    const seen = new Set<string>();
-    (rows[key] as unknown[][]) = list.filter((r) => {
-      const k = r.join('\u0000');
-      if (seen.has(k)) return false;
-      seen.add(k);
-      return true;
-    });
   }
   return rows;
 }

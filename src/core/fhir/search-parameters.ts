@@ -18,6 +18,14 @@ export interface SearchParamDef {
   readonly components?: readonly { readonly def: SearchParamDef; readonly path: PathFn }[];
   /** Whether the expression is indexed (false: `_content`, `_query`, `near`, …). */
   readonly indexed: boolean;
+  /**
+   * Set when this parameter selects exactly what other parameters of the type already index
+   * (R4 `combo-code` = `code` ∪ `component-code`; `patient` = `subject` restricted to Patient):
+   * no rows of its own are stored and searches read the rows of `codes` (with `refType`).
+   */
+  storedAs?: { readonly codes: readonly string[]; readonly refType?: string };
+  /** Terms of the expression (and of composite components), used to detect `storedAs`. */
+  readonly signature: readonly string[];
 }
 
 interface Bundle {
@@ -98,7 +106,9 @@ function build(): Map<string, Map<string, SearchParamDef>> {
         return { def: makeDef(cp, type), path: compileFor(c.expression, true) };
       });
     }
+    const compSig = p.component?.map((c) => c.expression).join('$') ?? '';
     return {
+      signature: terms.map((t) => (compSig ? `${t}#${compSig.replace(/\b(?:combo|component)-/g, '')}` : t)),
       resourceType: type,
       code: p.code,
       type: p.type,
@@ -118,7 +128,52 @@ function build(): Map<string, Map<string, SearchParamDef>> {
       m.set(p.code, makeDef(p, type));
     }
   }
+  for (const m of reg.values()) findAliases(m);
   return reg;
+}
+
+const RESOLVE_IS = /^(.*)\.where\(resolve\(\) is ([A-Za-z]+)\)$/;
+
+/** Marks parameters whose rows other parameters of the same type already store (see `storedAs`). */
+function findAliases(params: Map<string, SearchParamDef>): void {
+  const byTerm = new Map<string, SearchParamDef[]>();
+  for (const d of params.values()) {
+    if (!d.indexed) continue;
+    for (const t of d.signature) {
+      const list = byTerm.get(`${d.type}:${t}`) ?? [];
+      list.push(d);
+      byTerm.set(`${d.type}:${t}`, list);
+    }
+  }
+  for (const d of params.values()) {
+    if (!d.indexed || d.signature.length === 0) continue;
+    const sig = new Set(d.signature);
+    // 1. A union of other parameters' terms.
+    const parts = new Set<SearchParamDef>();
+    let covered = true;
+    for (const t of d.signature) {
+      const other = (byTerm.get(`${d.type}:${t}`) ?? []).find(
+        (o) => o !== d && o.signature.every((x) => sig.has(x)) && o.signature.length < d.signature.length,
+      );
+      if (!other) {
+        covered = false;
+        break;
+      }
+      parts.add(other);
+    }
+    if (covered && parts.size > 0 && [...parts].every((o) => !o.storedAs)) {
+      d.storedAs = { codes: [...parts].map((o) => o.code) };
+      continue;
+    }
+    // 2. A reference parameter restricted to one target type.
+    if (d.type === 'reference' && d.signature.length === 1) {
+      const m = RESOLVE_IS.exec(d.signature[0]!);
+      const base = m
+        ? (byTerm.get(`reference:${m[1]}`) ?? []).find((o) => o.signature.length === 1 && o !== d)
+        : undefined;
+      if (m && base) d.storedAs = { codes: [base.code], refType: m[2]! };
+    }
+  }
 }
 
 /** The search parameters of a resource type, keyed by code (memoised; built from the R4 definitions). */

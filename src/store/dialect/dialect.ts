@@ -30,6 +30,8 @@ export interface SqlExecutor {
    * SQLite, whose writers are already serialised).
    */
   lock(key: string): Promise<void>;
+  /** Reserves `n` new row ids of the `resource` table (gaps are allowed). */
+  nextResourceIds(n: number): Promise<number[]>;
 }
 
 /** Column types as far as the dialects need to know them. */

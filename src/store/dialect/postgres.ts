@@ -68,6 +68,13 @@ class PgExecutor implements SqlExecutor {
       transpose(rows, columns.length),
     );
   }
+  async nextResourceIds(n: number): Promise<number[]> {
+    const r = await this.q.query(
+      "SELECT nextval(pg_get_serial_sequence('resource', 'rid')) AS rid FROM generate_series(1, $1)",
+      [n],
+    );
+    return r.rows.map((row: { rid: number | string }) => Number(row.rid));
+  }
   async lock(key: string): Promise<void> {
     await this.q.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
   }

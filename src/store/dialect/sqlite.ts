@@ -57,7 +57,28 @@ class SqliteExecutor implements SqlExecutor {
   }
 
   async lock(_key: string): Promise<void> {}
+
+  /** The single writer hands out ids from a counter seeded from MAX(rid). */
+  private lastRid: number | undefined;
+  async nextResourceIds(n: number): Promise<number[]> {
+    if (this.lastRid === undefined) {
+      const row = this.prepare('SELECT COALESCE(MAX(rid), 0) AS m FROM resource').get() as { m: number };
+      this.lastRid = Number(row.m);
+    }
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) out.push(++this.lastRid);
+    return out;
+  }
 }
+
+interface PendingTx {
+  fn: (tx: SqlExecutor) => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Most transactions committed together by one group commit. */
+const MAX_GROUP = 64;
 
 class SqliteDialect implements Dialect {
   readonly caps: DialectCapabilities = {
@@ -72,7 +93,8 @@ class SqliteDialect implements Dialect {
   private readonly writeDb: DatabaseSync;
   private readonly readDb: DatabaseSync;
   private readonly file: string;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly pending: PendingTx[] = [];
+  private draining = false;
 
   constructor(file: string) {
     this.file = file;
@@ -111,22 +133,58 @@ class SqliteDialect implements Dialect {
     return this.transaction((tx) => tx.deleteMany(table, columns, types, rows));
   }
   async lock(): Promise<void> {}
+  nextResourceIds(n: number): Promise<number[]> {
+    return this.writer.nextResourceIds(n);
+  }
 
+  /**
+   * Group commit: transactions that arrive while another is running are queued and then run
+   * together in one SQLite transaction, each inside its own SAVEPOINT (a failing one rolls back
+   * alone). Every caller's promise settles only after the shared COMMIT, so nothing is
+   * acknowledged before it is durable; one commit (one WAL write) serves the whole group.
+   */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    const run = async (): Promise<T> => {
-      this.writeDb.exec('BEGIN IMMEDIATE');
-      try {
-        const result = await fn(this.writer);
-        this.writeDb.exec('COMMIT');
-        return result;
-      } catch (err) {
-        if (this.writeDb.isTransaction) this.writeDb.exec('ROLLBACK');
-        throw err;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ fn, resolve, reject } as PendingTx);
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.pending.length > 0) {
+        const group = this.pending.splice(0, MAX_GROUP);
+        const outcomes: { ok: boolean; value: unknown }[] = [];
+        try {
+          this.writeDb.exec('BEGIN IMMEDIATE');
+          for (const job of group) {
+            this.writeDb.exec('SAVEPOINT tx');
+            try {
+              const value = await job.fn(this.writer);
+              this.writeDb.exec('RELEASE tx');
+              outcomes.push({ ok: true, value });
+            } catch (err) {
+              this.writeDb.exec('ROLLBACK TO tx');
+              this.writeDb.exec('RELEASE tx');
+              outcomes.push({ ok: false, value: err });
+            }
+          }
+          this.writeDb.exec('COMMIT');
+        } catch (err) {
+          if (this.writeDb.isTransaction) this.writeDb.exec('ROLLBACK');
+          for (const job of group) job.reject(err);
+          continue;
+        }
+        group.forEach((job, i) => {
+          const o = outcomes[i]!;
+          if (o.ok) job.resolve(o.value);
+          else job.reject(o.value);
+        });
       }
-    };
-    const next = this.queue.then(run, run);
-    this.queue = next.catch(() => undefined);
-    return next;
+    } finally {
+      this.draining = false;
+    }
   }
 
   async execScript(sql: string): Promise<void> {
@@ -153,7 +211,7 @@ class SqliteDialect implements Dialect {
   }
 
   async close(): Promise<void> {
-    await this.queue;
+    while (this.draining || this.pending.length > 0) await new Promise((r) => setTimeout(r, 5));
     if (this.readDb !== this.writeDb) this.readDb.close();
     this.writeDb.close();
   }
