@@ -37,7 +37,10 @@ export interface AstmError {
 }
 
 /** Creates a catalogue error with an optional detail appended. */
-export function astmError(code: AstmErrorCode, extra: { detail?: string; line?: number; frameNumber?: number } = {}): AstmError {
+export function astmError(
+  code: AstmErrorCode,
+  extra: { detail?: string; line?: number; frameNumber?: number } = {},
+): AstmError {
   return {
     kind: 'astm-error',
     code,

@@ -111,18 +111,32 @@ export class AstmTokenizer {
 
   #finish(): AstmToken {
     this.#state = 'idle';
-    if (this.#tooLong) return { kind: 'bad-frame', error: astmError('frame-too-long', { detail: `limit ${this.#maxFrame} bytes` }) };
+    if (this.#tooLong)
+      return { kind: 'bad-frame', error: astmError('frame-too-long', { detail: `limit ${this.#maxFrame} bytes` }) };
     const body = Buffer.concat(this.#parts, this.#size);
     const fn = (body[0] ?? 0) - 0x30;
-    if (body.length === 0 || fn < 0 || fn > 7) return { kind: 'bad-frame', error: astmError('malformed-frame', { detail: 'no frame number 0-7' }) };
+    if (body.length === 0 || fn < 0 || fn > 7)
+      return { kind: 'bad-frame', error: astmError('malformed-frame', { detail: 'no frame number 0-7' }) };
     if (!/^[0-9A-Fa-f]{2}$/.test(this.#checksum)) {
-      return { kind: 'bad-frame', error: astmError('malformed-frame', { detail: `checksum "${this.#checksum}"`, frameNumber: fn }) };
+      return {
+        kind: 'bad-frame',
+        error: astmError('malformed-frame', { detail: `checksum "${this.#checksum}"`, frameNumber: fn }),
+      };
     }
     const withTerminator = Buffer.concat([body, Uint8Array.of(this.#final ? ETX : ETB)]);
     const expected = astmChecksum(withTerminator);
     if (expected !== this.#checksum.toUpperCase()) {
-      return { kind: 'bad-frame', error: astmError('bad-checksum', { detail: `received ${this.#checksum}, computed ${expected}`, frameNumber: fn }) };
+      return {
+        kind: 'bad-frame',
+        error: astmError('bad-checksum', {
+          detail: `received ${this.#checksum}, computed ${expected}`,
+          frameNumber: fn,
+        }),
+      };
     }
-    return { kind: 'frame', frame: { number: fn, text: body.subarray(1), final: this.#final, checksum: this.#checksum } };
+    return {
+      kind: 'frame',
+      frame: { number: fn, text: body.subarray(1), final: this.#final, checksum: this.#checksum },
+    };
   }
 }

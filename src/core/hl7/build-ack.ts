@@ -83,7 +83,16 @@ function errFields(e: Hl7AckError): Hl7FieldInput[] {
   const location = [e.segment, e.sequence, e.field, e.repetition, e.component, e.subcomponent].map((v) =>
     v === undefined ? undefined : String(v),
   );
-  return [undefined, location, [e.code, HL7_TABLE_0357[e.code], 'HL70357'], e.severity, undefined, undefined, undefined, e.text];
+  return [
+    undefined,
+    location,
+    [e.code, HL7_TABLE_0357[e.code], 'HL70357'],
+    e.severity,
+    undefined,
+    undefined,
+    undefined,
+    e.text,
+  ];
 }
 
 /** Turns a parse or validation error into an ERR entry (severity E). */

@@ -8,7 +8,10 @@ export type Hl7ComponentInput = Hl7Leaf | readonly Hl7Leaf[];
 /** One repetition: a leaf or its components. */
 export type Hl7RepetitionInput = Hl7Leaf | readonly Hl7ComponentInput[];
 /** A field: one repetition, several (`repeat`), or text already in ER7 form (`raw`, not escaped). */
-export type Hl7FieldInput = Hl7RepetitionInput | { readonly repeat: readonly Hl7RepetitionInput[] } | { readonly raw: string };
+export type Hl7FieldInput =
+  | Hl7RepetitionInput
+  | { readonly repeat: readonly Hl7RepetitionInput[] }
+  | { readonly raw: string };
 
 /**
  * A segment to encode. `fields[i]` is field i + 1. For MSH, fields[0] and fields[1] (MSH-1 and
@@ -48,7 +51,8 @@ export function encodeHl7Segment(segment: Hl7SegmentInput, d: Hl7Delimiters, opt
 
 function encodeField(f: Hl7FieldInput, d: Hl7Delimiters, o: Hl7EscapeOptions): string {
   if (f !== null && typeof f === 'object' && 'raw' in f) return f.raw;
-  if (f !== null && typeof f === 'object' && 'repeat' in f) return trimEnd(f.repeat.map((r) => encodeRepetition(r, d, o))).join(d.repetition);
+  if (f !== null && typeof f === 'object' && 'repeat' in f)
+    return trimEnd(f.repeat.map((r) => encodeRepetition(r, d, o))).join(d.repetition);
   return encodeRepetition(f, d, o);
 }
 

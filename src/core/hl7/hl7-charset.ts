@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 
 /**
- * HL7 table 0211 (MSH-18 character set, HL7 v2.5.1 ch. 2 §2.14.9.18) → WHATWG encoding label.
+ * HL7 table 0211 (MSH-18 character set, HL7 v2.5.1 ch. 2, MSH-18) → WHATWG encoding label.
  * `latin1` stands for true ISO-8859-1 (WHATWG would map "iso-8859-1" to windows-1252).
  */
 const TABLE_0211: Readonly<Record<string, string>> = Object.freeze({
@@ -57,7 +57,7 @@ function msh18FromLine(line: string): string | undefined {
   const fs = line.charAt(3);
   const parts = line.split(fs);
   const enc = parts[1] ?? '';
-  // parts[k] is MSH-(k+1) because MSH-1 is the separator itself (ch. 2 §2.14.9.1).
+  // parts[k] is MSH-(k+1) because MSH-1 is the separator itself (ch. 2, MSH-1).
   const msh18 = parts[17];
   if (msh18 === undefined) return undefined;
   const first = msh18.split(enc.charAt(1) || '~')[0] ?? '';

@@ -2,7 +2,7 @@ import { type Hl7Error, hl7Error } from './hl7-errors.ts';
 import { err, ok, type Result } from './result.ts';
 import { zoneOffsetAt } from './zone-offset.ts';
 
-/** Precision of a DTM/TS value (HL7 v2.5.1 ch. 2A §2.A.22 DTM: "YYYY[MM[DD[HH[MM[SS[.S[S[S[S]]]]]]]]][+/-ZZZZ]"). */
+/** Precision of a DTM/TS value (HL7 v2.5.1 ch. 2A, DTM: "YYYY[MM[DD[HH[MM[SS[.S[S[S[S]]]]]]]]][+/-ZZZZ]"). */
 export type Hl7DateTimePrecision = 'year' | 'month' | 'day' | 'hour' | 'minute' | 'second' | 'fraction';
 
 /** Fields of a DTM value after syntax and range checks. */
@@ -30,7 +30,8 @@ export interface Hl7DateTime {
   readonly offsetAssumed: boolean;
 }
 
-const DTM = /^(\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:\.(\d{1,4}))?)?)?)?)?)?(?:([+-])(\d{2})(\d{2}))?$/;
+const DTM =
+  /^(\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:\.(\d{1,4}))?)?)?)?)?)?(?:([+-])(\d{2})(\d{2}))?$/;
 const PRECISIONS: readonly Hl7DateTimePrecision[] = ['year', 'month', 'day', 'hour', 'minute', 'second'];
 
 /**
@@ -72,7 +73,7 @@ export interface Hl7DateTimeOptions {
 
 /**
  * Converts a DTM/TS value to a FHIR dateTime, keeping its precision. FHIR requires an offset once a
- * time is present (FHIR R4 datatypes §2.24.0.1 dateTime), so a value with a time but no offset is an
+ * time is present (FHIR R4 datatypes, dateTime), so a value with a time but no offset is an
  * error (`missing-time-zone`) unless `timeZone` is given. Offsets on date-only values are dropped,
  * as FHIR dates cannot carry them.
  */
@@ -98,7 +99,8 @@ export function dateTimeFromParts(
   if (offset === undefined) {
     if (options.timeZone === undefined) return err(hl7Error('missing-time-zone', { detail: `"${original}"` }));
     offset = zoneOffsetAt(options.timeZone, p);
-    if (offset === undefined) return err(hl7Error('missing-time-zone', { detail: `unknown time zone "${options.timeZone}"` }));
+    if (offset === undefined)
+      return err(hl7Error('missing-time-zone', { detail: `unknown time zone "${options.timeZone}"` }));
     offsetAssumed = true;
   }
   const fraction = p.fraction === '' ? '' : `.${p.fraction}`;
@@ -106,9 +108,10 @@ export function dateTimeFromParts(
   return ok({ fhir, precision: p.precision, offsetAssumed });
 }
 
-/** Parses an HL7 DT (date only, ch. 2A §2.A.21: YYYY[MM[DD]]) into a FHIR date. */
+/** Parses an HL7 DT (date only, ch. 2A, DT: YYYY[MM[DD]]) into a FHIR date. */
 export function parseHl7Date(value: string): Result<string, Hl7Error> {
-  if (!/^\d{4}(\d{2}(\d{2})?)?$/.test(value)) return err(hl7Error('invalid-date-time', { detail: `"${value}" is not YYYY[MM[DD]]` }));
+  if (!/^\d{4}(\d{2}(\d{2})?)?$/.test(value))
+    return err(hl7Error('invalid-date-time', { detail: `"${value}" is not YYYY[MM[DD]]` }));
   const parsed = parseHl7DateTimeParts(value);
   if (!parsed.ok) return parsed;
   const r = dateTimeFromParts(parsed.value, {}, value);

@@ -1,7 +1,7 @@
 /**
  * The encoding characters of one message: MSH-1 (field separator) and MSH-2 (component,
- * repetition, escape, subcomponent and, from v2.7, truncation), HL7 v2.5.1 ch. 2 §2.5.4 and
- * §2.14.9.1–2. Any characters may be declared; `|^~\&` is only the recommended default.
+ * repetition, escape, subcomponent and, from v2.7, truncation), HL7 v2.5.1 ch. 2,
+ * delimiters and MSH-1/MSH-2. Any characters may be declared; `|^~\&` is only the recommended default.
  */
 export interface Hl7Delimiters {
   readonly field: string;
@@ -15,7 +15,7 @@ export interface Hl7Delimiters {
   readonly truncation: string;
 }
 
-/** The recommended delimiters `|^~\&` (HL7 v2.5.1 ch. 2 §2.5.4, figure 2-1). */
+/** The recommended delimiters `|^~\&` (HL7 v2.5.1 ch. 2, delimiter table). */
 export const DEFAULT_HL7_DELIMITERS: Hl7Delimiters = Object.freeze({
   field: '|',
   component: '^',
@@ -30,7 +30,7 @@ export type Hl7DelimiterProblem = 'missing' | 'invalid';
 
 /**
  * Builds delimiters from MSH-1 and the raw MSH-2 text. MSH-2 must hold 2–5 distinct characters,
- * none equal to the field separator, CR/LF or alphanumeric (ch. 2 §2.5.4: delimiters must not
+ * none equal to the field separator, CR/LF or alphanumeric (ch. 2, delimiters: must not
  * occur in data unescaped, so letters and digits cannot be delimiters).
  */
 export function hl7DelimitersFrom(

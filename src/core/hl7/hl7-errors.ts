@@ -20,15 +20,21 @@ export const HL7_ERRORS = Object.freeze({
   'batch-count-mismatch': { condition: '100', message: 'BTS-1 batch message count does not match' },
   'invalid-numeric': { condition: '102', message: 'Not a valid NM (numeric) value' },
   'invalid-date-time': { condition: '102', message: 'Not a valid DTM/TS date-time' },
-  'missing-time-zone': { condition: '102', message: 'Date-time has a time but no UTC offset, and no time zone was given' },
+  'missing-time-zone': {
+    condition: '102',
+    message: 'Date-time has a time but no UTC offset, and no time zone was given',
+  },
   'invalid-structured-numeric': { condition: '102', message: 'Not a valid SN (structured numeric) value' },
-  'unstructured-address': { condition: '102', message: 'XAD address has only a street line: city, state, postal code and country are empty' },
+  'unstructured-address': {
+    condition: '102',
+    message: 'XAD address has only a street line: city, state, postal code and country are empty',
+  },
 } as const satisfies Record<string, { condition: Hl7ErrorCondition; message: string }>);
 
 /** A code of the dxhub HL7 error catalogue. */
 export type Hl7ErrorCode = keyof typeof HL7_ERRORS;
 
-/** Where an error is in a message, in ERR-2 (ERL) terms: HL7 v2.5.1 ch. 2 §2.15.5.2. */
+/** Where an error is in a message, in ERR-2 (ERL) terms: HL7 v2.5.1 ch. 2, ERR segment. */
 export interface Hl7Location {
   readonly segment: string;
   /** 1-based occurrence of the segment in the message (ERL.2). */

@@ -1,6 +1,6 @@
 import type { Hl7Delimiters } from './hl7-delimiters.ts';
 
-/** How formatting escapes (`\.br\` and friends, HL7 v2.5.1 ch. 2 §2.7.6, FT data type) are read. */
+/** How formatting escapes (`\.br\` and friends, HL7 v2.5.1 ch. 2 "Formatting codes", FT data type) are read. */
 export type Hl7FormattingMode = 'apply' | 'keep';
 
 /** Options for {@link unescapeHl7}. */
@@ -16,9 +16,9 @@ export interface Hl7UnescapeOptions {
 
 /**
  * Decodes escape sequences in one leaf value (a component or subcomponent, never a whole field:
- * split on delimiters first, ch. 2 §2.7.1). Handles \F\ \S\ \T\ \R\ \E\ (§2.7.1), \P\ (v2.7
- * truncation), \H\ \N\ (highlighting, dropped), \Xhh…\ (§2.7.3 hexadecimal bytes in the MSH-18
- * character set), formatting commands (§2.7.6) and \C…\ \M…\ (§2.7.4–5 character-set switches,
+ * split on delimiters first, ch. 2 "Use of escape sequences in text fields"). Handles \F\ \S\ \T\ \R\ \E\, \P\ (v2.7
+ * truncation), \H\ \N\ (highlighting, dropped), \Xhh…\ (hexadecimal bytes in the MSH-18
+ * character set), formatting commands and \C…\ \M…\ (character-set switches,
  * dropped: ISO 2022 switching is not supported). \Z…\ (locally defined) and unknown or unterminated
  * sequences are kept verbatim so nothing is silently lost.
  */
@@ -103,7 +103,7 @@ export interface Hl7EscapeOptions {
 }
 
 /**
- * Escapes a plain leaf value for ER7 output (ch. 2 §2.7.1): every delimiter and the escape character
+ * Escapes a plain leaf value for ER7 output (ch. 2, escape sequences): every delimiter and the escape character
  * become \F\ \S\ \T\ \R\ \E\ (\P\ for a declared truncation character), and CR/LF, which would end the
  * segment, become `\.br\` or hexadecimal escapes. When MSH-2 declares no escape character, delimiter
  * characters cannot be represented and are replaced by spaces.

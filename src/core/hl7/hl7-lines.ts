@@ -5,7 +5,7 @@ export interface Hl7Line {
 }
 
 /**
- * Splits ER7 text into segment lines. The standard terminator is CR (HL7 v2.5.1 ch. 2 §2.5.1);
+ * Splits ER7 text into segment lines. The standard terminator is CR (HL7 v2.5.1 ch. 2, segment terminator);
  * LF and CRLF are tolerated because files and some senders use them. A UTF-8 byte-order mark and
  * leftover MLLP block characters (0x0B, 0x1C) are stripped; blank lines are skipped.
  */

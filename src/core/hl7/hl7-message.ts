@@ -2,7 +2,7 @@ import type { Hl7Delimiters } from './hl7-delimiters.ts';
 import type { Hl7ReadContext } from './hl7-repetition.ts';
 import type { Hl7GetOptions, Hl7Segment } from './hl7-segment.ts';
 
-/** MSH-9 message type (MSG data type, HL7 v2.5.1 ch. 2 §2.A.47). */
+/** MSH-9 message type (MSG data type, HL7 v2.5.1 ch. 2A). */
 export interface Hl7MessageType {
   /** MSH-9.1, e.g. `ORU`. */
   readonly code: string;
@@ -94,7 +94,7 @@ export class Hl7Message {
     return this.segment(name, occurrence)?.raw(field) ?? '';
   }
 
-  /** The message as ER7 text, every segment terminated by CR (ch. 2 §2.5.1). */
+  /** The message as ER7 text, every segment terminated by CR (ch. 2, segment terminator). */
   toString(): string {
     return this.segments.map((s) => `${s.toString()}\r`).join('');
   }

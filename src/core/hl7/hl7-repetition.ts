@@ -15,7 +15,7 @@ export interface Hl7ReadOptions {
 }
 
 /**
- * One repetition of a field (HL7 v2.5.1 ch. 2 §2.5.3): raw text plus 1-based component and
+ * One repetition of a field (HL7 v2.5.1 ch. 2, repetition separator): raw text plus 1-based component and
  * subcomponent access. Reads return decoded text; `raw*` methods return the text as sent.
  */
 export class Hl7Repetition {
@@ -31,12 +31,12 @@ export class Hl7Repetition {
     this.#literal = literal;
   }
 
-  /** True when nothing was sent (ch. 2 §2.5.3: not present). */
+  /** True when nothing was sent (ch. 2: field not present). */
   get isEmpty(): boolean {
     return this.raw === '';
   }
 
-  /** True for the explicit HL7 null `""` (ch. 2 §2.5.3: delete the value in the receiver). */
+  /** True for the explicit HL7 null `""` (ch. 2, null values: delete the value in the receiver). */
   get isNull(): boolean {
     return this.raw === '""';
   }
@@ -86,6 +86,9 @@ export class Hl7Repetition {
 
   private decode(value: string, options: Hl7ReadOptions): string {
     if (this.#literal) return value;
-    return unescapeHl7(value, this.#ctx.delimiters, { formatting: options.formatting ?? 'apply', charset: this.#ctx.charset });
+    return unescapeHl7(value, this.#ctx.delimiters, {
+      formatting: options.formatting ?? 'apply',
+      charset: this.#ctx.charset,
+    });
   }
 }

@@ -10,9 +10,9 @@ export interface Hl7GetOptions extends Hl7ReadOptions {
 }
 
 /**
- * One segment. `fields[n]` is the raw text of field n (1-based, ch. 2 §2.5.2); `fields[0]` is the
+ * One segment. `fields[n]` is the raw text of field n (1-based, ch. 2 field sequence numbers); `fields[0]` is the
  * segment name. For MSH (and FHS/BHS) field 1 is the field separator itself and field 2 the
- * encoding characters, as numbered by the standard (ch. 2 §2.14.9.1–2).
+ * encoding characters, as numbered by the standard (ch. 2, MSH-1 and MSH-2).
  */
 export class Hl7Segment {
   readonly name: string;

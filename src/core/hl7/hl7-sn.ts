@@ -21,7 +21,12 @@ const SEPARATORS = new Set<string>(['-', '+', '/', '.', ':']);
 
 /** Reads and checks an SN value: comparator and separator from the allowed sets, numbers NM. */
 export function parseSn(rep: Hl7Repetition): Result<Hl7Sn, Hl7Error> {
-  const [comparator, n1, separator, n2] = [1, 2, 3, 4].map((i) => rep.component(i).trim()) as [string, string, string, string];
+  const [comparator, n1, separator, n2] = [1, 2, 3, 4].map((i) => rep.component(i).trim()) as [
+    string,
+    string,
+    string,
+    string,
+  ];
   const bad = (why: string) => err(hl7Error('invalid-structured-numeric', { detail: `"${rep.raw}" ${why}` }));
   if (comparator !== '' && !COMPARATORS.has(comparator)) return bad('has an unknown comparator');
   if (separator !== '' && !SEPARATORS.has(separator)) return bad('has an unknown separator/suffix');

@@ -1,5 +1,5 @@
 /**
- * HL7 table 0357 "Message error condition codes" (HL7 v2.5.1 ch. 2 §2.15.5.3, ERR-3), used in
+ * HL7 table 0357 "Message error condition codes" (HL7 v2.5.1 ch. 2, ERR-3), used in
  * ACK ERR segments. Codes 0–99 success, 100–199 errors, 200–299 rejections.
  */
 export const HL7_TABLE_0357 = Object.freeze({

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 
-/** MLLP start block <SB> (HL7 Transport Specification: MLLP, Release 2, §2.1 block format). */
+/** MLLP start block <SB> (HL7 Transport Specification: MLLP Release 2, block format). */
 export const MLLP_START_BLOCK = 0x0b;
 /** MLLP end block <EB>. */
 export const MLLP_END_BLOCK = 0x1c;
@@ -148,7 +148,7 @@ function error(code: MllpErrorCode, bytes: number): MllpEvent {
   return { kind: 'error', code, bytes, message: MESSAGES[code] };
 }
 
-/** MLLP Release 2 commit acknowledgement block: <SB><ACK><EB><CR> (MLLP R2 §2.2, reliable delivery). */
+/** MLLP Release 2 commit acknowledgement block: <SB><ACK><EB><CR> (MLLP Release 2, commit acknowledgement). */
 export const MLLP_COMMIT_ACK: Buffer = frameMllp(Uint8Array.of(0x06));
 /** MLLP Release 2 negative commit acknowledgement block: <SB><NAK><EB><CR>. */
 export const MLLP_COMMIT_NAK: Buffer = frameMllp(Uint8Array.of(0x15));

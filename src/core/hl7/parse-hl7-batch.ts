@@ -7,7 +7,7 @@ import { Hl7Segment } from './hl7-segment.ts';
 import { type Hl7ParseOptions, parseHl7Lines } from './parse-hl7.ts';
 import { err, ok, type Result } from './result.ts';
 
-/** A batch or file of messages (HL7 v2.5.1 ch. 2 §2.10.3: [FHS] [BHS] {MSH …} [BTS] [FTS]). */
+/** A batch or file of messages (HL7 v2.5.1 ch. 2, batch protocol: [FHS] [BHS] {MSH …} [BTS] [FTS]). */
 export interface Hl7Batch {
   readonly fileHeader?: Hl7Segment;
   readonly batchHeader?: Hl7Segment;
@@ -40,7 +40,10 @@ export function parseHl7Batch(input: string | Uint8Array, options: Hl7ParseOptio
   let current: Hl7Line[] | undefined;
   const fs = first.text.charAt(3);
   const enc = hl7DelimitersFrom(fs, first.text.slice(4).split(fs)[0] ?? '');
-  const context = { delimiters: enc.ok ? enc.value : { ...DEFAULT_HL7_DELIMITERS, field: fs }, charset: charset ?? 'utf-8' };
+  const context = {
+    delimiters: enc.ok ? enc.value : { ...DEFAULT_HL7_DELIMITERS, field: fs },
+    charset: charset ?? 'utf-8',
+  };
   for (const l of lines) {
     const name = l.text.slice(0, 3);
     if (name === 'FHS' || name === 'BHS') {

@@ -1,5 +1,4 @@
-import { decodeHl7Bytes } from './hl7-charset.ts';
-import { charsetFromMsh18 } from './hl7-charset.ts';
+import { charsetFromMsh18, decodeHl7Bytes } from './hl7-charset.ts';
 import { DEFAULT_HL7_DELIMITERS, hl7DelimitersFrom } from './hl7-delimiters.ts';
 import { type Hl7Error, hl7Error } from './hl7-errors.ts';
 import { type Hl7Line, splitHl7Lines } from './hl7-lines.ts';
@@ -8,7 +7,7 @@ import type { Hl7ReadContext } from './hl7-repetition.ts';
 import { Hl7Segment } from './hl7-segment.ts';
 import { err, ok, type Result } from './result.ts';
 
-/** Segment IDs: three characters, an upper-case letter then letters or digits (ch. 2 §2.5.2; Z-segments included). */
+/** Segment IDs: three characters, an upper-case letter then letters or digits (ch. 2, segment ID; Z-segments included). */
 const SEGMENT_NAME = /^[A-Z][A-Z0-9]{2}$/;
 const BATCH_SEGMENTS = new Set(['FHS', 'BHS', 'BTS', 'FTS']);
 
@@ -19,7 +18,7 @@ export interface Hl7ParseOptions {
 }
 
 /**
- * Parses one HL7 v2 message in ER7 encoding (HL7 v2.5.1 ch. 2 §2.5–2.7). Byte input is decoded by
+ * Parses one HL7 v2 message in ER7 encoding (HL7 v2.5.1 ch. 2, message construction rules). Byte input is decoded by
  * MSH-18. Structural problems are returned as typed {@link Hl7Error}s: empty input, MSH not first,
  * missing MSH-1/MSH-2/MSH-9/MSH-10, an invalid segment name (e.g. a wrapped line), a second MSH
  * (concatenated messages) or batch segments (use `parseHl7Batch`). Data types are not validated here
@@ -48,21 +47,29 @@ export function parseHl7Lines(lines: readonly Hl7Line[], charset?: string): Resu
   const fs = header.context.delimiters.field;
   const at = (line: number) => ({ line, header });
   if (header.get(9) === '')
-    return err(hl7Error('missing-message-type', { ...at(first.line), location: { segment: 'MSH', sequence: 1, field: 9 } }));
+    return err(
+      hl7Error('missing-message-type', { ...at(first.line), location: { segment: 'MSH', sequence: 1, field: 9 } }),
+    );
   if (header.get(10) === '')
-    return err(hl7Error('missing-control-id', { ...at(first.line), location: { segment: 'MSH', sequence: 1, field: 10 } }));
+    return err(
+      hl7Error('missing-control-id', { ...at(first.line), location: { segment: 'MSH', sequence: 1, field: 10 } }),
+    );
   const segments: [Hl7Segment, ...Hl7Segment[]] = [header];
   const counts = new Map<string, number>();
   for (const l of lines.slice(1)) {
     const name = l.text.slice(0, 3);
     const next = l.text.charAt(3);
     if (!SEGMENT_NAME.test(name) || (next !== '' && next !== fs)) {
-      return err(hl7Error('bad-segment-name', { ...at(l.line), detail: `line ${l.line} starts "${l.text.slice(0, 20)}"` }));
+      return err(
+        hl7Error('bad-segment-name', { ...at(l.line), detail: `line ${l.line} starts "${l.text.slice(0, 20)}"` }),
+      );
     }
     const sequence = (counts.get(name) ?? 0) + 1;
     counts.set(name, sequence);
-    if (name === 'MSH') return err(hl7Error('second-msh', { ...at(l.line), location: { segment: 'MSH', sequence: 2 } }));
-    if (BATCH_SEGMENTS.has(name)) return err(hl7Error('batch-segment-in-message', { ...at(l.line), location: { segment: name, sequence } }));
+    if (name === 'MSH')
+      return err(hl7Error('second-msh', { ...at(l.line), location: { segment: 'MSH', sequence: 2 } }));
+    if (BATCH_SEGMENTS.has(name))
+      return err(hl7Error('batch-segment-in-message', { ...at(l.line), location: { segment: name, sequence } }));
     segments.push(new Hl7Segment(l.text.split(fs), header.context));
   }
   return ok(new Hl7Message(segments, header.context));
@@ -70,7 +77,7 @@ export function parseHl7Lines(lines: readonly Hl7Line[], charset?: string): Resu
 
 /**
  * Reads the MSH line: MSH-1 is the character after "MSH" and MSH-2 the text up to the next one
- * (ch. 2 §2.14.9.1–2). On failure the error still carries a best-effort header for the ACK.
+ * (ch. 2, MSH-1 and MSH-2). On failure the error still carries a best-effort header for the ACK.
  */
 function parseHeaderLine(first: Hl7Line, charset: string | undefined): Result<Hl7Segment, Hl7Error> {
   const name = first.text.slice(0, 3);
@@ -80,7 +87,9 @@ function parseHeaderLine(first: Hl7Line, charset: string | undefined): Result<Hl
   }
   const fs = first.text.charAt(3);
   if (fs === '' || /[A-Za-z0-9\s]/.test(fs)) {
-    return err(hl7Error('missing-field-separator', { line: first.line, location: { segment: 'MSH', sequence: 1, field: 1 } }));
+    return err(
+      hl7Error('missing-field-separator', { line: first.line, location: { segment: 'MSH', sequence: 1, field: 1 } }),
+    );
   }
   const rest = first.text.slice(4).split(fs);
   const enc = rest[0] ?? '';
@@ -94,7 +103,9 @@ function parseHeaderLine(first: Hl7Line, charset: string | undefined): Result<Hl
   const header = new Hl7Segment(fields, context);
   if (!delimiters.ok) {
     const code = delimiters.error === 'missing' ? 'missing-encoding-characters' : 'invalid-encoding-characters';
-    return err(hl7Error(code, { line: first.line, header, location: { segment: 'MSH', sequence: 1, field: 2 }, detail: enc }));
+    return err(
+      hl7Error(code, { line: first.line, header, location: { segment: 'MSH', sequence: 1, field: 2 }, detail: enc }),
+    );
   }
   return ok(header);
 }

@@ -5,8 +5,6 @@ import { type Hl7Ei, parseEi } from './read-obr.ts';
 
 /** OBX-2 types whose OBX-5 is one primitive value (HL7 v2.5.1 ch. 2A). */
 const PRIMITIVE_TYPES = new Set(['ST', 'TX', 'FT', 'NM', 'DT', 'DTM', 'TS', 'TM', 'ID', 'IS', 'SI', 'TN']);
-/** Types whose formatting escapes (`\.br\` …) are meaningful (ch. 2, "Formatting codes"). */
-const FORMATTED_TYPES = new Set(['FT', 'TX', 'CF']);
 
 /** Typed view of OBX (HL7 v2.5.1 ch. 7, OBX segment). */
 export interface Hl7Observation {
@@ -16,8 +14,10 @@ export interface Hl7Observation {
   readonly observationId: Hl7Coded;
   readonly subId: string;
   /**
-   * OBX-5 repetitions as text: primitive types decoded whole (formatting applied for FT/TX),
-   * composite types (CWE, SN, XAD …) as their first component; use `valueRepetitions` for those.
+   * OBX-5 repetitions as text: primitive types decoded whole, composite types (CWE, SN, XAD …) as
+   * their first component (use `valueRepetitions` for those). Formatting escapes (`\.br\` → line
+   * break) are applied for every type: they are defined for FT/TX (ch. 2, "Formatting codes"), but
+   * senders also put them in ST (oru-r01-ti-04 OBX-7), where they cannot mean anything else.
    */
   readonly values: readonly string[];
   readonly valueRepetitions: readonly Hl7Repetition[];
@@ -41,8 +41,7 @@ export interface Hl7Observation {
 export function readObx(obx: Hl7Segment): Hl7Observation {
   const valueType = obx.get(2);
   const reps = obx.repetitions(5);
-  const formatting = FORMATTED_TYPES.has(valueType) ? 'apply' : 'keep';
-  const values = reps.map((r) => (PRIMITIVE_TYPES.has(valueType) || valueType === '' ? r.text({ formatting }) : r.component(1)));
+  const values = reps.map((r) => (PRIMITIVE_TYPES.has(valueType) || valueType === '' ? r.text() : r.component(1)));
   return {
     setId: obx.get(1),
     valueType,

@@ -1,7 +1,7 @@
 import { type Hl7Cx, parseCx } from './hl7-cx.ts';
+import type { Hl7Segment } from './hl7-segment.ts';
 import { type Hl7Xad, parseXad } from './hl7-xad.ts';
 import { type Hl7Xpn, parseXpn } from './hl7-xpn.ts';
-import type { Hl7Segment } from './hl7-segment.ts';
 
 /** Typed view of PID (HL7 v2.5.1 ch. 3, PID segment) with the fields a lab hub needs. */
 export interface Hl7Patient {
