@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Errors, FhirError, toOperationOutcome } from '../core/fhir/errors.ts';
 import { FhirService } from '../fhir-api/fhir-service.ts';
 import { openDialect } from '../store/dialect/dialect.ts';
@@ -26,13 +26,33 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
   const metrics = new Metrics();
   repo.pauseBeforeCommitMs = config.testPauseBeforeCommitMs;
   repo.observe = (op, seconds) => metrics.store.observe({ operation: op, dialect: repo.db.caps.name }, seconds);
+  // Every error, including the router's own (bad URL encoding, over-long path segment), is an
+  // OperationOutcome (CONVENTIONS §10).
+  const answerError = (error: FastifyError | FhirError, req: FastifyRequest, reply: FastifyReply) => {
+    let fhir: FhirError;
+    if (error instanceof FhirError) fhir = error;
+    else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') fhir = Errors.bodyTooLarge(config.bodyLimit);
+    else if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      fhir = Errors.badRequest(error.message);
+    } else if (error.statusCode && error.statusCode < 500) fhir = Errors.badRequest(error.message);
+    else {
+      req.log.error({ err: error, reqId: req.id }, 'unhandled error');
+      fhir = Errors.internal(String(req.id));
+    }
+    reply
+      .code(fhir.status)
+      .type('application/fhir+json; charset=utf-8')
+      .send(JSON.stringify(toOperationOutcome(fhir)));
+  };
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     bodyLimit: config.bodyLimit,
     forceCloseConnections: false,
     return503OnClosing: true,
     requestIdHeader: 'x-request-id',
-    routerOptions: { maxParamLength: 200 },
+    // Clients address the base as `[base]/` too (fhir-kit-client POSTs Bundles to `/fhir/`).
+    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
+    frameworkErrors: (error, req, reply) => answerError(error, req, reply),
   });
 
   app.removeAllContentTypeParsers();
@@ -58,22 +78,7 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
     );
   });
 
-  app.setErrorHandler((error: FastifyError | FhirError, req, reply) => {
-    let fhir: FhirError;
-    if (error instanceof FhirError) fhir = error;
-    else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') fhir = Errors.bodyTooLarge(config.bodyLimit);
-    else if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      fhir = Errors.badRequest(error.message);
-    } else if (error.statusCode && error.statusCode < 500) fhir = Errors.badRequest(error.message);
-    else {
-      req.log.error({ err: error, reqId: req.id }, 'unhandled error');
-      fhir = Errors.internal(String(req.id));
-    }
-    reply
-      .code(fhir.status)
-      .type('application/fhir+json; charset=utf-8')
-      .send(JSON.stringify(toOperationOutcome(fhir)));
-  });
+  app.setErrorHandler(answerError);
   app.setNotFoundHandler((req, reply) => {
     reply
       .code(404)

@@ -441,7 +441,10 @@ export class FhirRepository {
     const rows = await ex.all<{ rid: number; content: string }>(sql.text, sql.params);
     const hasNext = rows.length > req.count;
     const matches = rows.slice(0, req.count).map((r) => ({ rid: Number(r.rid), json: r.content }));
-    if (total === undefined && !hasNext && req.total !== 'none') total = req.offset + matches.length;
+    // Without a count query the total is known only when this page holds the last match.
+    if (total === undefined && !hasNext && req.total !== 'none' && (matches.length > 0 || req.offset === 0)) {
+      total = req.offset + matches.length;
+    }
     return { matches, hasNext, total, snapshot };
   }
 

@@ -74,7 +74,8 @@ class Compiler {
       case 'eb':
         return `${hi} < ${this.bind(slo)}`;
       case 'ap': {
-        const tol = Math.abs(Date.now() - v.value) * 0.1;
+        // Whole milliseconds: the columns are integers.
+        const tol = Math.round(Math.abs(Date.now() - v.value) * 0.1);
         return `(${lo} <= ${this.bind(shi + tol)} AND ${hi} >= ${this.bind(slo - tol)})`;
       }
     }

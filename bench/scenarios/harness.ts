@@ -1,0 +1,69 @@
+import { type BenchDatabase, type BenchDialect, freshDatabase } from '../databases.ts';
+import type { Figure } from '../figures.ts';
+import type { LoadResult } from '../load.ts';
+import { type ServerProcess, startServer } from '../server-process.ts';
+
+/** What every scenario gets from the runner. */
+export interface ScenarioContext {
+  readonly dialect: BenchDialect;
+  readonly quick: boolean;
+  /** Observations to pre-load for the search scenario (`--observations`). */
+  readonly observations: number;
+  /** Extra Node options for the server child process (`--profile` adds `--cpu-prof`). */
+  readonly serverNodeArgs: readonly string[];
+  log(msg: string): void;
+  /** Registers a clean-up to run if the bench is interrupted; returns its removal. */
+  onInterrupt(fn: () => Promise<void>): () => void;
+}
+
+/** Figures for the table plus raw numbers for the JSON file. */
+export interface ScenarioResult {
+  readonly figures: Figure[];
+  readonly detail: Record<string, unknown>;
+}
+
+/**
+ * Runs `fn` against a dxhub child process on a fresh database that `prepare` may fill first
+ * (in-process, before the server starts). The server is stopped and the database dropped after.
+ */
+export async function withFreshServer<P, R>(
+  ctx: ScenarioContext,
+  prepare: (db: BenchDatabase) => Promise<P>,
+  fn: (server: ServerProcess, prepared: P, startupSeconds: number) => Promise<R>,
+): Promise<R> {
+  const db = await freshDatabase(ctx.dialect);
+  let server: ServerProcess | undefined;
+  const cleanup = async () => {
+    await server?.stop();
+    await db.drop();
+  };
+  const unregister = ctx.onInterrupt(cleanup);
+  try {
+    const prepared = await prepare(db);
+    const t0 = performance.now();
+    server = await startServer(db.url, ctx.serverNodeArgs);
+    const startup = (performance.now() - t0) / 1000;
+    return await fn(server, prepared, startup);
+  } catch (e) {
+    if (server) ctx.log(`  server log tail:\n${server.stderrTail()}`);
+    throw e;
+  } finally {
+    unregister();
+    await cleanup();
+  }
+}
+
+/** Throughput and latency figures of a load run, keyed `<prefix>.perSecond|p50|p95`. */
+export function loadFigures(prefix: string, label: string, r: LoadResult, unit = 'req/s'): Figure[] {
+  return [
+    { key: `${prefix}.perSecond`, label: `${label}: throughput`, value: r.perSecond, unit },
+    { key: `${prefix}.p50`, label: `${label}: latency p50`, value: r.p50, unit: 'ms', digits: 1 },
+    { key: `${prefix}.p95`, label: `${label}: latency p95`, value: r.p95, unit: 'ms', digits: 1 },
+  ];
+}
+
+/** Durations: the issue's for a full run, a third of them (at least 3 s) for `--quick`. */
+export const seconds = (ctx: ScenarioContext, full: number) => (ctx.quick ? Math.max(3, Math.round(full / 3)) : full);
+
+/** A short unmeasured run first, so that the JIT and the database caches are warm. */
+export const warmupSeconds = (ctx: ScenarioContext) => (ctx.quick ? 1 : 3);

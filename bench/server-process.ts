@@ -1,0 +1,110 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../src/cli/dxhub.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** A free loopback TCP port (the OS picks one; a race with other processes is unlikely). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      s.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Reads a `kB` field (VmRSS, VmHWM) of `/proc/<pid>/status`, in bytes; undefined off Linux. */
+export function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A dxhub server running as a child process (`dxhub serve`) on loopback. */
+export interface ServerProcess {
+  readonly url: string;
+  readonly pid: number;
+  /** Largest RSS seen by the 200 ms poller since {@link resetPeak}, and the kernel's VmHWM. */
+  peakRss(): { polledBytes: number; hwmBytes: number | undefined };
+  resetPeak(): void;
+  /** Last lines the server wrote to stderr (warnings and errors at DXHUB_LOG_LEVEL=warn). */
+  stderrTail(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `dxhub serve` on a free port against `db` and waits (≤ 120 s) until `/readyz` answers.
+ * `nodeArgs` go to the child's Node (e.g. `--cpu-prof`).
+ */
+export async function startServer(db: string, nodeArgs: readonly string[] = []): Promise<ServerProcess> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...nodeArgs, CLI, 'serve', '--port', String(port), '--host', '127.0.0.1', '--db', db],
+    { cwd: ROOT, env: { ...process.env, DXHUB_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('could not start dxhub');
+  let log = '';
+  const keep = (chunk: Buffer) => {
+    log = (log + chunk.toString('utf8')).slice(-8192);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let exited = false;
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (exited) throw new Error(`dxhub exited during start-up:\n${log}`);
+    try {
+      const r = await fetch(`${url}/readyz`);
+      if (r.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`dxhub did not become ready within 120 s:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  let peak = 0;
+  const poll = setInterval(() => {
+    peak = Math.max(peak, procStatusBytes(pid, 'VmRSS') ?? 0);
+  }, 200);
+  poll.unref();
+
+  return {
+    url,
+    pid,
+    peakRss: () => ({ polledBytes: peak, hwmBytes: procStatusBytes(pid, 'VmHWM') }),
+    resetPeak: () => {
+      peak = procStatusBytes(pid, 'VmRSS') ?? 0;
+    },
+    stderrTail: () => log,
+    async stop() {
+      clearInterval(poll);
+      if (exited) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+}
