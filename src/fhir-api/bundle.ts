@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { Errors, FhirError, toOperationOutcome } from '../core/fhir/errors.ts';
+import { newResourceId } from '../core/fhir/resource-id.ts';
 import type { Resource, WriteContext, WriteResult } from '../store/repository.ts';
 import {
   assertType,
@@ -117,11 +117,11 @@ async function transaction(svc: FhirService, entries: Entry[], ctx: RequestConte
             step.existing = true;
           }
         }
-        step.id ??= randomUUID();
+        step.id ??= newResourceId();
       } else if (method === 'PUT' && query !== undefined) {
         await w.tx.lock(`${type}?${query}`);
         const found = await svc.conditionalMatch(type, query, w, false);
-        step.id = found?.id ?? e.resource?.id ?? randomUUID();
+        step.id = found?.id ?? e.resource?.id ?? newResourceId();
       }
       if (e.fullUrl && step.id && (method === 'POST' || method === 'PUT')) ids.set(e.fullUrl, `${type}/${step.id}`);
       plan.push(step);

@@ -1,17 +1,18 @@
 import type { IndexRows } from '../core/fhir/index-rows.ts';
+import { systemKey } from '../core/fhir/system-key.ts';
 import type { ColumnType, SqlExecutor } from './dialect/dialect.ts';
 import type { PidLookup } from './search-sql.ts';
 
 /** Table layout of each index kind: columns after `pid`, ending with `rid`. */
 export const INDEX_TABLES: Record<keyof IndexRows, { table: string; columns: string[]; types: ColumnType[] }> = {
-  token: { table: 'idx_token', columns: ['pid', 'system', 'code', 'rid'], types: ['int', 'text', 'text', 'bigint'] },
+  token: { table: 'idx_token', columns: ['pid', 'system', 'code', 'rid'], types: ['int', 'bigint', 'text', 'bigint'] },
   string: { table: 'idx_string', columns: ['pid', 'norm', 'raw', 'rid'], types: ['int', 'text', 'text', 'bigint'] },
   date: { table: 'idx_date', columns: ['pid', 'lo', 'hi', 'rid'], types: ['int', 'bigint', 'bigint', 'bigint'] },
   number: { table: 'idx_number', columns: ['pid', 'value', 'rid'], types: ['int', 'double', 'bigint'] },
   quantity: {
     table: 'idx_quantity',
     columns: ['pid', 'system', 'code', 'lo', 'hi', 'rid'],
-    types: ['int', 'text', 'text', 'double', 'double', 'bigint'],
+    types: ['int', 'bigint', 'text', 'double', 'double', 'bigint'],
   },
   reference: {
     table: 'idx_reference',
@@ -21,11 +22,13 @@ export const INDEX_TABLES: Record<keyof IndexRows, { table: string; columns: str
   composite: {
     table: 'idx_composite',
     columns: ['pid', 'a_system', 'a_code', 'b_system', 'b_code', 'b_lo', 'b_hi', 'b_text', 'rid'],
-    types: ['int', 'text', 'text', 'text', 'text', 'double', 'double', 'text', 'bigint'],
+    types: ['int', 'bigint', 'text', 'bigint', 'text', 'double', 'double', 'text', 'bigint'],
   },
 };
 
 const KINDS = Object.keys(INDEX_TABLES) as (keyof IndexRows)[];
+/** Positions (in IndexRows tuples) of system URIs, stored as {@link systemKey} integers. */
+const SYSTEM_COLUMNS: Partial<Record<keyof IndexRows, number[]>> = { token: [1], quantity: [1], composite: [1, 3] };
 const key = (r: readonly unknown[]) => r.join('\u0000');
 
 /**
@@ -43,13 +46,13 @@ export class IndexWriter {
   /** Queues the rows of `next` that `prev` lacks for insert, and those `prev` has but `next` lacks for delete. */
   queue(type: string, rid: number, prev: IndexRows | undefined, next: IndexRows | undefined): void {
     for (const kind of KINDS) {
-      const after = next ? next[kind].map((r) => this.row(type, rid, r)) : [];
+      const after = next ? next[kind].map((r) => this.row(kind, type, rid, r)) : [];
       if (!prev) {
         // A new resource: nothing to diff; repeated rows are ignored by ON CONFLICT DO NOTHING.
         if (after.length) push(this.inserts, kind, after);
         continue;
       }
-      const before = prev[kind].map((r) => this.row(type, rid, r));
+      const before = prev[kind].map((r) => this.row(kind, type, rid, r));
       if (before.length === 0 && after.length === 0) continue;
       const beforeKeys = new Set(before.map(key));
       const afterKeys = new Set(after.map(key));
@@ -65,11 +68,13 @@ export class IndexWriter {
     }
   }
 
-  private row(type: string, rid: number, r: readonly unknown[]): unknown[] {
+  private row(kind: keyof IndexRows, type: string, rid: number, r: readonly unknown[]): unknown[] {
     const out: unknown[] = [this.pid(type, r[0] as string)];
+    const keyed = SYSTEM_COLUMNS[kind];
     for (let i = 1; i < r.length; i++) {
       const v = r[i];
-      out.push(v === Infinity ? 1e308 : v === -Infinity ? -1e308 : v);
+      if (keyed?.includes(i)) out.push(systemKey(v as string));
+      else out.push(v === Infinity ? 1e308 : v === -Infinity ? -1e308 : v);
     }
     out.push(rid);
     return out;

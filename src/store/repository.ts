@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { allResourceTypes } from '../core/fhir/definitions.ts';
 import { Errors } from '../core/fhir/errors.ts';
 import { type IndexRows, indexRows, patientKey } from '../core/fhir/index-rows.ts';
+import { newResourceId } from '../core/fhir/resource-id.ts';
 import { searchParams } from '../core/fhir/search-parameters.ts';
 import type { SearchRequest } from '../core/fhir/search-request.ts';
 import type { Dialect, SqlExecutor } from './dialect/dialect.ts';
@@ -235,7 +235,7 @@ export class FhirRepository {
     const type = resource.resourceType;
     // A server-assigned UUID cannot exist yet: no lock and no lookup needed.
     const fresh = opts.fresh === true || resource.id === undefined;
-    const id = fresh && resource.id === undefined ? randomUUID() : resource.id!;
+    const id = fresh && resource.id === undefined ? newResourceId() : resource.id!;
     if (!ID_RE.test(id)) throw Errors.invalidId(id);
     let cur: CurrentRow | undefined;
     if (!fresh) {

@@ -1,6 +1,7 @@
 import { Errors } from '../core/fhir/errors.ts';
 import { type SearchParamDef, searchParam } from '../core/fhir/search-parameters.ts';
 import type { ParamValue, RangeValue, SearchFilter, SearchRequest } from '../core/fhir/search-request.ts';
+import { systemKey } from '../core/fhir/system-key.ts';
 
 /** Resolves a (resource type, parameter code) to its numeric id in `search_param`; -1 when unknown. */
 export type PidLookup = (type: string, code: string) => number;
@@ -109,7 +110,7 @@ class Compiler {
     if (v.kind !== 'token') throw Errors.badRequest('token value expected');
     const parts: string[] = [];
     if (v.code !== undefined) parts.push(`${codeCol} = ${this.bind(v.code)}`);
-    if (v.system !== undefined) parts.push(`${systemCol} = ${this.bind(v.system)}`);
+    if (v.system !== undefined) parts.push(`${systemCol} = ${this.bind(systemKey(v.system))}`);
     return parts.length ? `(${parts.join(' AND ')})` : '1=1';
   }
 
@@ -143,7 +144,7 @@ class Compiler {
         if (v.kind !== 'range') throw Errors.badRequest('quantity value expected');
         const parts = [this.numberCond('lo', 'hi', v)];
         if ('code' in v && v.code !== undefined) parts.push(`code = ${this.bind(v.code)}`);
-        if ('system' in v && v.system !== undefined) parts.push(`system = ${this.bind(v.system)}`);
+        if ('system' in v && v.system !== undefined) parts.push(`system = ${this.bind(systemKey(v.system))}`);
         return `(${parts.join(' AND ')})`;
       }
       case 'reference': {
@@ -157,7 +158,7 @@ class Compiler {
         const comps = def.components!;
         const aCond =
           a.kind === 'reference'
-            ? `(a_code = ${this.bind(a.id)}${a.type ? ` AND a_system = ${this.bind(a.type)}` : ''})`
+            ? `(a_code = ${this.bind(a.id)}${a.type ? ` AND a_system = ${this.bind(systemKey(a.type))}` : ''})`
             : this.tokenCond('a_code', 'a_system', a);
         let bCond: string;
         switch (comps[1]!.def.type) {
@@ -168,7 +169,7 @@ class Compiler {
             const q = b as RangeValue & { code?: string; system?: string };
             const parts = [this.numberCond('b_lo', 'b_hi', q)];
             if (q.code !== undefined) parts.push(`b_code = ${this.bind(q.code)}`);
-            if (q.system !== undefined) parts.push(`b_system = ${this.bind(q.system)}`);
+            if (q.system !== undefined) parts.push(`b_system = ${this.bind(systemKey(q.system))}`);
             bCond = `(${parts.join(' AND ')})`;
             break;
           }
@@ -179,7 +180,10 @@ class Compiler {
             bCond = this.stringCond('b_text', b, undefined);
             break;
           default:
-            bCond = this.tokenCond('b_code', 'b_system', b);
+            bCond =
+              b.kind === 'reference'
+                ? `(b_code = ${this.bind(b.id)}${b.type ? ` AND b_system = ${this.bind(systemKey(b.type))}` : ''})`
+                : this.tokenCond('b_code', 'b_system', b);
         }
         return `(${aCond} AND ${bCond})`;
       }
@@ -189,7 +193,11 @@ class Compiler {
   }
 
   /** A condition that `rid` satisfies the filter. */
-  filter(f: SearchFilter, rid: string, type: string): string {
+  /**
+   * A condition that `rid` satisfies the filter: `rid IN (…)` (a driving set of rows), or with
+   * `exists` a correlated per-row {@link probe}.
+   */
+  filter(f: SearchFilter, rid: string, type: string, exists = false): string {
     switch (f.kind) {
       case 'id': {
         // Bind in the order the placeholders appear in the text.
@@ -227,8 +235,11 @@ class Compiler {
         }
         if (!table) throw Errors.notSupported(`Search on '${def.code}'`);
         const pid = this.pidCond(type, def, suffix);
-        if (f.missing !== undefined)
-          return `${rid} ${f.missing ? 'NOT ' : ''}IN (SELECT rid FROM ${table} WHERE ${pid})`;
+        if (f.missing !== undefined) {
+          return exists
+            ? probe(table, pid, rid, f.missing)
+            : `${rid} ${f.missing ? 'NOT ' : ''}IN (SELECT rid FROM ${table} WHERE ${pid})`;
+        }
         let conds: string[];
         if (f.modifier === 'text') {
           conds = f.values.map((v) => {
@@ -239,6 +250,9 @@ class Compiler {
           conds = f.values.map((v) => this.tokenCond('code', 'system', v));
         } else conds = f.values.map((v) => this.valueCond(def, v, f.modifier));
         const not = f.modifier === 'not';
+        if (exists) {
+          return probe(table, `${pid} AND (${conds.join(' OR ')})`, rid, not);
+        }
         return `${rid} ${not ? 'NOT ' : ''}IN (SELECT rid FROM ${table} WHERE ${pid} AND (${conds.join(' OR ')}))`;
       }
     }
@@ -266,6 +280,15 @@ class Compiler {
   }
 }
 
+/**
+ * A per-row probe: a correlated scalar subquery with LIMIT, which neither engine turns into a
+ * join (PostgreSQL flattens EXISTS into a hash semi-join that reads every row of a common code).
+ * Answered by one primary-key lookup per candidate row.
+ */
+function probe(table: string, cond: string, rid: string, negate: boolean): string {
+  return `(SELECT 1 FROM ${table} WHERE ${cond} AND rid = ${rid} LIMIT 1) IS ${negate ? '' : 'NOT '}NULL`;
+}
+
 function retarget(f: SearchFilter, type: string): SearchFilter {
   if (f.kind !== 'param' || f.def.resourceType === type) return f;
   const def = searchParam(type, f.def.code);
@@ -285,11 +308,23 @@ function selectivity(f: SearchFilter): number {
   return 5;
 }
 
+/**
+ * The WHERE clause. The most selective positive filter drives (`r.rid IN (…)`); the others are
+ * correlated EXISTS probes. When a filter drives, the type test is written so that no engine is
+ * tempted to scan the whole type through the `(type, …)` indexes instead (`r.type || ''`): a
+ * patient's few rows must not be found by reading every Observation.
+ */
 function whereClause(c: Compiler, req: SearchRequest): string {
-  const where = [`r.type = ${c.bind(req.resourceType)}`, 'r.deleted = 0'];
-  if (req.snapshot !== undefined) where.push(`r.rid <= ${c.bind(req.snapshot)}`);
   const filters = [...req.filters].sort((a, b) => selectivity(a) - selectivity(b));
-  for (const f of filters) where.push(c.filter(f, 'r.rid', req.resourceType));
+  const drives = filters.length > 0 && selectivity(filters[0]!) < 9;
+  const where = [
+    drives ? `r.type || '' = ${c.bind(req.resourceType)}` : `r.type = ${c.bind(req.resourceType)}`,
+    'r.deleted = 0',
+  ];
+  if (req.snapshot !== undefined) where.push(`r.rid <= ${c.bind(req.snapshot)}`);
+  filters.forEach((f, i) => {
+    where.push(c.filter(f, 'r.rid', req.resourceType, !(drives && i === 0)));
+  });
   return where.join(' AND ');
 }
 

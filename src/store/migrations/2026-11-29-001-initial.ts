@@ -49,8 +49,8 @@ CREATE TABLE search_param (
 );
 CREATE UNIQUE INDEX search_param_type_code ON search_param (type, code);
 CREATE TABLE idx_token (
-  pid INTEGER NOT NULL, code TEXT NOT NULL, system TEXT NOT NULL, rid BIGINT NOT NULL,
-  PRIMARY KEY (pid, code, system, rid)
+  pid INTEGER NOT NULL, code TEXT NOT NULL, system BIGINT NOT NULL, rid BIGINT NOT NULL,
+  PRIMARY KEY (pid, code, rid, system)
 )${T};
 CREATE TABLE idx_string (
   pid INTEGER NOT NULL, norm TEXT NOT NULL, raw TEXT NOT NULL, rid BIGINT NOT NULL,
@@ -68,18 +68,18 @@ CREATE TABLE idx_number (
 )${T};
 CREATE TABLE idx_quantity (
   pid INTEGER NOT NULL, lo DOUBLE PRECISION NOT NULL, hi DOUBLE PRECISION NOT NULL,
-  code TEXT NOT NULL, system TEXT NOT NULL, rid BIGINT NOT NULL,
-  PRIMARY KEY (pid, lo, hi, code, system, rid)
+  code TEXT NOT NULL, system BIGINT NOT NULL, rid BIGINT NOT NULL,
+  PRIMARY KEY (pid, rid, lo, hi, code, system)
 )${T};
 CREATE TABLE idx_reference (
   pid INTEGER NOT NULL, ref_type TEXT NOT NULL, ref_id TEXT NOT NULL, rid BIGINT NOT NULL,
   PRIMARY KEY (pid, ref_id, ref_type, rid)
 )${T};
 CREATE TABLE idx_composite (
-  pid INTEGER NOT NULL, a_code TEXT NOT NULL, a_system TEXT NOT NULL,
-  b_code TEXT NOT NULL, b_system TEXT NOT NULL, b_lo DOUBLE PRECISION NOT NULL, b_hi DOUBLE PRECISION NOT NULL,
+  pid INTEGER NOT NULL, a_code TEXT NOT NULL, a_system BIGINT NOT NULL,
+  b_code TEXT NOT NULL, b_system BIGINT NOT NULL, b_lo DOUBLE PRECISION NOT NULL, b_hi DOUBLE PRECISION NOT NULL,
   b_text TEXT NOT NULL, rid BIGINT NOT NULL,
-  PRIMARY KEY (pid, a_code, a_system, b_code, b_system, b_lo, b_hi, b_text, rid)
+  PRIMARY KEY (pid, a_code, a_system, rid, b_code, b_system, b_lo, b_hi, b_text)
 )${T};
 CREATE TABLE store_meta (
   key TEXT PRIMARY KEY,
