@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { ColumnType, Dialect, DialectCapabilities, SqlExecutor } from './dialect.ts';
 
@@ -8,13 +9,20 @@ const ARRAY_TYPES: Record<ColumnType, string> = {
   double: 'float8[]',
 };
 
-const converted = new Map<string, string>();
-/** Rewrites `?` placeholders to `$1…$n` (cached per statement text). */
-function toPg(sql: string): string {
+const converted = new Map<string, { text: string; name: string | undefined }>();
+/** Most distinct statements that get a server-side prepared statement (per process). */
+const MAX_PREPARED = 2000;
+/**
+ * Rewrites `?` placeholders to `$1…$n` and names the statement, so that each connection parses
+ * and plans it once (pg's named prepared statements). Cached per statement text.
+ */
+function toPg(sql: string): { text: string; name: string | undefined } {
   let out = converted.get(sql);
   if (out === undefined) {
     let n = 0;
-    out = sql.replace(/\?/g, () => `$${++n}`);
+    const text = sql.replace(/\?/g, () => `$${++n}`);
+    const name = converted.size < MAX_PREPARED && n > 0 ? `dx${createHash('sha1').update(text).digest('hex').slice(0, 20)}` : undefined;
+    out = { text, name };
     converted.set(sql, out);
   }
   return out;
@@ -27,7 +35,7 @@ function transpose(rows: readonly unknown[][], width: number): unknown[][] {
 }
 
 interface Queryable {
-  query(text: string, values?: unknown[]): Promise<pg.QueryResult>;
+  query(text: string | pg.QueryConfig, values?: unknown[]): Promise<pg.QueryResult>;
 }
 
 class PgExecutor implements SqlExecutor {
@@ -36,10 +44,12 @@ class PgExecutor implements SqlExecutor {
     this.q = q;
   }
   async all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    return (await this.q.query(toPg(sql), params as unknown[])).rows as T[];
+    const { text, name } = toPg(sql);
+    return (await this.q.query({ text, name, values: params as unknown[] })).rows as T[];
   }
   async run(sql: string, params: readonly unknown[] = []): Promise<number> {
-    return (await this.q.query(toPg(sql), params as unknown[])).rowCount ?? 0;
+    const { text, name } = toPg(sql);
+    return (await this.q.query({ text, name, values: params as unknown[] })).rowCount ?? 0;
   }
   async insertMany(
     table: string,
