@@ -21,7 +21,10 @@ function toPg(sql: string): { text: string; name: string | undefined } {
   if (out === undefined) {
     let n = 0;
     const text = sql.replace(/\?/g, () => `$${++n}`);
-    const name = converted.size < MAX_PREPARED && n > 0 ? `dx${createHash('sha1').update(text).digest('hex').slice(0, 20)}` : undefined;
+    const name =
+      converted.size < MAX_PREPARED && n > 0
+        ? `dx${createHash('sha1').update(text).digest('hex').slice(0, 20)}`
+        : undefined;
     out = { text, name };
     converted.set(sql, out);
   }
