@@ -19,5 +19,10 @@ if (only.length === 0) {
   step('lint (biome)', 'npx', ['biome', 'check', '.']);
   step('types (tsc --noEmit)', 'npx', ['tsc', '--noEmit']);
 }
+// Schemas left by earlier PostgreSQL test runs are dropped first (best effort).
+step('clean old test schemas', process.execPath, [
+  '-e',
+  "import('./test/support/dialects.ts').then((m) => m.dropTestSchemas()).catch((e) => console.log('# skipped: ' + e.message))",
+]);
 const files = only.length ? only : globSync(['src/**/*.test.ts', 'test/**/*.test.ts']).sort();
 step('tests (node --test)', process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...files]);
