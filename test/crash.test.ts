@@ -48,6 +48,31 @@ function bundle(n: number, subject: string) {
 }
 
 for (const dialect of await testDialects()) {
+  describe(`graceful shutdown on ${dialect}`, () => {
+    test('SIGTERM finishes the request in flight, commits it, then exits 0', async () => {
+      const db =
+        dialect === 'sqlite'
+          ? `sqlite:${join(mkdtempSync(join(tmpdir(), 'dxhub-term-')), 'term.db')}`
+          : freshDbUrl('postgres');
+      const srv = await startServer(db, { DXHUB_TEST_PAUSE_BEFORE_COMMIT_MS: '1000' });
+      const exited = new Promise<number | null>((resolve) => srv.child.once('exit', resolve));
+      const pending = fetch(`${srv.url}/fhir`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/fhir+json' },
+        body: JSON.stringify(bundle(5, 'Patient/term-1')),
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      srv.child.kill('SIGTERM');
+      const res = await pending;
+      assert.equal(res.status, 200);
+      assert.equal(await exited, 0);
+      const repo = await FhirRepository.open(await openDialect(db));
+      const n = await repo.db.all<{ n: number }>("SELECT COUNT(*) AS n FROM resource WHERE type = 'Observation'");
+      assert.equal(Number(n[0]!.n), 5);
+      await repo.close();
+    });
+  });
+
   describe(`crash safety on ${dialect}`, () => {
     test('SIGKILL during a transaction Bundle leaves nothing half-written; a later one commits whole', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'dxhub-crash-'));

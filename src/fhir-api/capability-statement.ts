@@ -22,6 +22,18 @@ const INTERACTIONS = [
  */
 export function capabilityStatement(baseUrl: string): string {
   if (cached?.base === baseUrl) return cached.text;
+  // `_revinclude` works for every reference parameter that can point at the type.
+  const revIncludes = new Map<string, string[]>();
+  for (const source of allResourceTypes()) {
+    for (const p of searchParams(source).values()) {
+      if (p.type !== 'reference' || !p.indexed) continue;
+      for (const target of p.target) {
+        const list = revIncludes.get(target) ?? [];
+        list.push(`${source}:${p.code}`);
+        revIncludes.set(target, list);
+      }
+    }
+  }
   const resource = allResourceTypes().map((type) => {
     const params = [...searchParams(type).values()].filter(
       (p) => p.indexed || (p.type === 'composite' && p.components),
@@ -39,7 +51,7 @@ export function capabilityStatement(baseUrl: string): string {
       conditionalDelete: 'single',
       referencePolicy: ['literal', 'logical'],
       searchInclude: refs,
-      searchRevInclude: [],
+      searchRevInclude: revIncludes.get(type) ?? [],
       searchParam: [
         { name: '_id', type: 'token' },
         { name: '_lastUpdated', type: 'date' },

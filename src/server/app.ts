@@ -47,7 +47,8 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     bodyLimit: config.bodyLimit,
-    forceCloseConnections: false,
+    // On close: finish in-flight requests, drop idle keep-alive connections.
+    forceCloseConnections: 'idle',
     return503OnClosing: true,
     requestIdHeader: 'x-request-id',
     // Clients address the base as `[base]/` too (fhir-kit-client POSTs Bundles to `/fhir/`).
@@ -68,6 +69,13 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
   );
   app.addContentTypeParser('*', (req, _payload, done) => {
     done(Errors.unsupportedMediaType(String(req.headers['content-type'] ?? '')), undefined);
+  });
+
+  // While shutting down, answers close their connection: a keep-alive connection that was busy
+  // when close() began would otherwise hold the process open for Fastify's 72 s keep-alive timeout.
+  let closing = false;
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('connection', 'close');
   });
 
   app.addHook('onResponse', async (req, reply) => {
@@ -106,6 +114,7 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
     repo,
     metrics,
     async close() {
+      closing = true;
       await app.close();
       await repo.close();
     },

@@ -224,6 +224,7 @@ class Compiler {
       }
       case 'param': {
         const def = f.def;
+        if (def.type === 'composite' && def.storedAs) return this.compositeAlias(f, rid, type, exists);
         let table = TABLE_OF[def.type];
         let suffix = '';
         if (def.type === 'token' && f.modifier === 'text') {
@@ -256,6 +257,36 @@ class Compiler {
         return `${rid} ${not ? 'NOT ' : ''}IN (SELECT rid FROM ${table} WHERE ${pid} AND (${conds.join(' OR ')}))`;
       }
     }
+  }
+
+  /**
+   * A composite answered from other parameters' rows: a root composite is the conjunction of its
+   * components on the same resource; a union (`combo-…`) is the disjunction of its parts.
+   */
+  compositeAlias(f: Extract<SearchFilter, { kind: 'param' }>, rid: string, type: string, exists: boolean): string {
+    const stored = f.def.storedAs!;
+    if (stored.conjunction) {
+      const [c1, c2] = stored.conjunction.map((code) => searchParam(type, code)!);
+      const ors = f.values.map((v) => {
+        if (v.kind !== 'composite') throw Errors.badRequest('composite value expected');
+        const a = this.filter(
+          { kind: 'param', def: c1!, modifier: undefined, values: [v.parts[0]] },
+          rid,
+          type,
+          exists,
+        );
+        const b = this.filter(
+          { kind: 'param', def: c2!, modifier: undefined, values: [v.parts[1]] },
+          rid,
+          type,
+          exists,
+        );
+        return `(${a} AND ${b})`;
+      });
+      return `(${ors.join(' OR ')})`;
+    }
+    const parts = stored.codes.map((code) => this.filter({ ...f, def: searchParam(type, code)! }, rid, type, exists));
+    return `(${parts.join(' OR ')})`;
   }
 
   sortExpr(def: SearchParamDef | '_id' | '_lastUpdated', desc: boolean, type: string): string {

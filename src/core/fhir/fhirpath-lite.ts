@@ -126,7 +126,19 @@ function member(name: string): PathFn {
   };
 }
 
-function ofType(type: string): PathFn {
+/** FHIRPath system type names used in some expressions (`ofType(DateTime)`) name FHIR primitives. */
+const SYSTEM_TYPES: Record<string, string> = {
+  DateTime: 'dateTime',
+  Date: 'date',
+  Time: 'time',
+  String: 'string',
+  Boolean: 'boolean',
+  Integer: 'integer',
+  Decimal: 'decimal',
+};
+
+function ofType(name: string): PathFn {
+  const type = SYSTEM_TYPES[name] ?? name;
   return (input) =>
     input.filter(
       (i) =>

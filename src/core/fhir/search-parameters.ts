@@ -23,7 +23,7 @@ export interface SearchParamDef {
    * (R4 `combo-code` = `code` ∪ `component-code`; `patient` = `subject` restricted to Patient):
    * no rows of its own are stored and searches read the rows of `codes` (with `refType`).
    */
-  storedAs?: { readonly codes: readonly string[]; readonly refType?: string };
+  storedAs?: { readonly codes: readonly string[]; readonly refType?: string; readonly conjunction?: readonly string[] };
   /** Terms of the expression (and of composite components), used to detect `storedAs`. */
   readonly signature: readonly string[];
 }
@@ -145,8 +145,18 @@ function findAliases(params: Map<string, SearchParamDef>): void {
       byTerm.set(`${d.type}:${t}`, list);
     }
   }
+  // A composite over the resource root (Observation code-value-quantity) pairs the root's values:
+  // it matches exactly when each component parameter matches, so it needs no rows of its own.
   for (const d of params.values()) {
-    if (!d.indexed || d.signature.length === 0) continue;
+    if (d.type !== 'composite' || !d.indexed || !d.components || d.components.length !== 2) continue;
+    if (!d.signature.every((t) => t.split('#')[0] === d.resourceType)) continue;
+    const comps = d.components.map((c) => params.get(c.def.code));
+    if (comps.every((c) => c?.indexed && c.type !== 'composite' && !c.storedAs)) {
+      d.storedAs = { codes: [], conjunction: comps.map((c) => c!.code) };
+    }
+  }
+  for (const d of params.values()) {
+    if (!d.indexed || d.signature.length === 0 || d.storedAs) continue;
     const sig = new Set(d.signature);
     // 1. A union of other parameters' terms.
     const parts = new Set<SearchParamDef>();
@@ -161,7 +171,7 @@ function findAliases(params: Map<string, SearchParamDef>): void {
       }
       parts.add(other);
     }
-    if (covered && parts.size > 0 && [...parts].every((o) => !o.storedAs)) {
+    if (covered && parts.size > 0 && [...parts].every((o) => !o.storedAs || o.storedAs.conjunction)) {
       d.storedAs = { codes: [...parts].map((o) => o.code) };
       continue;
     }
