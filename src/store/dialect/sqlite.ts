@@ -1,6 +1,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
 import type { ColumnType, Dialect, DialectCapabilities, SqlExecutor } from './dialect.ts';
 
 /**
@@ -102,6 +103,7 @@ class SqliteDialect implements Dialect {
   private readonly pending: PendingTx[] = [];
   private draining = false;
   private commits = 0;
+  private checkpointer: Worker | undefined;
 
   constructor(file: string) {
     this.file = file;
@@ -113,9 +115,9 @@ class SqliteDialect implements Dialect {
       'busy_timeout = 10000',
       'foreign_keys = OFF',
       'cache_size = -65536',
-      // Checkpoint every ~64 MB of WAL instead of 4 MB: pages rewritten many times between
-      // checkpoints are copied back once.
-      'wal_autocheckpoint = 16384',
+      // A worker thread checkpoints (see sqlite-checkpointer.ts); the writer checkpoints itself only
+      // as a fallback when the WAL has grown past ~256 MB.
+      'wal_autocheckpoint = 65536',
     ]) {
       this.writeDb.exec(`PRAGMA ${pragma}`);
     }
@@ -127,6 +129,12 @@ class SqliteDialect implements Dialect {
       this.readDb.exec('PRAGMA mmap_size = 1073741824');
     }
     this.writeDb.exec('PRAGMA optimize = 0x10002');
+    if (file !== ':memory:') {
+      this.checkpointer = new Worker(new URL('./sqlite-checkpointer.ts', import.meta.url), {
+        workerData: { file, intervalMs: 250 },
+      });
+      this.checkpointer.unref();
+    }
     this.writer = new SqliteExecutor(this.writeDb);
     this.reader = this.readDb === this.writeDb ? this.writer : new SqliteExecutor(this.readDb);
   }
@@ -229,6 +237,12 @@ class SqliteDialect implements Dialect {
 
   async close(): Promise<void> {
     while (this.draining || this.pending.length > 0) await new Promise((r) => setTimeout(r, 5));
+    if (this.checkpointer) {
+      const stopped = new Promise((resolve) => this.checkpointer!.once('message', resolve));
+      this.checkpointer.postMessage('stop');
+      await Promise.race([stopped, new Promise((r) => setTimeout(r, 2000))]);
+      await this.checkpointer.terminate();
+    }
     if (this.readDb !== this.writeDb) this.readDb.close();
     this.writeDb.close();
   }
