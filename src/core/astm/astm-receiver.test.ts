@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { test } from 'node:test';
+import { prng } from '../../../test/support/prng.ts';
 import { ACK, ENQ, EOT, NAK } from './astm-control.ts';
 import { buildAstmFrame } from './astm-frame.ts';
 import { AstmReceiver, type AstmReceiverOutput } from './astm-receiver.ts';
@@ -14,17 +15,6 @@ const MESSAGE = [
   'L|1|N',
 ];
 const TEXT = `${MESSAGE.join('\r')}\r`;
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function run(rx: AstmReceiver, chunks: Uint8Array[]) {
   const outs: AstmReceiverOutput[] = chunks.map((c) => rx.receive(c));

@@ -3,6 +3,7 @@ import { Buffer } from 'node:buffer';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { prng } from '../../../test/support/prng.ts';
 import { readAstmComment } from './astm-comment.ts';
 import { ENQ, EOT } from './astm-control.ts';
 import { AstmReceiver } from './astm-receiver.ts';
@@ -17,17 +18,6 @@ const FIXTURES = path.join(REPO, 'test/fixtures/astm');
 const SHARED = path.resolve(REPO, '../shared/data/astm');
 const gplSkip = existsSync(SHARED) ? false : `GPL-licensed ASTM captures not found at ${SHARED}`;
 if (gplSkip) console.log(`# skipping E1381 capture tests: ${gplSkip}`);
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function capture(name: string) {
   const bytes = readFileSync(path.join(SHARED, `${name}.e1381.txt`));

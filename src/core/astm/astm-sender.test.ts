@@ -1,22 +1,12 @@
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { test } from 'node:test';
+import { prng } from '../../../test/support/prng.ts';
 import { ACK, ENQ, EOT, NAK, STX } from './astm-control.ts';
 import { AstmReceiver } from './astm-receiver.ts';
 import { AstmSender, type AstmSenderEvent } from './astm-sender.ts';
 
 const RECORDS = ['H|\\^&|||SIM', 'P|1', 'O|1|S1||^^^GLU', `R|1|^^^GLU|${'5'.repeat(300)}|mmol/L`, 'L|1|N'];
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('ENQ, frames one per ACK (text ≤ 240), EOT after the last; long record split with ETB', () => {
   const tx = new AstmSender();

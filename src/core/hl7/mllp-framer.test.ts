@@ -1,22 +1,11 @@
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { test } from 'node:test';
+import { prng } from '../../../test/support/prng.ts';
 import { frameMllp, MLLP_COMMIT_ACK, type MllpEvent, MllpFramer, mllpCommitKind } from './mllp-framer.ts';
 
 const A = 'MSH|^~\\&|A|B|C|D|20240101||ORU^R01|1|P|2.5.1\rOBX|1|ST|X||é\r';
 const B = 'MSH|^~\\&|A|B|C|D|20240101||ORU^R01|2|P|2.5.1\r';
-
-/** Deterministic PRNG (mulberry32) so property tests are reproducible. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function messages(events: MllpEvent[]): string[] {
   return events.flatMap((e) => (e.kind === 'message' ? [e.payload.toString('utf8')] : []));
