@@ -65,14 +65,17 @@ export const MAX_COUNT = 1000;
 const PREFIXES = new Set(['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap']);
 const NUMBER_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
-/** Splits on an unescaped separator and removes the `\` escapes (R4 §3.1.1.4.8 escaping). */
-export function splitEscaped(s: string, sep: string): string[] {
+/**
+ * Splits on an unescaped separator (R4 §3.1.1.4.8 escaping with `\`). The escapes are removed,
+ * or kept with `keepEscapes` for parts that are split again (composite `$`, token `|`).
+ */
+export function splitEscaped(s: string, sep: string, keepEscapes = false): string[] {
   const out: string[] = [];
   let cur = '';
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!;
     if (c === '\\' && i + 1 < s.length) {
-      cur += s[++i];
+      cur += keepEscapes ? c + s[++i] : s[++i];
     } else if (c === sep) {
       out.push(cur);
       cur = '';
@@ -82,22 +85,7 @@ export function splitEscaped(s: string, sep: string): string[] {
   return out;
 }
 
-/** Splits on an unescaped separator but keeps the escapes (for values parsed further). */
-function splitKeep(s: string, sep: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (c === '\\' && i + 1 < s.length) {
-      cur += c + s[++i];
-    } else if (c === sep) {
-      out.push(cur);
-      cur = '';
-    } else cur += c;
-  }
-  out.push(cur);
-  return out;
-}
+const splitKeep = (s: string, sep: string) => splitEscaped(s, sep, true);
 
 const unescapeValue = (s: string) => s.replace(/\\(.)/g, '$1');
 

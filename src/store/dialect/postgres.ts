@@ -31,6 +31,9 @@ function toPg(sql: string): { text: string; name: string | undefined } {
   return out;
 }
 
+/** `$1::text[], $2::bigint[], …`: one array parameter per column, for `unnest`. */
+const unnestArgs = (types: readonly ColumnType[]) => types.map((t, i) => `$${i + 1}::${ARRAY_TYPES[t]}`).join(',');
+
 function transpose(rows: readonly unknown[][], width: number): unknown[][] {
   const cols: unknown[][] = Array.from({ length: width }, () => []);
   for (const r of rows) for (let i = 0; i < width; i++) cols[i]!.push(r[i]);
@@ -61,9 +64,8 @@ class PgExecutor implements SqlExecutor {
     rows: readonly unknown[][],
   ) {
     if (rows.length === 0) return;
-    const unnest = types.map((t, i) => `$${i + 1}::${ARRAY_TYPES[t]}`).join(',');
     await this.q.query(
-      `INSERT INTO ${table} (${columns.join(',')}) SELECT * FROM unnest(${unnest}) ON CONFLICT DO NOTHING`,
+      `INSERT INTO ${table} (${columns.join(',')}) SELECT * FROM unnest(${unnestArgs(types)}) ON CONFLICT DO NOTHING`,
       transpose(rows, columns.length),
     );
   }
@@ -74,10 +76,9 @@ class PgExecutor implements SqlExecutor {
     rows: readonly unknown[][],
   ) {
     if (rows.length === 0) return;
-    const unnest = types.map((t, i) => `$${i + 1}::${ARRAY_TYPES[t]}`).join(',');
     const match = columns.map((c) => `${table}.${c} = u.${c}`).join(' AND ');
     await this.q.query(
-      `DELETE FROM ${table} USING unnest(${unnest}) AS u(${columns.join(',')}) WHERE ${match}`,
+      `DELETE FROM ${table} USING unnest(${unnestArgs(types)}) AS u(${columns.join(',')}) WHERE ${match}`,
       transpose(rows, columns.length),
     );
   }
