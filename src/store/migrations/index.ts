@@ -1,5 +1,6 @@
 import type { Dialect } from '../dialect/dialect.ts';
 import * as initial from './2026-11-29-001-initial.ts';
+import * as ecprRegister from './2026-11-29-003-ecpr-register.ts';
 
 /** A schema migration: its timestamped name and the DDL it runs on the given dialect. */
 export interface Migration {
@@ -8,7 +9,10 @@ export interface Migration {
 }
 
 /** All migrations, oldest first. Names never change once released. */
-export const MIGRATIONS: readonly Migration[] = [{ name: '2026-11-29-001-initial', up: initial.up }];
+export const MIGRATIONS: readonly Migration[] = [
+  { name: '2026-11-29-001-initial', up: initial.up },
+  { name: '2026-11-29-003-ecpr-register', up: ecprRegister.up },
+];
 
 /**
  * Applies the migrations that have not run yet, each in its own transaction, under a lock so that
