@@ -160,6 +160,19 @@ for (const dialect of await testDialects()) {
         assert.deepEqual(await ids('Observation', `code:not=${LOINC}|718-7&subject=Patient/sp1`), ['s-o3']);
       });
 
+      test('a CPR is found with or without its hyphen, also through a chain', async () => {
+        assert.deepEqual(await ids('Patient', `identifier=${CPR_SYSTEM}|020191-9990&_id=sp1,sp2`), ['sp1']);
+        assert.deepEqual(await ids('Patient', `identifier=${CPR_SYSTEM}|0201919990&_id=sp1,sp2`), ['sp1']);
+        assert.deepEqual(await ids('Patient', 'identifier=020191-9990&_id=sp1,sp2'), ['sp1']);
+        assert.deepEqual(await ids('Observation', `subject:Patient.identifier=${CPR_SYSTEM}|020191-9990`), [
+          's-o1',
+          's-o2',
+          's-o3',
+        ]);
+        await put({ ...patient(), id: 'sp-hyphen', identifier: [{ system: CPR_SYSTEM, value: '150505-1234' }] });
+        assert.deepEqual(await ids('Patient', `identifier=${CPR_SYSTEM}|1505051234`), ['sp-hyphen']);
+      });
+
       test('reference forms and one level of chaining', async () => {
         assert.deepEqual(await ids('Observation', 'subject=sp2'), ['s-o4', 's-o5']);
         assert.deepEqual(await ids('Observation', 'subject:Patient=sp2'), ['s-o4', 's-o5']);

@@ -56,7 +56,7 @@ export interface Clock {
 export const systemClock: Clock = { now: () => Date.now() };
 
 /** Index layout version: bump when extraction changes so that `reindex` runs at start-up. */
-export const INDEX_VERSION = '3';
+export const INDEX_VERSION = '4';
 
 interface CurrentRow {
   rid: number;

@@ -1,6 +1,7 @@
 import { MAX_TIME, MIN_TIME, parseDateRange } from './dates.ts';
 import { readDefinition } from './definitions.ts';
 import type { TypedItem } from './fhirpath-lite.ts';
+import { normaliseIdentifierValue } from './identifier-normalisation.ts';
 import { type SearchParamDef, searchParams } from './search-parameters.ts';
 
 /**
@@ -63,7 +64,7 @@ export function tokenParts(item: TypedItem, out: [string, string][], texts: stri
     }
     case 'Identifier': {
       const id = v as Rec;
-      if (typeof id.value === 'string') out.push([str(id.system), id.value]);
+      if (typeof id.value === 'string') out.push([str(id.system), normaliseIdentifierValue(str(id.system), id.value)]);
       const type = id.type as Rec | undefined;
       if (typeof type?.text === 'string') texts.push(type.text);
       return;

@@ -1,6 +1,7 @@
 import { parseDateRange } from './dates.ts';
 import { isResourceType } from './definitions.ts';
 import { Errors } from './errors.ts';
+import { normaliseIdentifierValue } from './identifier-normalisation.ts';
 import { normaliseString } from './index-rows.ts';
 import { type SearchParamDef, searchParam } from './search-parameters.ts';
 
@@ -122,10 +123,11 @@ function parseDate(name: string, raw: string): RangeValue {
 
 function parseToken(raw: string): TokenValue {
   const parts = splitEscaped(raw, '|');
-  if (parts.length === 1) return { kind: 'token', system: undefined, code: parts[0] };
-  const [system, ...rest] = parts;
+  if (parts.length === 1)
+    return { kind: 'token', system: undefined, code: normaliseIdentifierValue(undefined, parts[0]!) };
+  const [system = '', ...rest] = parts;
   const code = rest.join('|');
-  return { kind: 'token', system: system ?? '', code: code === '' ? undefined : code };
+  return { kind: 'token', system, code: code === '' ? undefined : normaliseIdentifierValue(system, code) };
 }
 
 function parseQuantity(name: string, raw: string): QuantityValue {
