@@ -3,7 +3,16 @@ import { globSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 /** Layers point one way (CONVENTIONS §1): core ← store ← services ← server. */
-const LAYER: Record<string, number> = { core: 0, store: 1, 'fhir-api': 2, server: 3, cli: 4 };
+const LAYER: Record<string, number> = {
+  core: 0,
+  store: 1,
+  'fhir-api': 2,
+  identity: 2,
+  audit: 2,
+  security: 2,
+  server: 3,
+  cli: 4,
+};
 
 function layerOf(path: string): number | undefined {
   const m = /^src\/([^/]+)\//.exec(path);

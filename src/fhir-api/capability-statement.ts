@@ -52,6 +52,14 @@ export function capabilityStatement(baseUrl: string): string {
       referencePolicy: ['literal', 'logical'],
       searchInclude: refs,
       searchRevInclude: revIncludes.get(type) ?? [],
+      ...(type === 'Patient'
+        ? {
+            operation: [
+              { name: 'merge', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-merge' },
+              { name: 'unmerge', definition: 'http://dxhub.dk/fhir/OperationDefinition/Patient-unmerge' },
+            ],
+          }
+        : {}),
       searchParam: [
         { name: '_id', type: 'token' },
         { name: '_lastUpdated', type: 'date' },

@@ -5,6 +5,7 @@ import { openDialect } from '../store/dialect/dialect.ts';
 import { FhirRepository } from '../store/repository.ts';
 import type { DxhubConfig } from './config.ts';
 import { fhirRoutes } from './fhir-routes.ts';
+import { identityRoutes } from './identity-routes.ts';
 import { Metrics } from './metrics.ts';
 
 const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json'];
@@ -107,6 +108,7 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 
+  await app.register(identityRoutes, { repo });
   await app.register(fhirRoutes, { service: new FhirService(repo), baseUrl: config.baseUrl });
 
   return {

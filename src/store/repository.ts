@@ -448,6 +448,19 @@ export class FhirRepository {
     return { matches, hasNext, total, snapshot };
   }
 
+  /**
+   * Every current resource whose patient key is `patientId` (the Patient compartment, R4
+   * CompartmentDefinition), the Patient itself excluded. Inside a transaction pass its context.
+   */
+  async compartment(patientId: string, w?: WriteContext): Promise<{ type: string; id: string; json: string }[]> {
+    if (w) await w.flush();
+    const rows = await (w?.tx ?? this.db).all<{ type: string; id: string; content: string }>(
+      "SELECT type, id, content FROM resource WHERE patient = ? AND deleted = 0 AND type <> 'Patient' ORDER BY rid",
+      [patientId],
+    );
+    return rows.map((r) => ({ type: r.type, id: r.id, json: r.content }));
+  }
+
   /** Current, non-deleted resources by type and ids (for `_include`). */
   async readMany(type: string, ids: readonly string[]): Promise<string[]> {
     if (ids.length === 0) return [];

@@ -1,6 +1,7 @@
 import type { Dialect } from '../dialect/dialect.ts';
 import * as initial from './2026-11-29-001-initial.ts';
 import * as ecprRegister from './2026-11-29-003-ecpr-register.ts';
+import * as resourcePatient from './2026-11-29-004-resource-patient.ts';
 
 /** A schema migration: its timestamped name and the DDL it runs on the given dialect. */
 export interface Migration {
@@ -12,6 +13,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { name: '2026-11-29-001-initial', up: initial.up },
   { name: '2026-11-29-003-ecpr-register', up: ecprRegister.up },
+  { name: '2026-11-29-004-resource-patient', up: resourcePatient.up },
 ];
 
 /**
