@@ -274,17 +274,19 @@ for (const dialect of dialects) {
     });
 
     test('conditional create (If-None-Exist) returns the existing resource without a duplicate', async (h) => {
-      const body = patient({ identifier: [{ system: CPR_SYSTEM, value: '0201919990' }] });
-      const cond = { 'if-none-exist': `identifier=${CPR_SYSTEM}|0201919990` };
+      // A hospital record number: not a unique person identifier, so a second record can exist.
+      const MRN = 'urn:oid:1.2.208.176.7.1.10.99';
+      const body = patient({ identifier: [{ system: MRN, value: 'mrn-42' }] });
+      const cond = { 'if-none-exist': `identifier=${MRN}|mrn-42` };
       const first = await h.post('/fhir/Patient', body, cond);
       assert.equal(first.status, 201, first.body);
       const second = await h.post('/fhir/Patient', body, cond);
       assert.equal(second.status, 200, second.body);
       assert.equal(second.json().id, first.json().id);
       assert.equal(second.headers.etag, 'W/"1"');
-      assert.deepEqual(await h.ids(`Patient?identifier=${CPR_SYSTEM}|0201919990`), [first.json().id]);
+      assert.deepEqual(await h.ids(`Patient?identifier=${MRN}|mrn-42`), [first.json().id]);
       // Two matches: the precondition fails (R4 §3.1.0.8).
-      await h.create(patient({ identifier: [{ system: CPR_SYSTEM, value: '0201919990' }] }));
+      await h.create(patient({ identifier: [{ system: MRN, value: 'mrn-42' }] }));
       expectOutcome(await h.post('/fhir/Patient', body, cond), 412);
     });
 
@@ -297,9 +299,12 @@ for (const dialect of dialects) {
       assert.equal((await h.search(`Patient?identifier=${CPR_SYSTEM}|0201919990&_summary=count`)).total, 1);
 
       const id = creates[0]!.json().id!;
-      const genders = ['female', 'other', 'unknown', 'male'];
+      // Every update differs from version 1 (an unchanged update is a no-op that would also succeed).
+      const genders = ['female', 'other', 'unknown', 'female'];
       const updates = await Promise.all(
-        genders.map((gender) => h.put(`/fhir/Patient/${id}`, { ...body, id, gender }, { 'if-match': 'W/"1"' })),
+        genders.map((gender, i) =>
+          h.put(`/fhir/Patient/${id}`, { ...body, id, gender, birthDate: `195${i}-01-01` }, { 'if-match': 'W/"1"' }),
+        ),
       );
       assert.deepEqual(updates.map((r) => r.status).sort(), [200, 412, 412, 412]);
       for (const r of updates.filter((u) => u.status === 412)) expectOutcome(r, 412);

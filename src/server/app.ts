@@ -1,6 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Errors, FhirError, toOperationOutcome } from '../core/fhir/errors.ts';
 import { FhirService } from '../fhir-api/fhir-service.ts';
+import { uniquePatientIdentifiers } from '../identity/unique-identifiers.ts';
 import { openDialect } from '../store/dialect/dialect.ts';
 import { FhirRepository } from '../store/repository.ts';
 import type { DxhubConfig } from './config.ts';
@@ -23,7 +24,11 @@ export interface DxhubApp {
  * endpoints. Separate from `listen()` so that tests use `app.inject()`.
  */
 export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepository } = {}): Promise<DxhubApp> {
-  const repo = opts.repo ?? (await FhirRepository.open(await openDialect(config.db)));
+  const repo =
+    opts.repo ??
+    (await FhirRepository.open(await openDialect(config.db), undefined, {
+      uniqueIdentifiers: uniquePatientIdentifiers(config.region),
+    }));
   const metrics = new Metrics();
   repo.pauseBeforeCommitMs = config.testPauseBeforeCommitMs;
   repo.observe = (op, seconds) => metrics.store.observe({ operation: op, dialect: repo.db.caps.name }, seconds);

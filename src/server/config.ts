@@ -1,3 +1,5 @@
+import { D_ECPR_REGION_ARCS, type DanishRegion } from '../core/identity/index.ts';
+
 /** Runtime configuration (the contract in the README's configuration table). */
 export interface DxhubConfig {
   /** `sqlite:<file>`, `sqlite::memory:` or `postgres://…`. */
@@ -10,8 +12,17 @@ export interface DxhubConfig {
   baseUrl: string | undefined;
   /** Log level for pino (`silent` in tests). */
   logLevel: string;
+  /** The region dxhub serves: its D-eCPR identifier system and issuing (DXHUB_REGION). */
+  region: DanishRegion;
   /** Crash-test fault injection: pause before each commit (never set in production). */
   testPauseBeforeCommitMs: number;
+}
+
+function parseRegion(name: string): DanishRegion {
+  if (!(name in D_ECPR_REGION_ARCS)) {
+    throw new Error(`unknown region '${name}': use one of ${Object.keys(D_ECPR_REGION_ARCS).join(', ')}`);
+  }
+  return name as DanishRegion;
 }
 
 /** Defaults, overridden by environment variables, overridden by CLI flags. */
@@ -26,6 +37,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     bodyLimit: Number(overrides.bodyLimit ?? env.DXHUB_BODY_LIMIT ?? 16 * 1024 * 1024),
     baseUrl: overrides.baseUrl ?? env.DXHUB_BASE_URL,
     logLevel: overrides.logLevel ?? env.DXHUB_LOG_LEVEL ?? 'info',
+    region: parseRegion(overrides.region ?? env.DXHUB_REGION ?? 'syddanmark'),
     testPauseBeforeCommitMs: Number(overrides.testPauseBeforeCommitMs ?? env.DXHUB_TEST_PAUSE_BEFORE_COMMIT_MS ?? 0),
   };
 }

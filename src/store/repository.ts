@@ -2,6 +2,7 @@ import { allResourceTypes } from '../core/fhir/definitions.ts';
 import { Errors } from '../core/fhir/errors.ts';
 import { type IndexRows, indexRows, patientKey } from '../core/fhir/index-rows.ts';
 import { newResourceId } from '../core/fhir/resource-id.ts';
+import { normaliseIdentifierValue } from '../core/fhir/identifier-normalisation.ts';
 import { searchParams } from '../core/fhir/search-parameters.ts';
 import type { SearchRequest } from '../core/fhir/search-request.ts';
 import type { Dialect, SqlExecutor } from './dialect/dialect.ts';
@@ -47,6 +48,12 @@ export interface SearchPage {
   readonly hasNext: boolean;
   readonly total: number | undefined;
   readonly snapshot: number;
+}
+
+/** Store options that a deployment configures. */
+export interface RepositoryOptions {
+  /** Identifier systems whose values name one resource of a type only, e.g. `{ Patient: [CPR] }`. */
+  uniqueIdentifiers?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** A clock, injected so that tests can control time. */
@@ -128,6 +135,7 @@ export class FhirRepository {
   /** Receives store timings (operation, seconds), e.g. for Prometheus. */
   observe: ((operation: string, seconds: number) => void) | undefined;
   private pids = new Map<string, number>();
+  private uniqueIdentifiers: Readonly<Record<string, readonly string[]>> = {};
 
   private constructor(db: Dialect, clock: Clock) {
     this.db = db;
@@ -135,9 +143,10 @@ export class FhirRepository {
   }
 
   /** Migrates the database, registers search parameters and rebuilds the index if its layout changed. */
-  static async open(db: Dialect, clock: Clock = systemClock): Promise<FhirRepository> {
+  static async open(db: Dialect, clock: Clock = systemClock, options: RepositoryOptions = {}): Promise<FhirRepository> {
     await migrate(db);
     const repo = new FhirRepository(db, clock);
+    repo.uniqueIdentifiers = options.uniqueIdentifiers ?? {};
     await repo.registerSearchParams();
     const meta = await db.all<{ value: string }>("SELECT value FROM store_meta WHERE key = 'index_version'");
     if (meta[0]?.value !== INDEX_VERSION) {
@@ -282,9 +291,41 @@ export class FhirRepository {
       w.created.push([rid, type, id, version, now, 0, patient, json]);
       w.index.queue(type, rid, undefined, rows);
     }
+    await this.claimIdentifiers(w, stored, rid);
     const created = !cur || cur.deleted === 1;
     w.events.push([rid, type, id, version, created ? 'create' : 'update', now]);
     return { type, id, version, lastUpdated: now, json, created, unchanged: false };
+  }
+
+  /**
+   * Claims the resource's identifiers in the unique systems of its type (`use: old` ones excepted);
+   * an identifier held by another resource is a 409. The table's primary key is the constraint, so
+   * concurrent writers cannot both claim one value.
+   */
+  private async claimIdentifiers(w: WriteContext, r: Resource, rid: number): Promise<void> {
+    const systems = this.uniqueIdentifiers[r.resourceType];
+    if (!systems) return;
+    const mine = ((r.identifier as { system?: string; value?: string; use?: string }[] | undefined) ?? [])
+      .filter((i) => i.system && i.value && i.use !== 'old' && systems.includes(i.system))
+      .map((i) => [i.system!, normaliseIdentifierValue(i.system, i.value!)] as const);
+    await w.tx.run('DELETE FROM unique_identifier WHERE rid = ?', [rid]);
+    for (const [system, value] of mine) {
+      await w.tx.run('INSERT INTO unique_identifier (type, system, value, rid) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [
+        r.resourceType,
+        system,
+        value,
+        rid,
+      ]);
+      const owner = await w.tx.all<{ rid: number }>('SELECT rid FROM unique_identifier WHERE type = ? AND system = ? AND value = ?', [
+        r.resourceType,
+        system,
+        value,
+      ]);
+      if (Number(owner[0]?.rid) !== rid) {
+        const other = await w.tx.all<{ id: string }>('SELECT id FROM resource WHERE rid = ?', [owner[0]?.rid]);
+        throw Errors.duplicateIdentifier(r.resourceType, system, value, other[0]?.id ?? '?');
+      }
+    }
   }
 
   /** Deletes `type/id` by writing a deleted version; deleting what is absent or deleted is a no-op. */
@@ -313,6 +354,7 @@ export class FhirRepository {
       rid,
     ]);
     w.index.queue(type, rid, cur.content ? indexRows(JSON.parse(cur.content) as Resource) : undefined, undefined);
+    if (this.uniqueIdentifiers[type]) await w.tx.run('DELETE FROM unique_identifier WHERE rid = ?', [rid]);
     w.events.push([rid, type, id, version, 'delete', now]);
     return { type, id, version, lastUpdated: now, json: undefined, created: false, unchanged: false };
   }

@@ -80,6 +80,8 @@ export const Errors = {
     err(400, 'not-supported', `Modifier ':${modifier}' is not supported on search parameter '${name}'`, name),
   invalidPatch: (why: string) => err(422, 'processing', `JSON Patch cannot be applied: ${why}`),
   invalidResource: (issues: OutcomeIssue[]) => new FhirError(400, issues),
+  duplicateIdentifier: (type: string, system: string, value: string, otherId: string) =>
+    err(409, 'duplicate', `${type}/${otherId} already has identifier ${system}|${value}`, 'identifier'),
   notSupported: (what: string) => err(501, 'not-supported', `${what} is not supported`),
   methodNotAllowed: (what: string) => err(405, 'not-supported', `${what} is not allowed`),
   invalidBundle: (why: string, expression?: string) => err(400, 'invalid', `Invalid Bundle: ${why}`, expression),

@@ -1,7 +1,9 @@
 import type { Dialect } from '../dialect/dialect.ts';
 import * as initial from './2026-11-29-001-initial.ts';
+import * as auditLog from './2026-11-29-002-audit-log.ts';
 import * as ecprRegister from './2026-11-29-003-ecpr-register.ts';
 import * as resourcePatient from './2026-11-29-004-resource-patient.ts';
+import * as uniqueIdentifier from './2026-11-29-005-unique-identifier.ts';
 
 /** A schema migration: its timestamped name and the DDL it runs on the given dialect. */
 export interface Migration {
@@ -12,8 +14,10 @@ export interface Migration {
 /** All migrations, oldest first. Names never change once released. */
 export const MIGRATIONS: readonly Migration[] = [
   { name: '2026-11-29-001-initial', up: initial.up },
+  { name: '2026-11-29-002-audit-log', up: auditLog.up },
   { name: '2026-11-29-003-ecpr-register', up: ecprRegister.up },
   { name: '2026-11-29-004-resource-patient', up: resourcePatient.up },
+  { name: '2026-11-29-005-unique-identifier', up: uniqueIdentifier.up },
 ];
 
 /**
