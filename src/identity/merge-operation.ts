@@ -12,7 +12,7 @@ type Parameter = {
 
 function parameters(body: unknown): Parameter[] {
   const b = body as { resourceType?: string; parameter?: unknown };
-  if (!b || b.resourceType !== 'Parameters') throw Errors.badRequest('The operation takes a Parameters resource');
+  if (b?.resourceType !== 'Parameters') throw Errors.badRequest('The operation takes a Parameters resource');
   return Array.isArray(b.parameter) ? (b.parameter as Parameter[]) : [];
 }
 

@@ -1,8 +1,8 @@
 import { allResourceTypes } from '../core/fhir/definitions.ts';
 import { Errors } from '../core/fhir/errors.ts';
+import { normaliseIdentifierValue } from '../core/fhir/identifier-normalisation.ts';
 import { type IndexRows, indexRows, patientKey } from '../core/fhir/index-rows.ts';
 import { newResourceId } from '../core/fhir/resource-id.ts';
-import { normaliseIdentifierValue } from '../core/fhir/identifier-normalisation.ts';
 import { searchParams } from '../core/fhir/search-parameters.ts';
 import type { SearchRequest } from '../core/fhir/search-request.ts';
 import type { Dialect, SqlExecutor } from './dialect/dialect.ts';
@@ -310,17 +310,14 @@ export class FhirRepository {
       .map((i) => [i.system!, normaliseIdentifierValue(i.system, i.value!)] as const);
     await w.tx.run('DELETE FROM unique_identifier WHERE rid = ?', [rid]);
     for (const [system, value] of mine) {
-      await w.tx.run('INSERT INTO unique_identifier (type, system, value, rid) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [
-        r.resourceType,
-        system,
-        value,
-        rid,
-      ]);
-      const owner = await w.tx.all<{ rid: number }>('SELECT rid FROM unique_identifier WHERE type = ? AND system = ? AND value = ?', [
-        r.resourceType,
-        system,
-        value,
-      ]);
+      await w.tx.run(
+        'INSERT INTO unique_identifier (type, system, value, rid) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        [r.resourceType, system, value, rid],
+      );
+      const owner = await w.tx.all<{ rid: number }>(
+        'SELECT rid FROM unique_identifier WHERE type = ? AND system = ? AND value = ?',
+        [r.resourceType, system, value],
+      );
       if (Number(owner[0]?.rid) !== rid) {
         const other = await w.tx.all<{ id: string }>('SELECT id FROM resource WHERE rid = ?', [owner[0]?.rid]);
         throw Errors.duplicateIdentifier(r.resourceType, system, value, other[0]?.id ?? '?');

@@ -25,9 +25,16 @@ CREATE TABLE audit_log (
   event ${c.textType} NOT NULL
 );
 CREATE INDEX audit_log_patient ON audit_log (patient, seq)`;
-  // The migration runner splits on ';'. The PostgreSQL guards contain none (see below); a SQLite
-  // trigger body needs one, so on SQLite `src/audit/` installs the guards when the log opens.
-  return c.name === 'postgres' ? [table, ...appendOnlyGuards(c)].join(';\n') : table;
+  return [table, ...(c.name === 'postgres' ? appendOnlyGuards(c) : [])].join(';\n');
+}
+
+/**
+ * The guards `up` cannot hold, made by `src/audit/` when the log opens: the migration runner
+ * splits on ';' and a SQLite trigger body needs one. The PostgreSQL guards contain none (see
+ * below), so there the migration makes them and the application role need not own the table.
+ */
+export function guardsAfterMigration(c: DialectCapabilities): string[] {
+  return c.name === 'postgres' ? [] : appendOnlyGuards(c);
 }
 
 /**

@@ -1,0 +1,101 @@
+/**
+ * Audit log append throughput, SQLite and PostgreSQL side by side (target: ≥ 20,000 events/s).
+ *
+ *   npx node bench/audit-append.ts [--events 100000] [--dialect sqlite|postgres]
+ *
+ * - `record ×N`: N concurrent "request handlers", each awaiting `AuditLog.record` for one read
+ *   audit before sending the next (closed loop; the promise resolves after the commit).
+ * - `append 500`: `AuditLog.append` of 500 entries per transaction, one after the other.
+ * - `verify`: `verifyAuditChain` over everything written (rows/s).
+ * Each dialect gets a fresh database (bench/databases.ts); a benchmark, not a test.
+ */
+import { parseArgs } from 'node:util';
+import { AuditLog } from '../src/audit/audit-log.ts';
+import { verifyAuditChain } from '../src/audit/verify-audit-chain.ts';
+import type { AuditEntry } from '../src/core/audit/audit-entry.ts';
+import { openDialect } from '../src/store/dialect/dialect.ts';
+import { type BenchDialect, freshDatabase, postgresProblem } from './databases.ts';
+
+const { values } = parseArgs({
+  options: { events: { type: 'string', default: '100000' }, dialect: { type: 'string' } },
+});
+const EVENTS = Number(values.events);
+
+function entry(i: number): AuditEntry {
+  return {
+    action: 'read',
+    agent: `user-${i % 500}`,
+    agentName: 'Dr. Test',
+    organisation: '123456789012345',
+    role: 'doctor',
+    purpose: 'TREAT',
+    sourceIp: '10.1.2.3',
+    client: 'epj',
+    patient: `pat-${i % 20_000}`,
+    resource: `Observation/obs-${i}`,
+    requestId: `req-${i}`,
+  };
+}
+
+async function closedLoop(log: AuditLog, workers: number, total: number): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (next < total) await log.record(entry(next++));
+    }),
+  );
+  return total / ((performance.now() - start) / 1000);
+}
+
+async function bulk(log: AuditLog, total: number, size: number): Promise<number> {
+  const start = performance.now();
+  for (let i = 0; i < total; i += size) {
+    await log.append(Array.from({ length: Math.min(size, total - i) }, (_, k) => entry(i + k)));
+  }
+  return total / ((performance.now() - start) / 1000);
+}
+
+async function run(dialect: BenchDialect): Promise<Record<string, number>> {
+  const database = await freshDatabase(dialect);
+  const db = await openDialect(database.url);
+  try {
+    const log = await AuditLog.open(db, { source: { observer: 'dxhub-bench' } });
+    const figures: Record<string, number> = {};
+    for (const workers of [64, 512, 4096]) figures[`record ×${workers}`] = await closedLoop(log, workers, EVENTS);
+    figures['append 500'] = await bulk(log, EVENTS, 500);
+    const start = performance.now();
+    const verdict = await verifyAuditChain(db);
+    if (!verdict.ok) throw new Error(`chain does not verify: ${JSON.stringify(verdict)}`);
+    figures[`verify (${verdict.count} rows)`] = verdict.count / ((performance.now() - start) / 1000);
+    return figures;
+  } finally {
+    await db.close();
+    await database.drop();
+  }
+}
+
+const dialects: BenchDialect[] = values.dialect ? [values.dialect as BenchDialect] : ['sqlite', 'postgres'];
+const results: Record<string, Record<string, number>> = {};
+for (const d of dialects) {
+  if (d === 'postgres') {
+    const problem = await postgresProblem();
+    if (problem) {
+      process.stdout.write(`# PostgreSQL skipped: ${problem}\n`);
+      continue;
+    }
+  }
+  results[d] = await run(d);
+}
+const rows = [...new Set(Object.values(results).flatMap((r) => Object.keys(r)))];
+const fmt = (n: number | undefined) => (n === undefined ? '—' : Math.round(n).toLocaleString('en-US'));
+process.stdout.write(`\naudit log, ${EVENTS.toLocaleString('en-US')} events per figure (events/s; verify: rows/s)\n`);
+process.stdout.write(
+  `${'scenario'.padEnd(22)}${Object.keys(results)
+    .map((d) => d.padStart(12))
+    .join('')}\n`,
+);
+for (const row of rows) {
+  const cells = Object.keys(results).map((d) => fmt(results[d]?.[row]).padStart(12));
+  process.stdout.write(`${row.padEnd(22)}${cells.join('')}\n`);
+}

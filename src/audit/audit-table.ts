@@ -1,0 +1,105 @@
+import type { AuditRecord } from '../core/audit/audit-entry.ts';
+import type { SqlExecutor } from '../store/dialect/dialect.ts';
+
+/** Columns of `audit_log` in insert order (migration 2026-11-29-002). */
+export const AUDIT_COLUMNS = [
+  'seq',
+  'at',
+  'patient',
+  'agent',
+  'organisation',
+  'role',
+  'action',
+  'outcome',
+  'purpose',
+  'source_ip',
+  'prev_hash',
+  'hash',
+  'event',
+] as const;
+
+/** A row as the drivers return it. */
+export interface AuditRow {
+  seq: number;
+  at: number;
+  patient: string | null;
+  agent: string;
+  organisation: string | null;
+  role: string | null;
+  action: string;
+  outcome: string;
+  purpose: string | null;
+  source_ip: string | null;
+  prev_hash: string;
+  hash: string;
+  event: string;
+}
+
+export const SELECT_AUDIT_ROW = `SELECT ${AUDIT_COLUMNS.join(', ')} FROM audit_log`;
+
+export function fromRow(r: AuditRow): AuditRecord {
+  return {
+    seq: Number(r.seq),
+    at: Number(r.at),
+    patient: r.patient,
+    agent: r.agent,
+    organisation: r.organisation,
+    role: r.role,
+    action: r.action,
+    outcome: r.outcome,
+    purpose: r.purpose,
+    sourceIp: r.source_ip,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+    event: r.event,
+  };
+}
+
+function toValues(r: AuditRecord): unknown[] {
+  return [
+    r.seq,
+    r.at,
+    r.patient,
+    r.agent,
+    r.organisation,
+    r.role,
+    r.action,
+    r.outcome,
+    r.purpose,
+    r.sourceIp,
+    r.prevHash,
+    r.hash,
+    r.event,
+  ];
+}
+
+/** Most rows in one INSERT: 128 × 13 parameters stays far below both engines' limits. */
+const MAX_CHUNK = 128;
+const ONE_ROW = `(${AUDIT_COLUMNS.map(() => '?').join(',')})`;
+const INSERTS = new Map<number, string>();
+
+function insertSql(rows: number): string {
+  let sql = INSERTS.get(rows);
+  if (sql === undefined) {
+    sql = `INSERT INTO audit_log (${AUDIT_COLUMNS.join(',')}) VALUES ${Array(rows).fill(ONE_ROW).join(',')}`;
+    INSERTS.set(rows, sql);
+  }
+  return sql;
+}
+
+/**
+ * Inserts chained records. A plain INSERT, not `insertMany` (which ignores conflicts): a duplicate
+ * seq would mean two appenders forked the chain, and that must fail loudly. Chunks are powers of
+ * two, so that only eight statement texts exist (each prepared once per connection).
+ */
+export async function insertAuditRecords(tx: SqlExecutor, records: readonly AuditRecord[]): Promise<void> {
+  let i = 0;
+  while (i < records.length) {
+    let n = MAX_CHUNK;
+    while (n > records.length - i) n >>= 1;
+    const params: unknown[] = [];
+    for (const r of records.slice(i, i + n)) params.push(...toValues(r));
+    await tx.run(insertSql(n), params);
+    i += n;
+  }
+}
