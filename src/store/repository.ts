@@ -1,7 +1,7 @@
 import { allResourceTypes } from '../core/fhir/definitions.ts';
 import { Errors } from '../core/fhir/errors.ts';
 import { normaliseIdentifierValue } from '../core/fhir/identifier-normalisation.ts';
-import { type IndexRows, indexRows, patientKey } from '../core/fhir/index-rows.ts';
+import { type IndexRows, indexRows, patientCompartmentParams, patientKey } from '../core/fhir/index-rows.ts';
 import { newResourceId } from '../core/fhir/resource-id.ts';
 import { searchParams } from '../core/fhir/search-parameters.ts';
 import type { SearchRequest } from '../core/fhir/search-request.ts';
@@ -493,11 +493,33 @@ export class FhirRepository {
    */
   async compartment(patientId: string, w?: WriteContext): Promise<{ type: string; id: string; json: string }[]> {
     if (w) await w.flush();
+    const pids = this.compartmentPids();
     const rows = await (w?.tx ?? this.db).all<{ type: string; id: string; content: string }>(
-      "SELECT type, id, content FROM resource WHERE patient = ? AND deleted = 0 AND type <> 'Patient' ORDER BY rid",
-      [patientId],
+      `SELECT type, id, content FROM resource WHERE deleted = 0 AND type <> 'Patient' AND rid IN (
+         SELECT rid FROM idx_reference WHERE pid IN (${pids.map(() => '?').join(',')}) AND ref_id = ? AND ref_type = 'Patient'
+       ) ORDER BY rid`,
+      [...pids, patientId],
     );
     return rows.map((r) => ({ type: r.type, id: r.id, json: r.content }));
+  }
+
+  private compartmentPidList: number[] | undefined;
+  /** Index ids of every reference parameter that puts a resource in a Patient compartment. */
+  private compartmentPids(): number[] {
+    if (!this.compartmentPidList) {
+      const set = new Set<number>();
+      for (const type of allResourceTypes()) {
+        for (const code of patientCompartmentParams(type)) {
+          const def = searchParams(type).get(code);
+          for (const c of def?.storedAs?.codes ?? [code]) {
+            const pid = this.pid(type, c);
+            if (pid >= 0) set.add(pid);
+          }
+        }
+      }
+      this.compartmentPidList = [...set].sort((a, b) => a - b);
+    }
+    return this.compartmentPidList;
   }
 
   /** Current, non-deleted resources by type and ids (for `_include`). */

@@ -115,6 +115,8 @@ class SqliteDialect implements Dialect {
       'busy_timeout = 10000',
       'foreign_keys = OFF',
       'cache_size = -65536',
+      // PRAGMA optimize samples at most this many rows per index: statistics stay cheap to refresh.
+      'analysis_limit = 1000',
       // A worker thread checkpoints (see sqlite-checkpointer.ts); the writer checkpoints itself only
       // as a fallback when the WAL has grown past ~256 MB.
       'wal_autocheckpoint = 65536',

@@ -1,13 +1,12 @@
 import type { DialectCapabilities } from '../dialect/dialect.ts';
 
 /**
- * Patient merges: the index that finds a patient's whole record (Patient compartment) by the
- * patient key, and the merge log that lets a merge be undone exactly (which resources moved, which
- * identifiers were copied).
+ * Patient merges: the merge log that lets a merge be undone exactly (which resources moved, which
+ * identifiers were copied). A patient's record is found through the reference index, so no extra
+ * index on every resource row is needed.
  */
 export function up(_c: DialectCapabilities): string {
   return `
-CREATE INDEX resource_patient ON resource (patient);
 CREATE TABLE patient_merge (
   id TEXT PRIMARY KEY,
   source TEXT NOT NULL,
