@@ -51,34 +51,44 @@ function writeEntry(r: WriteResult, status: number, ctx: RequestContext): Respon
   };
 }
 
-/** Replaces references that point at other entries' fullUrls or at conditional queries. */
+/**
+ * Replaces references that point at other entries' fullUrls or at conditional queries. The walk is
+ * synchronous (a promise per JSON node made large Bundles slow); only conditional references,
+ * which need a search, are resolved afterwards.
+ */
 async function rewriteReferences(
   svc: FhirService,
   w: WriteContext,
   value: unknown,
   ids: Map<string, string>,
 ): Promise<void> {
-  if (Array.isArray(value)) {
-    for (const v of value) await rewriteReferences(svc, w, v, ids);
-    return;
-  }
-  if (!value || typeof value !== 'object') return;
-  const obj = value as Record<string, unknown>;
-  for (const [k, v] of Object.entries(obj)) {
-    if (k === 'reference' && typeof v === 'string') {
-      const mapped = ids.get(v);
-      if (mapped) obj[k] = mapped;
-      else if (v.startsWith('urn:uuid:') || v.startsWith('urn:oid:')) {
-        throw Errors.invalidBundle(`reference '${v}' does not match the fullUrl of any entry`);
-      } else if (/^[A-Z][A-Za-z]+\?/.test(v)) {
-        const q = v.indexOf('?');
-        const type = v.slice(0, q);
-        assertType(type);
-        const found = await svc.conditionalMatch(type, v.slice(q + 1), w, false);
-        if (!found) throw Errors.preconditionFailed(`Conditional reference '${v}' matches no ${type}`);
-        obj[k] = `${type}/${found.id}`;
-      }
-    } else if (v && typeof v === 'object') await rewriteReferences(svc, w, v, ids);
+  const conditional: Record<string, unknown>[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) {
+      for (const x of v) if (x && typeof x === 'object') walk(x);
+      return;
+    }
+    const obj = v as Record<string, unknown>;
+    for (const k in obj) {
+      const x = obj[k];
+      if (k === 'reference' && typeof x === 'string') {
+        const mapped = ids.get(x);
+        if (mapped) obj[k] = mapped;
+        else if (x.startsWith('urn:uuid:') || x.startsWith('urn:oid:')) {
+          throw Errors.invalidBundle(`reference '${x}' does not match the fullUrl of any entry`);
+        } else if (/^[A-Z][A-Za-z]+\?/.test(x)) conditional.push(obj);
+      } else if (x && typeof x === 'object') walk(x);
+    }
+  };
+  if (value && typeof value === 'object') walk(value);
+  for (const obj of conditional) {
+    const v = obj.reference as string;
+    const q = v.indexOf('?');
+    const type = v.slice(0, q);
+    assertType(type);
+    const found = await svc.conditionalMatch(type, v.slice(q + 1), w, false);
+    if (!found) throw Errors.preconditionFailed(`Conditional reference '${v}' matches no ${type}`);
+    obj.reference = `${type}/${found.id}`;
   }
 }
 
