@@ -268,9 +268,9 @@ export class FhirRepository {
     const version = (cur?.version ?? 0) + 1;
     const now = this.clock.now();
     const meta = { ...(resource.meta ?? {}), versionId: String(version), lastUpdated: new Date(now).toISOString() };
-    const stored: Resource = { ...resource, id, meta };
-    // Keep resourceType and id first, as FHIR JSON customarily does.
-    const json = JSON.stringify({ resourceType: type, id, meta, ...withoutKeys(stored) });
+    // resourceType, id and meta first, as FHIR JSON customarily does (the search Bundle relies on it).
+    const stored: Resource = { resourceType: type, id, meta, ...withoutKeys(resource) };
+    const json = JSON.stringify(stored);
     const rows = indexRows(stored);
     const patient = patientKey(stored, rows) ?? null;
     let rid: number;
