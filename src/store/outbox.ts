@@ -36,7 +36,7 @@ export class OutboxConsumer {
   async poll(limit = 100): Promise<OutboxEvent[]> {
     const pos = await this.position();
     const rows = await this.db.all<OutboxEvent>(
-      'SELECT seq, type, id, version, interaction, at FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?',
+      'SELECT o.seq, r.type, r.id, o.version, o.interaction, o.at FROM outbox o JOIN resource r ON r.rid = o.rid WHERE o.seq > ? ORDER BY o.seq LIMIT ?',
       [pos, limit],
     );
     return rows.map((r) => ({ ...r, seq: Number(r.seq), at: Number(r.at) }));

@@ -69,7 +69,8 @@ interface CurrentRow {
   rid: number;
   version: number;
   deleted: number;
-  content: string | null;
+  /** As stored (see JsonCodec); decode with {@link FhirRepository.text}. */
+  content: unknown;
   last_updated: number;
 }
 
@@ -80,7 +81,8 @@ interface CurrentRow {
 export class WriteContext {
   readonly tx: SqlExecutor;
   readonly index: IndexWriter;
-  readonly events: [rid: number, type: string, id: string, version: number, interaction: string, at: number][] = [];
+  /** Outbox rows; type and id are the resource row's (joined on rid when read). */
+  readonly events: [rid: number, version: number, interaction: string, at: number][] = [];
   /** New resources, inserted together at the end (one statement on PostgreSQL). */
   readonly created: [
     rid: number,
@@ -90,7 +92,7 @@ export class WriteContext {
     at: number,
     deleted: number,
     patient: string | null,
-    content: string,
+    content: unknown,
   ][] = [];
   private rids: number[] = [];
   constructor(tx: SqlExecutor, index: IndexWriter) {
@@ -110,7 +112,7 @@ export class WriteContext {
       await this.tx.insertMany(
         'resource',
         ['rid', 'type', 'id', 'version', 'last_updated', 'deleted', 'patient', 'content'],
-        ['bigint', 'text', 'text', 'int', 'bigint', 'int', 'text', 'text'],
+        ['bigint', 'text', 'text', 'int', 'bigint', 'int', 'text', 'json'],
         this.created.splice(0),
       );
     }
@@ -187,6 +189,11 @@ export class FhirRepository {
     await load();
   }
 
+  /** Resource JSON from its stored form (text on SQLite, compressed on PostgreSQL). */
+  private text(stored: unknown): string | undefined {
+    return stored === null || stored === undefined ? undefined : this.db.caps.json.decode(stored);
+  }
+
   /** The numeric id of a search parameter (or derived index) of a type; -1 when unknown. */
   readonly pid = (type: string, code: string): number => this.pids.get(`${type}.${code}`) ?? -1;
 
@@ -214,8 +221,8 @@ export class FhirRepository {
     await w.tx.lock('dxhub:outbox');
     await w.tx.insertMany(
       'outbox',
-      ['rid', 'type', 'id', 'version', 'interaction', 'at'],
-      ['bigint', 'text', 'text', 'int', 'text', 'bigint'],
+      ['rid', 'version', 'interaction', 'at'],
+      ['bigint', 'int', 'text', 'bigint'],
       w.events,
     );
   }
@@ -254,13 +261,14 @@ export class FhirRepository {
     if (opts.ifMatch !== undefined && (cur?.version ?? 0) !== opts.ifMatch) {
       throw Errors.versionConflict(String(opts.ifMatch), cur?.version ?? 0);
     }
-    if (cur && !cur.deleted && cur.content && sameContent(cur.content, resource)) {
+    const curJson = cur && !cur.deleted ? this.text(cur.content) : undefined;
+    if (cur && curJson && sameContent(curJson, resource)) {
       return {
         type,
         id,
         version: cur.version,
         lastUpdated: Number(cur.last_updated),
-        json: cur.content,
+        json: curJson,
         created: false,
         unchanged: true,
       };
@@ -282,18 +290,18 @@ export class FhirRepository {
       );
       await w.tx.run(
         'UPDATE resource SET version = ?, last_updated = ?, deleted = 0, patient = ?, content = ? WHERE rid = ?',
-        [version, now, patient, json, rid],
+        [version, now, patient, this.db.caps.json.encode(json), rid],
       );
-      const prev = !cur.deleted && cur.content ? indexRows(JSON.parse(cur.content) as Resource) : undefined;
+      const prev = curJson ? indexRows(JSON.parse(curJson) as Resource) : undefined;
       w.index.queue(type, rid, prev, rows);
     } else {
       rid = await w.nextRid();
-      w.created.push([rid, type, id, version, now, 0, patient, json]);
+      w.created.push([rid, type, id, version, now, 0, patient, this.db.caps.json.encode(json)]);
       w.index.queue(type, rid, undefined, rows);
     }
     await this.claimIdentifiers(w, stored, rid);
     const created = !cur || cur.deleted === 1;
-    w.events.push([rid, type, id, version, created ? 'create' : 'update', now]);
+    w.events.push([rid, version, created ? 'create' : 'update', now]);
     return { type, id, version, lastUpdated: now, json, created, unchanged: false };
   }
 
@@ -350,9 +358,10 @@ export class FhirRepository {
       now,
       rid,
     ]);
-    w.index.queue(type, rid, cur.content ? indexRows(JSON.parse(cur.content) as Resource) : undefined, undefined);
+    const curJson = this.text(cur.content);
+    w.index.queue(type, rid, curJson ? indexRows(JSON.parse(curJson) as Resource) : undefined, undefined);
     if (this.uniqueIdentifiers[type]) await w.tx.run('DELETE FROM unique_identifier WHERE rid = ?', [rid]);
-    w.events.push([rid, type, id, version, 'delete', now]);
+    w.events.push([rid, version, 'delete', now]);
     return { type, id, version, lastUpdated: now, json: undefined, created: false, unchanged: false };
   }
 
@@ -366,7 +375,7 @@ export class FhirRepository {
       version: cur.version,
       lastUpdated: Number(cur.last_updated),
       deleted: cur.deleted === 1,
-      json: cur.content ?? undefined,
+      json: this.text(cur.content),
     };
   }
 
@@ -375,7 +384,7 @@ export class FhirRepository {
     const cur = await this.current(this.db, type, id);
     if (!cur) return undefined;
     if (cur.version === version) return this.read(type, id);
-    const rows = await this.db.all<{ last_updated: number; deleted: number; content: string | null }>(
+    const rows = await this.db.all<{ last_updated: number; deleted: number; content: unknown }>(
       'SELECT last_updated, deleted, content FROM resource_history WHERE rid = ? AND version = ?',
       [cur.rid, version],
     );
@@ -387,7 +396,7 @@ export class FhirRepository {
       version,
       lastUpdated: Number(h.last_updated),
       deleted: h.deleted === 1,
-      json: h.content ?? undefined,
+      json: this.text(h.content),
     };
   }
 
@@ -410,7 +419,7 @@ export class FhirRepository {
       where.push('o.rid = ?');
       params.push(cur.rid);
     } else if (opts.type) {
-      where.push('o.type = ?');
+      where.push('r.type = ?');
       params.push(opts.type);
     }
     if (opts.since !== undefined) {
@@ -429,9 +438,9 @@ export class FhirRepository {
       version: number;
       interaction: string;
       at: number;
-      content: string | null;
+      content: unknown;
     }>(
-      `SELECT o.seq, o.type, o.id, o.version, o.interaction, o.at,
+      `SELECT o.seq, r.type, r.id, o.version, o.interaction, o.at,
          CASE WHEN r.version = o.version THEN r.content ELSE h.content END AS content
        FROM outbox o JOIN resource r ON r.rid = o.rid
        LEFT JOIN resource_history h ON h.rid = o.rid AND h.version = o.version
@@ -445,7 +454,7 @@ export class FhirRepository {
       version: r.version,
       lastUpdated: Number(r.at),
       deleted: r.interaction === 'delete',
-      json: r.content ?? undefined,
+      json: this.text(r.content),
       interaction: r.interaction as HistoryEntry['interaction'],
     }));
   }
@@ -477,9 +486,9 @@ export class FhirRepository {
     }
     if (req.summary === 'count' || req.count === 0) return { matches: [], hasNext: false, total, snapshot };
     const sql = compileSearch(q, this.pid);
-    const rows = await ex.all<{ rid: number; content: string }>(sql.text, sql.params);
+    const rows = await ex.all<{ rid: number; content: unknown }>(sql.text, sql.params);
     const hasNext = rows.length > req.count;
-    const matches = rows.slice(0, req.count).map((r) => ({ rid: Number(r.rid), json: r.content }));
+    const matches = rows.slice(0, req.count).map((r) => ({ rid: Number(r.rid), json: this.text(r.content)! }));
     // Without a count query the total is known only when this page holds the last match.
     if (total === undefined && !hasNext && req.total !== 'none' && (matches.length > 0 || req.offset === 0)) {
       total = req.offset + matches.length;
@@ -494,13 +503,13 @@ export class FhirRepository {
   async compartment(patientId: string, w?: WriteContext): Promise<{ type: string; id: string; json: string }[]> {
     if (w) await w.flush();
     const pids = this.compartmentPids();
-    const rows = await (w?.tx ?? this.db).all<{ type: string; id: string; content: string }>(
+    const rows = await (w?.tx ?? this.db).all<{ type: string; id: string; content: unknown }>(
       `SELECT type, id, content FROM resource WHERE deleted = 0 AND type <> 'Patient' AND rid IN (
          SELECT rid FROM idx_reference WHERE pid IN (${pids.map(() => '?').join(',')}) AND ref_id = ? AND ref_type = 'Patient'
        ) ORDER BY rid`,
       [...pids, patientId],
     );
-    return rows.map((r) => ({ type: r.type, id: r.id, json: r.content }));
+    return rows.map((r) => ({ type: r.type, id: r.id, json: this.text(r.content)! }));
   }
 
   private compartmentPidList: number[] | undefined;
@@ -528,11 +537,11 @@ export class FhirRepository {
     const out: string[] = [];
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
-      const rows = await this.db.all<{ content: string }>(
+      const rows = await this.db.all<{ content: unknown }>(
         `SELECT content FROM resource WHERE type = ? AND deleted = 0 AND id IN (${chunk.map(() => '?').join(',')})`,
         [type, ...chunk],
       );
-      for (const r of rows) out.push(r.content);
+      for (const r of rows) out.push(this.text(r.content)!);
     }
     return out;
   }
@@ -546,11 +555,11 @@ export class FhirRepository {
     for (let i = 0; i < targets.length; i += 200) {
       const chunk = targets.slice(i, i + 200);
       const cond = chunk.map(() => '(ref_id = ? AND ref_type = ?)').join(' OR ');
-      const rows = await this.db.all<{ content: string }>(
+      const rows = await this.db.all<{ content: unknown }>(
         `SELECT r.content FROM resource r WHERE r.deleted = 0 AND r.rid IN (SELECT rid FROM idx_reference WHERE pid IN (${pids.map(() => '?').join(',')}) AND (${cond}))`,
         [...pids, ...chunk.flatMap(([t, id]) => [id, t])],
       );
-      for (const r of rows) out.push(r.content);
+      for (const r of rows) out.push(this.text(r.content)!);
     }
     return out;
   }
@@ -573,7 +582,7 @@ export class FhirRepository {
     let last = 0;
     let done = 0;
     for (;;) {
-      const batch = await this.db.all<{ rid: number; type: string; content: string }>(
+      const batch = await this.db.all<{ rid: number; type: string; content: unknown }>(
         'SELECT rid, type, content FROM resource WHERE rid > ? AND deleted = 0 ORDER BY rid LIMIT 1000',
         [last],
       );
@@ -581,7 +590,7 @@ export class FhirRepository {
       await this.db.transaction(async (tx) => {
         const writer = new IndexWriter(this.pid);
         for (const r of batch)
-          writer.queue(r.type, Number(r.rid), undefined, indexRows(JSON.parse(r.content) as Resource));
+          writer.queue(r.type, Number(r.rid), undefined, indexRows(JSON.parse(this.text(r.content)!) as Resource));
         await writer.flush(tx);
       });
       last = Number(batch[batch.length - 1]!.rid);

@@ -35,7 +35,15 @@ export interface SqlExecutor {
 }
 
 /** Column types as far as the dialects need to know them. */
-export type ColumnType = 'text' | 'int' | 'bigint' | 'double';
+export type ColumnType = 'text' | 'int' | 'bigint' | 'double' | 'json';
+
+/** How resource JSON is stored: as text (SQLite), or compressed (PostgreSQL). */
+export interface JsonCodec {
+  /** SQL type of the column. */
+  readonly columnType: string;
+  encode(json: string): unknown;
+  decode(stored: unknown): string;
+}
 
 /** Engine capabilities that callers may branch on through data, not through `if (sqlite)`. */
 export interface DialectCapabilities {
@@ -49,6 +57,8 @@ export interface DialectCapabilities {
   readonly textType: string;
   /** Suffix that makes an index-organised table (SQLite `WITHOUT ROWID`). */
   readonly withoutRowid: string;
+  /** Storage of resource JSON. */
+  readonly json: JsonCodec;
 }
 
 /** A connected database. */

@@ -94,6 +94,7 @@ class SqliteDialect implements Dialect {
     serialPk: 'INTEGER PRIMARY KEY',
     textType: 'TEXT',
     withoutRowid: ' WITHOUT ROWID',
+    json: { columnType: 'TEXT', encode: (json) => json, decode: (stored) => stored as string },
   };
   private readonly writer: SqliteExecutor;
   private readonly reader: SqliteExecutor;

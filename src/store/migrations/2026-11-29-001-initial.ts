@@ -16,7 +16,7 @@ CREATE TABLE resource (
   last_updated BIGINT NOT NULL,
   deleted SMALLINT NOT NULL DEFAULT 0,
   patient TEXT,
-  content TEXT
+  content ${c.json.columnType}
 );
 CREATE UNIQUE INDEX resource_type_id ON resource (type, id);
 CREATE INDEX resource_type_updated ON resource (type, last_updated);
@@ -25,14 +25,12 @@ CREATE TABLE resource_history (
   version INTEGER NOT NULL,
   last_updated BIGINT NOT NULL,
   deleted SMALLINT NOT NULL DEFAULT 0,
-  content TEXT,
+  content ${c.json.columnType},
   PRIMARY KEY (rid, version)
 )${T};
 CREATE TABLE outbox (
   seq ${c.serialPk},
   rid BIGINT NOT NULL,
-  type TEXT NOT NULL,
-  id TEXT NOT NULL,
   version INTEGER NOT NULL,
   interaction TEXT NOT NULL,
   at BIGINT NOT NULL
