@@ -472,21 +472,17 @@ export class FhirRepository {
   private async searchPage(req: SearchRequest, w?: WriteContext): Promise<SearchPage> {
     const ex: SqlExecutor = w?.tx ?? this.db;
     if (w) await w.flush();
-    let snapshot = req.snapshot;
-    if (snapshot === undefined) {
-      const m = await ex.all<{ m: number | null }>('SELECT MAX(rid) AS m FROM resource');
-      snapshot = Number(m[0]?.m ?? 0);
-    }
-    const q = { ...req, snapshot };
     let total: number | undefined;
     if (req.total === 'accurate' || req.total === 'estimate' || req.summary === 'count') {
-      const c = compileCount(q, this.pid);
+      const c = compileCount(req, this.pid);
       const rows = await ex.all<{ n: number }>(c.text, c.params);
       total = Number(rows[0]?.n ?? 0);
     }
-    if (req.summary === 'count' || req.count === 0) return { matches: [], hasNext: false, total, snapshot };
-    const sql = compileSearch(q, this.pid);
-    const rows = await ex.all<{ rid: number; content: unknown }>(sql.text, sql.params);
+    if (req.summary === 'count' || req.count === 0)
+      return { matches: [], hasNext: false, total, snapshot: req.snapshot ?? 0 };
+    const sql = compileSearch(req, this.pid);
+    const rows = await ex.all<{ rid: number; content: unknown; snap?: number }>(sql.text, sql.params);
+    const snapshot = req.snapshot ?? Number(rows[0]?.snap ?? 0);
     const hasNext = rows.length > req.count;
     const matches = rows.slice(0, req.count).map((r) => ({ rid: Number(r.rid), json: this.text(r.content)! }));
     // Without a count query the total is known only when this page holds the last match.

@@ -370,7 +370,8 @@ export function compileSearch(req: SearchRequest, pid: PidLookup): Sql {
   const limit = c.bind(req.count + 1);
   const offset = c.bind(req.offset);
   return {
-    text: `SELECT r.rid AS rid, r.content AS content FROM resource r WHERE ${where} ORDER BY ${order.join(', ')} LIMIT ${limit} OFFSET ${offset}`,
+    // A first page also reads the snapshot (highest rid) for its next links, in the same statement.
+    text: `SELECT r.rid AS rid, r.content AS content${req.snapshot === undefined ? ', (SELECT MAX(rid) FROM resource) AS snap' : ''} FROM resource r WHERE ${where} ORDER BY ${order.join(', ')} LIMIT ${limit} OFFSET ${offset}`,
     params: c.params,
   };
 }
