@@ -1,7 +1,7 @@
 import { Errors, infoOutcome } from '../core/fhir/errors.ts';
 import { parseSearchRequest } from '../core/fhir/search-request.ts';
 import type { FhirRepository } from '../store/repository.ts';
-import { type MergeOutcome, mergePatients, unmergePatients } from './patient-merge.ts';
+import { type MergeActor, type MergeOutcome, mergePatients, unmergePatients } from './patient-merge.ts';
 
 type Parameter = {
   name?: string;
@@ -65,22 +65,30 @@ function result(repo: FhirRepository, out: MergeOutcome, what: string) {
 }
 
 /** `POST Patient/$merge` (the input parameters of FHIR's Patient $merge: source-/target-patient[-identifier]). */
-export async function mergeOperation(repo: FhirRepository, body: unknown): Promise<{ status: number; body: string }> {
+export async function mergeOperation(
+  repo: FhirRepository,
+  body: unknown,
+  actor: MergeActor = {},
+): Promise<{ status: number; body: string }> {
   const params = parameters(body);
   const sourceId = await patientParam(repo, params, 'source');
   const targetId = await patientParam(repo, params, 'target');
   if (!sourceId || !targetId)
     throw Errors.badRequest('$merge needs source-patient and target-patient (or their -identifier forms)');
   const reason = params.find((p) => p.name === 'reason')?.valueString;
-  return result(repo, await mergePatients(repo, { sourceId, targetId, reason }), 'Merged');
+  return result(repo, await mergePatients(repo, { sourceId, targetId, reason }, actor), 'Merged');
 }
 
 /** `POST Patient/$unmerge`: undoes a merge named by `merge-id`, or the latest merge of `source-patient`. */
-export async function unmergeOperation(repo: FhirRepository, body: unknown): Promise<{ status: number; body: string }> {
+export async function unmergeOperation(
+  repo: FhirRepository,
+  body: unknown,
+  actor: MergeActor = {},
+): Promise<{ status: number; body: string }> {
   const params = parameters(body);
   const mergeId = params.find((p) => p.name === 'merge-id')?.valueString;
   const sourceId = mergeId ? undefined : await patientParam(repo, params, 'source');
   if (!mergeId && !sourceId) throw Errors.badRequest('$unmerge needs merge-id or source-patient');
   const reason = params.find((p) => p.name === 'reason')?.valueString;
-  return result(repo, await unmergePatients(repo, { mergeId, sourceId, reason }), 'Unmerged');
+  return result(repo, await unmergePatients(repo, { mergeId, sourceId, reason }, actor), 'Unmerged');
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { freshDbUrl, testDialects } from '../../test/support/dialects.ts';
 import { CPR_SYSTEM, observation, patient } from '../../test/support/factories.ts';
+import { verifyAuditChain, whoLookedAt } from '../audit/index.ts';
 import { D_ECPR_SYSTEM } from '../core/identity/index.ts';
 import { buildApp, type DxhubApp } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
@@ -127,6 +128,15 @@ for (const dialect of await testDialects()) {
       assert.equal(realAgain.link, undefined);
       assert.equal(realAgain.identifier.length, 1);
       assert.equal((await op('unmerge', [{ name: 'merge-id', valueString: mergeId }])).status, 409);
+
+      // The merge and its undo are in the hash-chained audit trail of both patients.
+      for (const pid of ['tmp', 'real']) {
+        const log = await whoLookedAt(dx.repo.db, pid, { count: 10 });
+        const texts = log.map((e) => JSON.stringify(e.event));
+        assert.equal(texts.filter((t) => t.includes(`patient merge ${mergeId}`)).length, 1, pid);
+        assert.equal(texts.filter((t) => t.includes(`patient unmerge ${mergeId}`)).length, 1, pid);
+      }
+      assert.equal((await verifyAuditChain(dx.repo.db)).ok, true);
     });
 
     test('bad requests name the problem', async () => {

@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit/index.ts';
 import { Errors, FhirError } from '../core/fhir/errors.ts';
 import { newResourceId } from '../core/fhir/resource-id.ts';
 import type { FhirRepository, Resource, WriteContext } from '../store/repository.ts';
@@ -23,6 +24,35 @@ export interface MergeOutcome {
 }
 
 const conflict = (msg: string) => new FhirError(409, [{ severity: 'error', code: 'conflict', diagnostics: msg }]);
+
+/** Who asks for a merge or an undo, for the audit trail. */
+export interface MergeActor {
+  readonly audit?: AuditLog;
+  /** The user id (token `sub`); `system` for automatic merges (HL7 ADT^A40). */
+  readonly agent?: string;
+  readonly requestId?: string;
+}
+
+/** Writes the audit entries of a merge or an undo in its transaction: one per patient concerned. */
+async function auditMerge(
+  w: WriteContext,
+  actor: MergeActor,
+  what: string,
+  source: string,
+  target: string,
+): Promise<void> {
+  if (!actor.audit) return;
+  const detail = `${what}: Patient/${source} → Patient/${target}`;
+  const entry = (patient: string) => ({
+    action: 'update' as const,
+    agent: actor.agent ?? 'system',
+    patient,
+    resource: `Patient/${patient}`,
+    detail,
+    requestId: actor.requestId,
+  });
+  await actor.audit.appendInTx(w.tx, [entry(source), entry(target)]);
+}
 
 /** Replaces references to `Patient/from` (relative or absolute, with or without a version) in place. */
 function repoint(value: unknown, from: string, to: string): boolean {
@@ -81,6 +111,7 @@ function provenance(target: string[], activity: string, reason: string | undefin
 export async function mergePatients(
   repo: FhirRepository,
   opts: { sourceId: string; targetId: string; reason?: string },
+  actor: MergeActor = {},
 ): Promise<MergeOutcome> {
   const { sourceId, targetId } = opts;
   if (sourceId === targetId) throw Errors.badRequest('A patient cannot be merged into itself');
@@ -135,6 +166,7 @@ export async function mergePatients(
       JSON.stringify(detail),
       now,
     ]);
+    await auditMerge(w, actor, `patient merge ${mergeId}`, sourceId, targetId);
     return {
       mergeId,
       source: sourceId,
@@ -153,6 +185,7 @@ export async function mergePatients(
 export async function unmergePatients(
   repo: FhirRepository,
   opts: { mergeId?: string; sourceId?: string; reason?: string },
+  actor: MergeActor = {},
 ): Promise<MergeOutcome> {
   return repo.transaction(async (w) => {
     const rows = await w.tx.all<{
@@ -215,6 +248,7 @@ export async function unmergePatients(
       provenance([`Patient/${m.source}`, `Patient/${m.target}`], 'patient unmerge', opts.reason, now),
     );
     await w.tx.run('UPDATE patient_merge SET undone_at = ? WHERE id = ?', [now, m.id]);
+    await auditMerge(w, actor, `patient unmerge ${m.id}`, m.source, m.target);
     return {
       mergeId: m.id,
       source: m.source,

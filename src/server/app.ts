@@ -1,4 +1,5 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { AuditLog } from '../audit/index.ts';
 import { Errors, FhirError, toOperationOutcome } from '../core/fhir/errors.ts';
 import { FhirService } from '../fhir-api/fhir-service.ts';
 import { uniquePatientIdentifiers } from '../identity/unique-identifiers.ts';
@@ -113,7 +114,8 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 
-  await app.register(identityRoutes, { repo });
+  const audit = await AuditLog.open(repo.db, { clock: repo.clock });
+  await app.register(identityRoutes, { repo, audit });
   await app.register(fhirRoutes, { service: new FhirService(repo), baseUrl: config.baseUrl });
 
   return {
