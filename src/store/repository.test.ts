@@ -184,6 +184,15 @@ for (const dialect of await testDialects()) {
         ]);
       });
 
+      test('reverse chaining with _has (also through an alias parameter)', async () => {
+        assert.deepEqual(await ids('Patient', '_has:Observation:subject:code=2345-7&_id=sp1,sp2'), ['sp1']);
+        assert.deepEqual(await ids('Patient', `_has:Observation:patient:code=${LOINC}|718-7&_id=sp1,sp2`), [
+          'sp1',
+          'sp2',
+        ]);
+        assert.deepEqual(await ids('Patient', '_has:Observation:subject:code=no-such-code&_id=sp1,sp2'), []);
+      });
+
       test('string: starts-with, accents and case folded, :exact, :contains', async () => {
         assert.deepEqual(await ids('Patient', 'name=ASE&_id=sp1,sp2'), ['sp1']);
         assert.deepEqual(await ids('Patient', 'family:exact=Ærø&_id=sp1,sp2'), ['sp1']);
