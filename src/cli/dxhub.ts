@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
+import { verifyAuditChain } from '../audit/index.ts';
 import { buildApp } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
 import { openDialect } from '../store/dialect/dialect.ts';
+import { migrate } from '../store/migrations/index.ts';
 import { FhirRepository } from '../store/repository.ts';
 
 const port = (v: string) => {
@@ -48,6 +50,37 @@ program
     const n = await repo.reindex((done) => process.stderr.write(`\rreindexed ${done}`));
     process.stderr.write(`\rreindexed ${n} resources\n`);
     await repo.close();
+  });
+
+const audit = program.command('audit').description('the hash-chained audit trail');
+audit
+  .command('verify')
+  .description('check that no audit entry was altered, removed, inserted or reordered (exit 1 if one was)')
+  .option('--db <url>', 'database URL (DXHUB_DB)')
+  .option('--anchor <seq:hash>', 'a head hash kept outside the database, to detect a cut-off or re-hashed tail')
+  .action(async (opts: { db?: string; anchor?: string }) => {
+    const config = loadConfig(process.env, { db: opts.db });
+    let anchor: { seq: number; hash: string } | undefined;
+    if (opts.anchor) {
+      const m = /^(\d+):([0-9a-f]{64})$/.exec(opts.anchor);
+      if (!m) throw new Error(`--anchor must be <seq>:<64 hex digits>, not '${opts.anchor}'`);
+      anchor = { seq: Number(m[1]), hash: m[2]! };
+    }
+    const db = await openDialect(config.db);
+    try {
+      await migrate(db);
+      const verdict = await verifyAuditChain(db, { anchor });
+      if (verdict.ok) {
+        process.stdout.write(
+          `audit trail intact: ${verdict.count} entries; head ${verdict.last.seq}:${verdict.last.hash}\n`,
+        );
+      } else {
+        process.stdout.write(`audit trail BROKEN at entry ${verdict.seq}: ${verdict.problem}\n`);
+        process.exitCode = 1;
+      }
+    } finally {
+      await db.close();
+    }
   });
 
 program.parseAsync().catch((err: Error) => {
