@@ -85,6 +85,16 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
     if (closing) reply.header('connection', 'close');
   });
 
+  // dxhub speaks FHIR JSON only: a client that accepts only XML (or asks for it with _format) gets
+  // 406 rather than a body it cannot read (R4 §3.1.0.1.10).
+  app.addHook('onRequest', async (req) => {
+    if (!req.url.startsWith('/fhir')) return;
+    const accept = String(req.headers.accept ?? '');
+    const format = /[?&]_format=([^&]*)/.exec(req.url)?.[1];
+    const wanted = format ? decodeURIComponent(format) : accept;
+    if (wanted && !/json|\*\/\*|application\/\*/i.test(wanted)) throw Errors.notAcceptable(wanted);
+  });
+
   app.addHook('onResponse', async (req, reply) => {
     const interaction = String(reply.getHeader('x-dxhub-interaction') ?? req.routeOptions.url ?? 'other');
     metrics.http.observe(
