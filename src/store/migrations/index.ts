@@ -4,6 +4,7 @@ import * as auditLog from './2026-11-29-002-audit-log.ts';
 import * as ecprRegister from './2026-11-29-003-ecpr-register.ts';
 import * as resourcePatient from './2026-11-29-004-resource-patient.ts';
 import * as uniqueIdentifier from './2026-11-29-005-unique-identifier.ts';
+import * as hl7Inbox from './2026-11-29-006-hl7-inbox.ts';
 
 /** A schema migration: its timestamped name and the DDL it runs on the given dialect. */
 export interface Migration {
@@ -18,6 +19,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '2026-11-29-003-ecpr-register', up: ecprRegister.up },
   { name: '2026-11-29-004-resource-patient', up: resourcePatient.up },
   { name: '2026-11-29-005-unique-identifier', up: uniqueIdentifier.up },
+  { name: '2026-11-29-006-hl7-inbox', up: hl7Inbox.up },
 ];
 
 /**
