@@ -14,7 +14,7 @@ const CLI = join(import.meta.dirname, '..', 'src', 'cli', 'dxhub.ts');
 /** Starts `dxhub serve` on a free port and resolves with its base URL once it listens. */
 function startServer(db: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--db', db], {
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--mllp-port', '0', '--db', db], {
       env: { ...process.env, DXHUB_LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { verifyAuditChain } from '../audit/index.ts';
+import { Hl7Inbox } from '../ingest/hl7-inbox.ts';
+import { MllpListener } from '../ingest/mllp-listener.ts';
 import { buildApp } from '../server/app.ts';
 import { loadConfig } from '../server/config.ts';
 import { openDialect } from '../store/dialect/dialect.ts';
@@ -22,21 +24,32 @@ program
   .option('--port <port>', 'HTTP port (DXHUB_PORT, default 8080)', port)
   .option('--host <host>', 'address to bind (DXHUB_HOST, default 127.0.0.1)')
   .option('--db <url>', 'database: sqlite:<file> or postgres://… (DXHUB_DB, default sqlite:./data/dxhub.db)')
+  .option('--mllp-port <port>', 'HL7 v2 MLLP listener port (DXHUB_MLLP_PORT, default 2575)', port)
   .option('--demo', 'embedded demo defaults')
-  .action(async (opts: { port?: number; host?: string; db?: string; demo?: boolean }) => {
-    const config = loadConfig(process.env, { port: opts.port, host: opts.host, db: opts.db });
+  .action(async (opts: { port?: number; host?: string; db?: string; mllpPort?: number; demo?: boolean }) => {
+    const config = loadConfig(process.env, { port: opts.port, host: opts.host, db: opts.db, mllpPort: opts.mllpPort });
     const dx = await buildApp(config);
+    // HL7 v2 over MLLP: messages are committed to the durable inbox before they are acknowledged.
+    const mllp = new MllpListener({
+      inbox: new Hl7Inbox(dx.repo.db),
+      host: config.host,
+      port: config.mllpPort,
+      onError: (peer, err) => dx.app.log.warn({ peer, err }, 'MLLP connection problem'),
+    });
     let closing = false;
     const shutdown = async (signal: string) => {
       if (closing) return;
       closing = true;
       dx.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+      await mllp.close();
       await dx.close();
       process.exit(0);
     };
     process.on('SIGTERM', () => void shutdown('SIGTERM'));
     process.on('SIGINT', () => void shutdown('SIGINT'));
     const address = await dx.app.listen({ port: config.port, host: config.host });
+    const mllpAddress = await mllp.listen();
+    dx.app.log.info({ mllp: `${mllpAddress.address}:${mllpAddress.port}` }, 'HL7 v2 MLLP listener ready');
     dx.app.log.info({ address, db: dx.repo.db.caps.name }, `dxhub FHIR API at ${address}/fhir`);
   });
 

@@ -5,6 +5,8 @@ export interface DxhubConfig {
   /** `sqlite:<file>`, `sqlite::memory:` or `postgres://…`. */
   db: string;
   port: number;
+  /** MLLP (HL7 v2) listener port; 0 picks a free one (DXHUB_MLLP_PORT, default 2575). */
+  mllpPort: number;
   host: string;
   /** Largest accepted request body in bytes (16 MB default; larger → 413). */
   bodyLimit: number;
@@ -30,7 +32,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const port = Number(overrides.port ?? env.DXHUB_PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`invalid port '${overrides.port ?? env.DXHUB_PORT}'`);
+  const mllpPort = Number(overrides.mllpPort ?? env.DXHUB_MLLP_PORT ?? 2575);
+  if (!Number.isInteger(mllpPort) || mllpPort < 0 || mllpPort > 65535) {
+    throw new Error(`invalid MLLP port '${overrides.mllpPort ?? env.DXHUB_MLLP_PORT}'`);
+  }
   return {
+    mllpPort,
     db: overrides.db ?? env.DXHUB_DB ?? 'sqlite:./data/dxhub.db',
     port,
     host: overrides.host ?? env.DXHUB_HOST ?? '127.0.0.1',
