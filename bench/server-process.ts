@@ -48,7 +48,7 @@ export async function startServer(db: string, nodeArgs: readonly string[] = []):
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
-    [...nodeArgs, CLI, 'serve', '--port', String(port), '--host', '127.0.0.1', '--db', db],
+    [...nodeArgs, CLI, 'serve', '--port', String(port), '--mllp-port', '0', '--host', '127.0.0.1', '--db', db],
     { cwd: ROOT, env: { ...process.env, DXHUB_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const pid = child.pid;
