@@ -59,12 +59,7 @@ export class HttpEcprRegister implements EcprRegister {
 
   async lookup(value: string): Promise<ReplacementCprRecord | undefined> {
     const r = await this.call('GET', `/replacement-cprs/${encodeURIComponent(value)}`);
-    if (r.status === 404) {
-      const err = r.json as { code?: string; message?: string } | undefined;
-      if (err?.code === 'invalid') throw new RegisterError('invalid', err.message ?? 'invalid');
-      return undefined;
-    }
-    return r.json as ReplacementCprRecord;
+    return r.status === 404 ? undefined : (r.json as ReplacementCprRecord);
   }
 
   async link(value: string, cpr: string): Promise<ReplacementCprRecord> {

@@ -262,7 +262,9 @@ export class FhirRepository {
       throw Errors.versionConflict(String(opts.ifMatch), cur?.version ?? 0);
     }
     const curJson = cur && !cur.deleted ? this.text(cur.content) : undefined;
-    if (cur && curJson && sameContent(curJson, resource)) {
+    // Parsed once: for the no-op check and for the index rows the update replaces.
+    const curResource = curJson ? (JSON.parse(curJson) as Resource) : undefined;
+    if (cur && curJson && curResource && sameContent(curResource, resource)) {
       return {
         type,
         id,
@@ -292,7 +294,7 @@ export class FhirRepository {
         'UPDATE resource SET version = ?, last_updated = ?, deleted = 0, patient = ?, content = ? WHERE rid = ?',
         [version, now, patient, this.db.caps.json.encode(json), rid],
       );
-      const prev = curJson ? indexRows(JSON.parse(curJson) as Resource) : undefined;
+      const prev = curResource ? indexRows(curResource) : undefined;
       w.index.queue(type, rid, prev, rows);
     } else {
       rid = await w.nextRid();
@@ -383,7 +385,16 @@ export class FhirRepository {
   async vread(type: string, id: string, version: number): Promise<StoredVersion | undefined> {
     const cur = await this.current(this.db, type, id);
     if (!cur) return undefined;
-    if (cur.version === version) return this.read(type, id);
+    if (cur.version === version) {
+      return {
+        type,
+        id,
+        version,
+        lastUpdated: Number(cur.last_updated),
+        deleted: cur.deleted === 1,
+        json: this.text(cur.content),
+      };
+    }
     const rows = await this.db.all<{ last_updated: number; deleted: number; content: unknown }>(
       'SELECT last_updated, deleted, content FROM resource_history WHERE rid = ? AND version = ?',
       [cur.rid, version],
@@ -606,9 +617,8 @@ function withoutKeys(r: Resource): Record<string, unknown> {
   return rest;
 }
 
-/** True when `json` (stored) equals `next` apart from meta.versionId and meta.lastUpdated. */
-function sameContent(json: string, next: Resource): boolean {
-  const prev = JSON.parse(json) as Resource;
+/** True when `prev` (stored) equals `next` apart from meta.versionId and meta.lastUpdated. */
+function sameContent(prev: Resource, next: Resource): boolean {
   const strip = (r: Resource) => {
     const { versionId: _v, lastUpdated: _l, ...meta } = (r.meta ?? {}) as Record<string, unknown>;
     return JSON.stringify({ ...withoutKeys(r), meta, id: r.id });

@@ -63,6 +63,17 @@ const off = {
 } as const;
 
 /** Every role, by kind. */
+/** What the laboratory roles work with: orders, specimens, results, reports and analyzers. */
+const LAB_SCOPES = [
+  ...IDENTITY,
+  'user/Patient.rs',
+  'user/ServiceRequest.rus',
+  'user/Specimen.crus',
+  'user/Observation.crus',
+  'user/DiagnosticReport.crus',
+  'user/Device.rs',
+] as const;
+
 export const ROLES: Readonly<Record<RoleKind, Role>> = Object.freeze({
   clinician: role({
     ...off,
@@ -89,15 +100,7 @@ export const ROLES: Readonly<Record<RoleKind, Role>> = Object.freeze({
     context: 'user',
     description: 'Biomedical laboratory scientist: receives specimens, runs analyses, enters preliminary results',
     // Works on the lab's own orders as technical assistance authorised by management (§ 42 a stk. 4).
-    defaultScopes: [
-      ...IDENTITY,
-      'user/Patient.rs',
-      'user/ServiceRequest.rus',
-      'user/Specimen.crus',
-      'user/Observation.crus',
-      'user/DiagnosticReport.crus',
-      'user/Device.rs',
-    ],
+    defaultScopes: LAB_SCOPES,
     clinicalData: true,
   }),
   'lab-physician': role({
@@ -105,15 +108,7 @@ export const ROLES: Readonly<Record<RoleKind, Role>> = Object.freeze({
     kind: 'lab-physician',
     context: 'user',
     description: 'Clinical biochemist or microbiologist: validates and releases laboratory results',
-    defaultScopes: [
-      ...IDENTITY,
-      'user/Patient.rs',
-      'user/ServiceRequest.rus',
-      'user/Specimen.crus',
-      'user/Observation.crus',
-      'user/DiagnosticReport.crus',
-      'user/Device.rs',
-    ],
+    defaultScopes: LAB_SCOPES,
     clinicalData: true,
     releasesResults: true,
   }),
