@@ -46,4 +46,17 @@ export { type Hl7Ei, type Hl7ObservationRequest, parseEi, readObr } from './read
 export { type Hl7Observation, readObx } from './read-obx.ts';
 export { type Hl7Patient, readPid } from './read-pid.ts';
 export { err, ok, type Result } from './result.ts';
+export {
+  HL7V2_SOURCE_EXTENSION,
+  MAPPING_VERSION,
+  mapHl7TextToFhir,
+  mapHl7ToFhir,
+  OBSERVATION_KEY_SYSTEM,
+  type V2PatientMerge,
+  type V2ToFhirBundleResult,
+  type V2ToFhirFailure,
+  type V2ToFhirMergeResult,
+  type V2ToFhirOptions,
+  type V2ToFhirResult,
+} from './v2-to-fhir/index.ts';
 export { validateObxValues } from './validate-obx-values.ts';
