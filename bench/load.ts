@@ -6,6 +6,8 @@ export interface NextRequest {
   readonly path: string;
   readonly method?: 'GET' | 'POST' | 'PUT';
   readonly body?: string;
+  /** Headers of this request on top of the defaults (e.g. another principal's token). */
+  readonly headers?: Record<string, string>;
 }
 
 /** The slice of autocannon's request object that `setupRequest` mutates. */
@@ -59,6 +61,12 @@ export function quantile(sorted: Float64Array, q: number): number {
  * each connection sends its next request when the previous response arrived). `next` chooses
  * each request's path and body.
  */
+/**
+ * Headers every benchmark request carries: `startServer` sets `authorization` to a token of the
+ * server's embedded issuer (an integration account unless a scenario swaps it).
+ */
+export const defaultHeaders: Record<string, string> = {};
+
 export function runLoad(opts: {
   baseUrl: string;
   connections: number;
@@ -77,7 +85,7 @@ export function runLoad(opts: {
         connections: opts.connections,
         duration: opts.seconds,
         timeout: 30,
-        headers: { accept: 'application/fhir+json', 'content-type': 'application/fhir+json' },
+        headers: { accept: 'application/fhir+json', 'content-type': 'application/fhir+json', ...defaultHeaders },
         requests: [
           {
             setupRequest: (req) => {
@@ -85,6 +93,7 @@ export function runLoad(opts: {
               req.path = r.path;
               req.method = r.method ?? 'GET';
               req.body = r.body;
+              if (r.headers) req.headers = { ...req.headers, ...r.headers };
               return req;
             },
           },
@@ -126,7 +135,12 @@ export function runLoad(opts: {
 export async function fetchJson<T>(url: string, init: RequestInit = {}): Promise<T> {
   const r = await fetch(url, {
     ...init,
-    headers: { accept: 'application/fhir+json', 'content-type': 'application/fhir+json', ...init.headers },
+    headers: {
+      accept: 'application/fhir+json',
+      'content-type': 'application/fhir+json',
+      ...defaultHeaders,
+      ...init.headers,
+    },
   });
   const text = await r.text();
   if (!r.ok) throw new Error(`${init.method ?? 'GET'} ${url} → ${r.status}: ${text.slice(0, 300)}`);

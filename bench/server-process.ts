@@ -1,7 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultHeaders } from './load.ts';
 
 const CLI = fileURLToPath(new URL('../src/cli/dxhub.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -37,6 +40,8 @@ export interface ServerProcess {
   resetPeak(): void;
   /** Last lines the server wrote to stderr (warnings and errors at DXHUB_LOG_LEVEL=warn). */
   stderrTail(): string;
+  /** `Bearer …` minted with `dxhub token` for this server (e.g. `['--role', 'clinician', …]`). */
+  bearer(args: readonly string[]): string;
   stop(): Promise<void>;
 }
 
@@ -46,11 +51,16 @@ export interface ServerProcess {
  */
 export async function startServer(db: string, nodeArgs: readonly string[] = []): Promise<ServerProcess> {
   const port = await freePort();
+  // Own signing keys per server; no rate limit (the load generator is one principal).
+  const keyDir = mkdtempSync(join(tmpdir(), 'dxhub-bench-keys-'));
+  const env = { ...process.env, DXHUB_LOG_LEVEL: 'warn', DXHUB_KEY_DIR: keyDir, DXHUB_RATE_LIMIT_PER_MINUTE: '0' };
   const child: ChildProcess = spawn(
     process.execPath,
     [...nodeArgs, CLI, 'serve', '--port', String(port), '--mllp-port', '0', '--host', '127.0.0.1', '--db', db],
-    { cwd: ROOT, env: { ...process.env, DXHUB_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  const bearer = (args: readonly string[]) =>
+    `Bearer ${execFileSync(process.execPath, [CLI, 'token', '--port', String(port), '--host', '127.0.0.1', ...args], { cwd: ROOT, env, encoding: 'utf8' }).trim()}`;
   const pid = child.pid;
   if (pid === undefined) throw new Error('could not start dxhub');
   let log = '';
@@ -84,6 +94,7 @@ export async function startServer(db: string, nodeArgs: readonly string[] = []):
     await new Promise((r) => setTimeout(r, 100));
   }
 
+  defaultHeaders.authorization = bearer(['--user', 'bench-interface', '--role', 'integration', '--org', 'bench-org']);
   let peak = 0;
   const poll = setInterval(() => {
     peak = Math.max(peak, procStatusBytes(pid, 'VmRSS') ?? 0);
@@ -98,8 +109,10 @@ export async function startServer(db: string, nodeArgs: readonly string[] = []):
       peak = procStatusBytes(pid, 'VmRSS') ?? 0;
     },
     stderrTail: () => log,
+    bearer,
     async stop() {
       clearInterval(poll);
+      rmSync(keyDir, { recursive: true, force: true });
       if (exited) return;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);

@@ -9,6 +9,7 @@ const LAYER: Record<string, number> = {
   'fhir-api': 2,
   identity: 2,
   audit: 2,
+  access: 2,
   security: 2,
   ingest: 2,
   server: 3,

@@ -6,16 +6,18 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { openDialect } from '../src/store/dialect/dialect.ts';
 import { FhirRepository } from '../src/store/repository.ts';
+import { CLI, cliBearer } from './support/cli.ts';
 import { freshDbUrl, testDialects } from './support/dialects.ts';
 import { observation } from './support/factories.ts';
 
-const CLI = join(import.meta.dirname, '..', 'src', 'cli', 'dxhub.ts');
+const KEYS = mkdtempSync(join(tmpdir(), 'dxhub-crash-keys-'));
+const AUTH = cliBearer(KEYS);
 
 /** Starts `dxhub serve` on a free port and resolves with its base URL once it listens. */
 function startServer(db: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--mllp-port', '0', '--db', db], {
-      env: { ...process.env, DXHUB_LOG_LEVEL: 'info', ...env },
+      env: { ...process.env, DXHUB_LOG_LEVEL: 'info', DXHUB_KEY_DIR: KEYS, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -58,7 +60,7 @@ for (const dialect of await testDialects()) {
       const exited = new Promise<number | null>((resolve) => srv.child.once('exit', resolve));
       const pending = fetch(`${srv.url}/fhir`, {
         method: 'POST',
-        headers: { 'content-type': 'application/fhir+json' },
+        headers: { 'content-type': 'application/fhir+json', authorization: AUTH },
         body: JSON.stringify(bundle(5, 'Patient/term-1')),
       });
       await new Promise((r) => setTimeout(r, 300));
@@ -82,7 +84,7 @@ for (const dialect of await testDialects()) {
         const slow = await startServer(db, { DXHUB_TEST_PAUSE_BEFORE_COMMIT_MS: '5000' });
         const pending = fetch(`${slow.url}/fhir`, {
           method: 'POST',
-          headers: { 'content-type': 'application/fhir+json' },
+          headers: { 'content-type': 'application/fhir+json', authorization: AUTH },
           body: JSON.stringify(bundle(50, 'Patient/crash-1')),
         }).catch((e: Error) => e);
         // Wait until the rows are written and the transaction is paused before commit.
@@ -103,11 +105,13 @@ for (const dialect of await testDialects()) {
         const ok = await startServer(db);
         const r = await fetch(`${ok.url}/fhir`, {
           method: 'POST',
-          headers: { 'content-type': 'application/fhir+json' },
+          headers: { 'content-type': 'application/fhir+json', authorization: AUTH },
           body: JSON.stringify(bundle(50, 'Patient/crash-2')),
         });
         assert.equal(r.status, 200);
-        const s = await fetch(`${ok.url}/fhir/Observation?subject=Patient/crash-2&_summary=count`);
+        const s = await fetch(`${ok.url}/fhir/Observation?subject=Patient/crash-2&_summary=count`, {
+          headers: { authorization: AUTH },
+        });
         assert.equal(((await s.json()) as { total: number }).total, 50);
         ok.child.kill('SIGTERM');
         await new Promise((resolve) => ok.child.once('exit', resolve));

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { Client, type FhirResource } from 'fhir-kit-client';
-import { buildApp } from '../src/server/app.ts';
-import { loadConfig } from '../src/server/config.ts';
+import { buildTestApp } from './support/app.ts';
 import { freshDbUrl, testDialects } from './support/dialects.ts';
 import { CPR_SYSTEM, LOINC, observation, patient } from './support/factories.ts';
 
@@ -32,11 +31,12 @@ async function rejectsWith(p: Promise<unknown>, status: number): Promise<void> {
 }
 
 async function withServer(dialect: 'sqlite' | 'postgres', fn: (client: Client) => Promise<void>): Promise<void> {
-  const built = await buildApp(loadConfig({}, { db: freshDbUrl(dialect), logLevel: 'silent' }));
+  const built = await buildTestApp({ db: freshDbUrl(dialect) });
   try {
     await built.app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = built.app.server.address() as AddressInfo;
-    await fn(new Client({ baseUrl: `http://127.0.0.1:${port}/fhir` }));
+    const bearerToken = (await built.bearer()).slice('Bearer '.length);
+    await fn(new Client({ baseUrl: `http://127.0.0.1:${port}/fhir`, bearerToken }));
   } finally {
     await built.close();
   }

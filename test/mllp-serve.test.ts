@@ -34,7 +34,7 @@ for (const dialect of await testDialects()) {
     const dir = mkdtempSync(join(tmpdir(), 'dxhub-mllp-'));
     const db = dialect === 'sqlite' ? freshDbUrl('sqlite', join(dir, 'mllp.db')) : freshDbUrl('postgres');
     const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--mllp-port', '0', '--db', db], {
-      env: { ...process.env, DXHUB_LOG_LEVEL: 'info' },
+      env: { ...process.env, DXHUB_LOG_LEVEL: 'info', DXHUB_KEY_DIR: join(dir, 'keys') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {

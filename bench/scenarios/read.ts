@@ -25,13 +25,53 @@ export async function readScenario(ctx: ScenarioContext): Promise<ScenarioResult
       let i = 0;
       const next = () => ({ path: `/fhir/Observation/${ids[(i++ * 7919) % ids.length]}` });
       await runLoad({ baseUrl: server.url, connections: 16, seconds: warmupSeconds(ctx), next });
+      // 1. A system account (integration): token check, SMART scopes and the durable audit entry.
       const r = await runLoad({ baseUrl: server.url, connections: 16, seconds: seconds(ctx, 10), next });
+      // 2. A clinician: also the treatment relation (§ 42 a) and blocks for every patient read.
+      //    Every preloaded patient is admitted to the clinician's department.
+      await fetchJson(`${server.url}/fhir/Organization/bench-med`, {
+        method: 'PUT',
+        body: JSON.stringify({
+          resourceType: 'Organization',
+          id: 'bench-med',
+          identifier: [{ system: 'urn:oid:1.2.208.176.1.1', value: 'bench-med' }],
+          name: 'Medicinsk afdeling (bench)',
+        }),
+      });
+      const patientIds = new Set<string>();
+      for (const id of ids.slice(0, 2000)) {
+        const o = await fetchJson<{ subject: { reference: string } }>(`${server.url}/fhir/Observation/${id}`);
+        patientIds.add(o.subject.reference);
+      }
+      for (const [i, ref] of [...patientIds].entries()) {
+        await fetchJson(`${server.url}/fhir/Encounter/bench-enc-${i}`, {
+          method: 'PUT',
+          body: JSON.stringify({
+            resourceType: 'Encounter',
+            id: `bench-enc-${i}`,
+            status: 'in-progress',
+            class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP' },
+            subject: { reference: ref },
+            serviceProvider: { reference: 'Organization/bench-med' },
+          }),
+        });
+      }
+      const clinician = server.bearer(['--user', 'bench-doctor', '--role', 'clinician', '--org', 'bench-med']);
+      const relatedIds = ids.slice(0, 2000);
+      let j = 0;
+      const nextRelated = () => ({
+        path: `/fhir/Observation/${relatedIds[(j++ * 7919) % relatedIds.length]}`,
+        headers: { authorization: clinician },
+      });
+      const c = await runLoad({ baseUrl: server.url, connections: 16, seconds: seconds(ctx, 10), next: nextRelated });
       return {
         figures: [
-          ...loadFigures('read', 'Read Observation by id (16 conn)', r),
+          ...loadFigures('read', 'Read Observation by id, integration account (16 conn)', r),
           { key: 'read.non2xx', label: 'Read by id: non-2xx', value: r.non2xx + r.errors, unit: '' },
+          ...loadFigures('read-clinician', 'Read Observation by id, clinician with relation (16 conn)', c),
+          { key: 'read-clinician.non2xx', label: 'Clinician read: non-2xx', value: c.non2xx + c.errors, unit: '' },
         ],
-        detail: { load: r, preloaded: ids.length },
+        detail: { load: r, clinician: c, preloaded: ids.length, patients: patientIds.size },
       };
     },
   );

@@ -39,7 +39,7 @@ interface Pending {
  * never existed. The read is one primary-key lookup per transaction, not per entry.
  */
 export class AuditLog {
-  private readonly db: Dialect;
+  readonly db: Dialect;
   private readonly clock: Clock;
   private readonly source: AuditSource;
   private readonly maxBatch: number;

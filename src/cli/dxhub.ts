@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { verifyAuditChain } from '../audit/index.ts';
+import { ROLES, roleOf } from '../core/security/roles.ts';
 import { Hl7Inbox } from '../ingest/hl7-inbox.ts';
 import { MllpListener } from '../ingest/mllp-listener.ts';
 import { buildApp } from '../server/app.ts';
+import { openAuthentication } from '../server/auth.ts';
 import { loadConfig } from '../server/config.ts';
 import { openDialect } from '../store/dialect/dialect.ts';
 import { migrate } from '../store/migrations/index.ts';
@@ -27,7 +29,13 @@ program
   .option('--mllp-port <port>', 'HL7 v2 MLLP listener port (DXHUB_MLLP_PORT, default 2575)', port)
   .option('--demo', 'embedded demo defaults')
   .action(async (opts: { port?: number; host?: string; db?: string; mllpPort?: number; demo?: boolean }) => {
-    const config = loadConfig(process.env, { port: opts.port, host: opts.host, db: opts.db, mllpPort: opts.mllpPort });
+    const config = loadConfig(process.env, {
+      port: opts.port,
+      host: opts.host,
+      db: opts.db,
+      mllpPort: opts.mllpPort,
+      demo: opts.demo,
+    });
     const dx = await buildApp(config);
     // HL7 v2 over MLLP: messages are committed to the durable inbox before they are acknowledged.
     const mllp = new MllpListener({
@@ -64,6 +72,61 @@ program
     process.stderr.write(`\rreindexed ${n} resources\n`);
     await repo.close();
   });
+
+program
+  .command('token')
+  .description(
+    "print an access token of the embedded issuer (keys in DXHUB_KEY_DIR; same host, port and base URL as 'serve')",
+  )
+  .requiredOption('--user <id>', 'the user or system account: the token subject')
+  .requiredOption('--role <role>', `one of: ${Object.keys(ROLES).join(', ')}`)
+  .option('--org <code>', 'SOR code of the organisation acted for (required except for citizens)')
+  .option('--scope <scopes>', 'SMART v2 scopes, space-separated (default: everything the role allows)')
+  .option('--patient <id>', 'Patient id the token is bound to (citizens, patient/ scopes)')
+  .option('--fhir-user <ref>', "the user's own resource, e.g. Practitioner/123")
+  .option('--ttl <seconds>', 'lifetime in seconds (default 3600, at most 86400)', (v) => Number(v))
+  .option('--port <port>', 'HTTP port of the server the token is for (DXHUB_PORT)', port)
+  .option('--host <host>', 'host of the server the token is for (DXHUB_HOST)')
+  .option('--json', 'print the OAuth token response as JSON instead of the bare token')
+  .action(
+    async (opts: {
+      user: string;
+      role: string;
+      org?: string;
+      scope?: string;
+      patient?: string;
+      fhirUser?: string;
+      ttl?: number;
+      port?: number;
+      host?: string;
+      json?: boolean;
+    }) => {
+      const config = loadConfig(process.env, { port: opts.port, host: opts.host });
+      if (config.oidcIssuer) {
+        throw new Error(
+          `tokens come from the configured issuer ${config.oidcIssuer} (DXHUB_OIDC_ISSUER), not from dxhub`,
+        );
+      }
+      const role = roleOf(opts.role);
+      if (!role) throw new Error(`unknown role '${opts.role}': use one of ${Object.keys(ROLES).join(', ')}`);
+      const auth = await openAuthentication(config);
+      const issued = await auth.issuer!.issueToken({
+        user: opts.user,
+        role: role.kind,
+        org: opts.org,
+        scope: opts.scope,
+        patient: opts.patient,
+        fhirUser: opts.fhirUser,
+        ttlSeconds: opts.ttl,
+      });
+      if (!issued.ok) throw new Error(`${issued.error}: ${issued.message}`);
+      process.stdout.write(
+        opts.json
+          ? `${JSON.stringify({ access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope, ...(issued.patient ? { patient: issued.patient } : {}) })}\n`
+          : `${issued.accessToken}\n`,
+      );
+    },
+  );
 
 const audit = program.command('audit').description('the hash-chained audit trail');
 audit

@@ -1,5 +1,6 @@
 import { Errors, FhirError, toOperationOutcome } from '../core/fhir/errors.ts';
 import { newResourceId } from '../core/fhir/resource-id.ts';
+import { classifyFhirRequest } from '../core/security/fhir-interaction.ts';
 import type { Resource, WriteContext, WriteResult } from '../store/repository.ts';
 import {
   assertType,
@@ -30,12 +31,13 @@ interface ResponseEntry {
 /** Processing order inside a transaction (FHIR R4 §3.1.0.11.2): DELETE, POST, PUT/PATCH, GET. */
 const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
 
-function splitUrl(url: string): { path: string[]; query: string | undefined } {
+function splitUrl(url: string): { path: string[]; query: string | undefined; rel: string } {
   const rel = url.replace(/^https?:\/\/[^/]+(\/[^?]*?)?\/fhir\//, '').replace(/^\//, '');
   const q = rel.indexOf('?');
   return {
     path: (q >= 0 ? rel.slice(0, q) : rel).split('/').filter(Boolean),
     query: q >= 0 ? rel.slice(q + 1) : undefined,
+    rel,
   };
 }
 
@@ -94,6 +96,27 @@ async function rewriteReferences(
 
 /** Processes a transaction atomically: all entries succeed and commit, or nothing is written. */
 async function transaction(svc: FhirService, entries: Entry[], ctx: RequestContext): Promise<ResponseEntry[]> {
+  // Every entry is authorised before anything is written (FHIR R4 §3.1.0.11: as separate requests).
+  if (ctx.guard) {
+    for (const [i, e] of entries.entries()) {
+      const method = (e.request?.method ?? '').toUpperCase();
+      const c = classifyFhirRequest(method, splitUrl(e.request?.url ?? '').rel);
+      // A malformed request line fails below with its own error.
+      if (!('kind' in c)) continue;
+      if (c.kind === 'interaction') {
+        try {
+          ctx.guard.permit(c.resourceType, c.interaction);
+        } catch (err) {
+          throw err instanceof FhirError ? Errors.transactionFailed(i, err) : err;
+        }
+      } else {
+        throw Errors.transactionFailed(
+          i,
+          Errors.forbidden(`${method} ${e.request?.url} is not allowed in a transaction`),
+        );
+      }
+    }
+  }
   return svc.repo.transaction(async (w) => {
     const ids = new Map<string, string>();
     const plan: {
@@ -147,7 +170,7 @@ async function transaction(svc: FhirService, entries: Entry[], ctx: RequestConte
       }
     }
     return out;
-  });
+  }, ctx.guard);
 }
 
 async function transactionStep(
@@ -204,7 +227,8 @@ async function transactionStep(
     default: {
       const v = step.id ? await repo.read(type, step.id, w) : undefined;
       if (!v?.json) throw Errors.notFound(type, step.id ?? '');
-      return { status: '200 OK', etag: versionHeaders(v).ETag, resource: v.json };
+      const json = ctx.guard ? await ctx.guard.reveal('read', type, step.id!, v.json, w) : v.json;
+      return { status: '200 OK', etag: versionHeaders(v).ETag, resource: json };
     }
   }
 }
@@ -223,8 +247,8 @@ async function batch(svc: FhirService, entries: Entry[], ctx: RequestContext): P
       let res: FhirResponse;
       if (method === 'GET' || method === 'HEAD') {
         if (!id) res = await svc.search(type, [...new URLSearchParams(query ?? '')] as [string, string][], ctx);
-        else if (hist === '_history' && vid) res = await svc.vread(type, id, vid);
-        else res = await svc.read(type, id);
+        else if (hist === '_history' && vid) res = await svc.vread(type, id, vid, ctx);
+        else res = await svc.read(type, id, ctx);
       } else if (method === 'POST') res = await svc.create(type, e.resource, ctx, e.request?.ifNoneExist);
       else if (method === 'PUT') {
         res =
@@ -235,8 +259,8 @@ async function batch(svc: FhirService, entries: Entry[], ctx: RequestContext): P
       else
         res =
           query !== undefined
-            ? await svc.conditionalDelete(type, query)
-            : await svc.delete(type, id ?? '', e.request?.ifMatch);
+            ? await svc.conditionalDelete(type, query, ctx)
+            : await svc.delete(type, id ?? '', e.request?.ifMatch, ctx);
       out.push({
         status: statusText[res.status] ?? String(res.status),
         location: res.headers?.Location?.replace(`${ctx.baseUrl}/`, ''),

@@ -3,6 +3,7 @@ import { Errors, FhirError, infoOutcome } from '../core/fhir/errors.ts';
 import { parseSearchRequest, type SearchRequest } from '../core/fhir/search-request.ts';
 import { getValidator } from '../core/fhir/validator/index.ts';
 import type { FhirRepository, Resource, StoredVersion, WriteContext, WriteResult } from '../store/repository.ts';
+import type { AccessGuard } from './access-guard.ts';
 import { applyJsonPatch } from './json-patch.ts';
 import { renderSearchBundle } from './search-bundle.ts';
 
@@ -22,7 +23,12 @@ export interface RequestContext {
   baseUrl: string;
   prefer: ReturnPreference;
   lenient: boolean;
+  /** Access control and audit of the request's principal; absent for internal callers (system). */
+  guard?: AccessGuard;
 }
+
+/** The context of an internal caller (no principal: acts as the system). */
+export const INTERNAL: RequestContext = { baseUrl: '', prefer: 'representation', lenient: false };
 
 const json = (v: unknown) => JSON.stringify(v);
 
@@ -87,18 +93,31 @@ export class FhirService {
     return { status, headers, body: r.json };
   }
 
-  async read(type: string, id: string): Promise<FhirResponse> {
+  async read(type: string, id: string, ctx: RequestContext = INTERNAL): Promise<FhirResponse> {
     assertType(type);
+    ctx.guard?.permit(type, 'read');
     const v = await this.repo.read(type, id);
-    return this.versionResponse(type, id, v);
+    return this.reveal(this.versionResponse(type, id, v), 'read', type, id, ctx);
   }
 
-  async vread(type: string, id: string, vid: string): Promise<FhirResponse> {
+  async vread(type: string, id: string, vid: string, ctx: RequestContext = INTERNAL): Promise<FhirResponse> {
     assertType(type);
+    ctx.guard?.permit(type, 'vread');
     if (!/^\d+$/.test(vid)) throw Errors.versionNotFound(type, id, vid);
     const v = await this.repo.vread(type, id, Number(vid));
     if (!v) throw Errors.versionNotFound(type, id, vid);
-    return this.versionResponse(type, id, v);
+    return this.reveal(this.versionResponse(type, id, v), 'vread', type, id, ctx);
+  }
+
+  private async reveal(
+    r: FhirResponse,
+    interaction: 'read' | 'vread',
+    type: string,
+    id: string,
+    ctx: RequestContext,
+  ): Promise<FhirResponse> {
+    if (!ctx.guard || r.body === undefined) return r;
+    return { ...r, body: await ctx.guard.reveal(interaction, type, id, r.body) };
   }
 
   private versionResponse(type: string, id: string, v: StoredVersion | undefined): FhirResponse {
@@ -109,11 +128,14 @@ export class FhirService {
 
   async create(type: string, body: unknown, ctx: RequestContext, ifNoneExist?: string): Promise<FhirResponse> {
     assertType(type);
+    ctx.guard?.permit(type, 'create');
     const resource = validateBody(body, type);
     if (ifNoneExist) {
       const found = await this.conditionalMatch(type, ifNoneExist, undefined, true);
-      if (found)
-        return { status: 200, body: ctx.prefer === 'minimal' ? undefined : found.json, headers: versionHeaders(found) };
+      if (found) {
+        const json = ctx.guard ? await ctx.guard.reveal('read', type, found.id, found.json) : found.json;
+        return { status: 200, body: ctx.prefer === 'minimal' ? undefined : json, headers: versionHeaders(found) };
+      }
     }
     const r = await this.repo.transaction(async (w) => {
       if (ifNoneExist) {
@@ -125,7 +147,7 @@ export class FhirService {
       }
       const { id: _ignored, ...rest } = resource;
       return this.repo.put(w, { ...rest, resourceType: type } as Resource, { fresh: true });
-    });
+    }, ctx.guard);
     if (!r.created)
       return { status: 200, body: ctx.prefer === 'minimal' ? undefined : r.json, headers: versionHeaders(r) };
     return this.writeResponse(r, ctx, 201);
@@ -133,16 +155,18 @@ export class FhirService {
 
   async update(type: string, id: string, body: unknown, ctx: RequestContext, ifMatch?: string): Promise<FhirResponse> {
     assertType(type);
+    ctx.guard?.permit(type, 'update');
     const resource = validateBody(body, type);
     if (resource.id !== id) throw Errors.idMismatch(id, resource.id);
     const version = parseIfMatch(ifMatch);
-    const r = await this.repo.transaction((w) => this.repo.put(w, resource, { ifMatch: version }));
+    const r = await this.repo.transaction((w) => this.repo.put(w, resource, { ifMatch: version }), ctx.guard);
     return this.writeResponse(r, ctx, r.created ? 201 : 200);
   }
 
   /** `PUT Type?query`: update the one match, create when none, 412 when several (R4 §3.1.0.4.3). */
   async conditionalUpdate(type: string, query: string, body: unknown, ctx: RequestContext): Promise<FhirResponse> {
     assertType(type);
+    ctx.guard?.permit(type, 'update');
     const resource = validateBody(body, type);
     const r = await this.repo.transaction(async (w) => {
       await w.tx.lock(`${type}?${query}`);
@@ -152,7 +176,7 @@ export class FhirService {
         return this.repo.put(w, { ...resource, id: found.id });
       }
       return this.repo.put(w, resource);
-    });
+    }, ctx.guard);
     return this.writeResponse(r, ctx, r.created ? 201 : 200);
   }
 
@@ -182,6 +206,7 @@ export class FhirService {
 
   async patch(type: string, id: string, ops: unknown, ctx: RequestContext, ifMatch?: string): Promise<FhirResponse> {
     assertType(type);
+    ctx.guard?.permit(type, 'patch');
     const version = parseIfMatch(ifMatch);
     const r = await this.repo.transaction(async (w) => {
       await w.tx.lock(`${type}/${id}`);
@@ -194,14 +219,15 @@ export class FhirService {
         throw Errors.invalidPatch('the patch may not change resourceType or id');
       validateBody(patched, type);
       return this.repo.put(w, patched, { ifMatch: cur.version });
-    });
+    }, ctx.guard);
     return this.writeResponse(r, ctx, 200);
   }
 
-  async delete(type: string, id: string, ifMatch?: string): Promise<FhirResponse> {
+  async delete(type: string, id: string, ifMatch?: string, ctx: RequestContext = INTERNAL): Promise<FhirResponse> {
     assertType(type);
+    ctx.guard?.permit(type, 'delete');
     const version = parseIfMatch(ifMatch);
-    const r = await this.repo.transaction((w) => this.repo.delete(w, type, id, { ifMatch: version }));
+    const r = await this.repo.transaction((w) => this.repo.delete(w, type, id, { ifMatch: version }), ctx.guard);
     return {
       status: 200,
       body: json(infoOutcome(r ? `Deleted ${type}/${id}` : `${type}/${id} did not exist or was already deleted`)),
@@ -210,26 +236,30 @@ export class FhirService {
   }
 
   /** `DELETE Type?query`: deletes the single match (412 when several). */
-  async conditionalDelete(type: string, query: string): Promise<FhirResponse> {
+  async conditionalDelete(type: string, query: string, ctx: RequestContext = INTERNAL): Promise<FhirResponse> {
     assertType(type);
+    ctx.guard?.permit(type, 'delete');
     const r = await this.repo.transaction(async (w) => {
       const found = await this.conditionalMatch(type, query, w, false);
       if (!found) return undefined;
       return this.repo.delete(w, type, found.id);
-    });
+    }, ctx.guard);
     return { status: 200, body: json(infoOutcome(r ? `Deleted ${type}/${r.id}` : 'No match: nothing deleted')) };
   }
 
   async search(type: string, params: [string, string][], ctx: RequestContext): Promise<FhirResponse> {
     assertType(type);
+    ctx.guard?.permit(type, 'search-type');
     const req: SearchRequest = parseSearchRequest(type, params, ctx.lenient);
+    ctx.guard?.narrowSearch(req);
     const page = await this.repo.search(req);
-    const body = await renderSearchBundle(this.repo, req, page, params, ctx.baseUrl);
+    const body = await renderSearchBundle(this.repo, req, page, params, ctx.baseUrl, ctx.guard);
     return { status: 200, body };
   }
 
   async history(type: string | undefined, id: string | undefined, params: [string, string][], ctx: RequestContext) {
     if (type) assertType(type);
+    ctx.guard?.permit(type ?? '*', id ? 'history-instance' : type ? 'history-type' : 'history-system');
     let count = 50;
     let since: number | undefined;
     let before: number | undefined;
@@ -251,7 +281,17 @@ export class FhirService {
       if (!cur) throw Errors.notFound(type, id);
     }
     const entries = await this.repo.history({ type, id, since, before, count: count + 1 });
-    const page = entries.slice(0, count);
+    let page = entries.slice(0, count);
+    if (ctx.guard) {
+      // Deleted versions carry no content: only type and id, which the stub shows to the guard.
+      const texts = page.map((e) => e.json ?? JSON.stringify({ resourceType: e.type, id: e.id }));
+      const shown = await ctx.guard.screen(texts);
+      await ctx.guard.auditSearch(`${[type, id, '_history'].filter(Boolean).join('/')}`);
+      page = page.flatMap((e, i) => {
+        const text = shown[i];
+        return text === undefined ? [] : [e.json ? { ...e, json: text } : e];
+      });
+    }
     const path = [type, id, '_history'].filter(Boolean).join('/');
     const links = [{ relation: 'self', url: `${ctx.baseUrl}/${path}` }];
     if (entries.length > count) {

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { buildTestApp, type TestApp } from '../../test/support/app.ts';
 import { freshDbUrl, testDialects } from '../../test/support/dialects.ts';
-import { buildApp, type DxhubApp } from '../server/app.ts';
-import { loadConfig } from '../server/config.ts';
 
 for (const dialect of await testDialects()) {
   describe(`search Bundle includes on ${dialect}`, () => {
-    let dx: DxhubApp;
+    let dx: TestApp;
     before(async () => {
-      dx = await buildApp(loadConfig({}, { db: freshDbUrl(dialect), logLevel: 'silent' }));
+      dx = await buildTestApp({ db: freshDbUrl(dialect) });
       const put = (url: string, payload: object) =>
         dx.app.inject({ method: 'PUT', url, payload, headers: { 'content-type': 'application/fhir+json' } });
       await put('/fhir/Patient/a', { resourceType: 'Patient', id: 'a' });

@@ -2,6 +2,7 @@ import { parseReference } from '../core/fhir/index-rows.ts';
 import type { SearchRequest } from '../core/fhir/search-request.ts';
 import { summaryElements } from '../core/fhir/summary.ts';
 import type { FhirRepository, Resource, SearchPage } from '../store/repository.ts';
+import type { AccessGuard } from './access-guard.ts';
 
 const HEAD_RE = /^\{"resourceType":"([A-Za-z]+)","id":"([^"]+)"/;
 
@@ -91,6 +92,7 @@ export async function renderSearchBundle(
   page: SearchPage,
   params: [string, string][],
   baseUrl: string,
+  guard?: AccessGuard,
 ): Promise<string> {
   const base = params.filter(([k]) => k !== '_page');
   const selfQ = new URLSearchParams(params);
@@ -107,24 +109,36 @@ export async function renderSearchBundle(
     q.set('_page', `${Math.max(0, req.offset - req.count)}.${page.snapshot}`);
     links.push({ relation: 'previous', url: `${baseUrl}/${req.resourceType}?${q}` });
   }
-  const matches = page.matches.map((m) => m.json);
-  const included = req.include.length || req.revinclude.length ? await includes(repo, req, matches) : [];
+  let matches = page.matches.map((m) => m.json);
+  let outcome: string | undefined;
+  let total = page.total;
+  if (guard) matches = (await guard.screen(matches)).filter((m) => m !== undefined);
+  // Includes follow only what the principal may see; each included resource is screened too.
+  let included = req.include.length || req.revinclude.length ? await includes(repo, req, matches) : [];
+  if (guard) {
+    included = (await guard.screen(included)).filter((m) => m !== undefined);
+    const q = new URLSearchParams(params.filter(([k]) => k !== '_format'));
+    const audit = await guard.auditSearch(`${req.resourceType}${q.size ? `?${q}` : ''}`);
+    if (audit.reason) outcome = audit.reason;
+    if (!guard.mayCount) total = undefined;
+  }
   const entry = (j: string, mode: string) => {
     const [t, id] = typeAndId(j);
     return `{"fullUrl":${JSON.stringify(`${baseUrl}/${t}/${id}`)},"resource":${subset(j, req)},"search":{"mode":"${mode}"}}`;
   };
   const entries = [...matches.map((m) => entry(m, 'match')), ...included.map((m) => entry(m, 'include'))];
-  const total = page.total !== undefined ? `,"total":${page.total}` : '';
-  const issues = req.ignored.length
-    ? `,{"resource":${JSON.stringify({
-        resourceType: 'OperationOutcome',
-        issue: req.ignored.map((p) => ({
-          severity: 'warning',
-          code: 'not-supported',
-          diagnostics: `Ignored search parameter '${p}'`,
-        })),
-      })},"search":{"mode":"outcome"}}`
+  const totalText = total !== undefined ? `,"total":${total}` : '';
+  const notes = [
+    ...req.ignored.map((p) => ({
+      severity: 'warning',
+      code: 'not-supported',
+      diagnostics: `Ignored search parameter '${p}'`,
+    })),
+    ...(outcome ? [{ severity: 'information', code: 'suppressed', diagnostics: outcome }] : []),
+  ];
+  const issues = notes.length
+    ? `,{"resource":${JSON.stringify({ resourceType: 'OperationOutcome', issue: notes })},"search":{"mode":"outcome"}}`
     : '';
   const list = entries.join(',') + (entries.length ? issues : issues.slice(1));
-  return `{"resourceType":"Bundle","type":"searchset"${total},"link":${JSON.stringify(links)},"entry":[${list}]}`;
+  return `{"resourceType":"Bundle","type":"searchset"${totalText},"link":${JSON.stringify(links)},"entry":[${list}]}`;
 }

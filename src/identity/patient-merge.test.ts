@@ -1,19 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { buildTestApp, type TestApp } from '../../test/support/app.ts';
 import { freshDbUrl, testDialects } from '../../test/support/dialects.ts';
 import { CPR_SYSTEM, observation, patient } from '../../test/support/factories.ts';
 import { verifyAuditChain, whoLookedAt } from '../audit/index.ts';
 import { D_ECPR_SYSTEM } from '../core/identity/index.ts';
-import { buildApp, type DxhubApp } from '../server/app.ts';
-import { loadConfig } from '../server/config.ts';
 
 const DECPR = `${D_ECPR_SYSTEM}.183`;
 
 for (const dialect of await testDialects()) {
   describe(`patient merge and unmerge on ${dialect}`, () => {
-    let dx: DxhubApp;
+    let dx: TestApp;
     before(async () => {
-      dx = await buildApp(loadConfig({}, { db: freshDbUrl(dialect), logLevel: 'silent' }));
+      dx = await buildTestApp({ db: freshDbUrl(dialect) });
     });
     after(async () => dx.close());
 

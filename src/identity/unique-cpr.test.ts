@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { buildTestApp, type TestApp } from '../../test/support/app.ts';
 import { freshDbUrl, testDialects } from '../../test/support/dialects.ts';
 import { CPR_SYSTEM, patient } from '../../test/support/factories.ts';
-import { buildApp, type DxhubApp } from '../server/app.ts';
-import { loadConfig } from '../server/config.ts';
 
 for (const dialect of await testDialects()) {
   describe(`one Patient per CPR on ${dialect}`, () => {
-    let dx: DxhubApp;
+    let dx: TestApp;
     before(async () => {
-      dx = await buildApp(loadConfig({}, { db: freshDbUrl(dialect), logLevel: 'silent' }));
+      dx = await buildTestApp({ db: freshDbUrl(dialect) });
     });
     after(async () => dx.close());
     const post = (body: unknown) =>

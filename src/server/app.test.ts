@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { buildTestApp, type TestApp as DxhubApp } from '../../test/support/app.ts';
 import { freshDbUrl, testDialects } from '../../test/support/dialects.ts';
 import { CPR_SYSTEM, LOINC, NPU, observation, patient, UCUM } from '../../test/support/factories.ts';
 import { openDialect } from '../store/dialect/dialect.ts';
 import { type Clock, FhirRepository, type Resource } from '../store/repository.ts';
-import { buildApp, type DxhubApp } from './app.ts';
-import { loadConfig } from './config.ts';
 
 /**
  * The FHIR REST API over HTTP (in-process with `app.inject()`), on every dialect of
@@ -181,12 +180,9 @@ async function withApp(
   fn: (h: Http) => Promise<void>,
   opts: { bodyLimit?: number; clock?: ManualClock } = {},
 ): Promise<void> {
-  const config = loadConfig(
-    {},
-    { db: freshDbUrl(dialect), logLevel: 'silent', ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}) },
-  );
+  const config = { db: freshDbUrl(dialect), ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}) };
   const repo = opts.clock ? await FhirRepository.open(await openDialect(config.db), opts.clock) : undefined;
-  const built = await buildApp(config, repo ? { repo } : {});
+  const built = await buildTestApp(config, repo ? { repo } : {});
   try {
     await fn(new Http(built, opts.clock));
   } finally {

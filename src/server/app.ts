@@ -5,10 +5,14 @@ import { FhirService } from '../fhir-api/fhir-service.ts';
 import { uniquePatientIdentifiers } from '../identity/unique-identifiers.ts';
 import { openDialect } from '../store/dialect/dialect.ts';
 import { FhirRepository } from '../store/repository.ts';
+import { Access, type Authentication, openAuthentication, requireAuthentication } from './auth.ts';
 import type { DxhubConfig } from './config.ts';
+import { seedDemo } from './demo-seed.ts';
 import { fhirRoutes } from './fhir-routes.ts';
+import { createRateLimiter, rateLimitHook, registerHardening, serverOptions } from './hardening.ts';
 import { identityRoutes } from './identity-routes.ts';
 import { Metrics } from './metrics.ts';
+import { securityRoutes } from './security-routes.ts';
 
 const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json'];
 
@@ -17,6 +21,11 @@ export interface DxhubApp {
   app: FastifyInstance;
   repo: FhirRepository;
   metrics: Metrics;
+  audit: AuditLog;
+  /** Every registered route (method, URL pattern, public or not): what the route-walking test checks. */
+  routes: { method: string; url: string; public: boolean }[];
+  /** Token verification and, in embedded mode, the local issuer (`auth.issuer.issueToken`). */
+  auth: Authentication;
   close(): Promise<void>;
 }
 
@@ -51,8 +60,8 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
       .type('application/fhir+json; charset=utf-8')
       .send(JSON.stringify(toOperationOutcome(fhir)));
   };
+  const auth = await openAuthentication(config);
   const app = Fastify({
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     bodyLimit: config.bodyLimit,
     // On close: finish in-flight requests, drop idle keep-alive connections.
     forceCloseConnections: 'idle',
@@ -61,7 +70,16 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
     // Clients address the base as `[base]/` too (fhir-kit-client POSTs Bundles to `/fhir/`).
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
     frameworkErrors: (error, req, reply) => answerError(error, req, reply),
+    ...serverOptions(config),
   });
+  const routes: DxhubApp['routes'] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) {
+      routes.push({ method, url: r.url, public: (r.config as { public?: boolean } | undefined)?.public === true });
+    }
+  });
+  // Security headers and CORS first: a preflight carries no token and is answered before authentication.
+  registerHardening(app, config);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_req, text, done) => {
@@ -111,27 +129,46 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
       .send(JSON.stringify(toOperationOutcome(Errors.notSupported(`${req.method} ${req.url.split('?')[0]}`))));
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
+  const audit = await AuditLog.open(repo.db, { clock: repo.clock });
+  if (config.demo) await seedDemo(repo);
+  const access = new Access(repo, audit, auth.pseudonymKey);
+  // No route answers without a verified principal unless its config says `public: true`.
+  requireAuthentication(app, auth, audit);
+  app.addHook(
+    'onRequest',
+    rateLimitHook(createRateLimiter({ perMinute: config.rateLimitPerMinute, burst: config.rateLimitBurst })),
+  );
+
+  // Liveness and readiness answer probes without a token and without details.
+  app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { config: { public: true } }, async (req, reply) => {
     try {
       await repo.db.ping();
       return { status: 'ready', database: repo.db.caps.name };
     } catch (e) {
-      return reply.code(503).send({ status: 'unavailable', reason: (e as Error).message });
+      req.log.warn({ err: e }, 'readiness check failed');
+      return reply.code(503).send({ status: 'unavailable' });
     }
   });
-  app.get('/metrics', async (_req, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
+  // Operations data: an admin or a system account.
+  app.get('/metrics', async (req, reply) => {
+    const kind = req.principal?.role.kind;
+    if (kind !== 'admin' && kind !== 'integration')
+      throw Errors.forbidden('metrics are for operations (admin or integration role)');
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
 
-  const audit = await AuditLog.open(repo.db, { clock: repo.clock });
-  await app.register(identityRoutes, { repo, audit });
-  await app.register(fhirRoutes, { service: new FhirService(repo), baseUrl: config.baseUrl });
+  await app.register(securityRoutes, { auth, access, audit, demo: config.demo });
+  await app.register(identityRoutes, { repo, audit, access });
+  await app.register(fhirRoutes, { service: new FhirService(repo), baseUrl: config.baseUrl, access });
 
   return {
     app,
     repo,
     metrics,
+    audit,
+    auth,
+    routes,
     async close() {
       closing = true;
       await app.close();

@@ -14,6 +14,29 @@ export interface DxhubConfig {
   baseUrl: string | undefined;
   /** Log level for pino (`silent` in tests). */
   logLevel: string;
+  /** PEM certificate file; set with `tlsKey`, the server speaks HTTPS only (DXHUB_TLS_CERT). */
+  tlsCert: string | undefined;
+  /** PEM private key file of `tlsCert` (DXHUB_TLS_KEY). */
+  tlsKey: string | undefined;
+  /** Exact browser origins allowed to call the API cross-origin (DXHUB_CORS_ORIGINS); empty: no CORS. */
+  corsOrigins: string[];
+  /** Sustained requests per minute per principal, or per client IP before login; 0 turns the limit off. */
+  rateLimitPerMinute: number;
+  /** Requests a principal may send at once above the sustained rate: the token bucket's size. */
+  rateLimitBurst: number;
+  /**
+   * External OpenID Connect issuer whose tokens are accepted (DXHUB_OIDC_ISSUER); unset: the
+   * embedded issuer with keys under `keyDir` (`dxhub token` prints tokens for it).
+   */
+  oidcIssuer: string | undefined;
+  /** Expected token audience (DXHUB_OIDC_AUDIENCE); default the FHIR base URL. */
+  oidcAudience: string | undefined;
+  /** Clock skew tolerated for `exp`/`nbf`/`iat`, seconds (DXHUB_OIDC_CLOCK_SKEW, default 60). */
+  oidcClockSkew: number;
+  /** Directory of the embedded issuer's signing keys and the pseudonym key (DXHUB_KEY_DIR, default ./data/keys). */
+  keyDir: string;
+  /** Embedded demo mode (`serve --demo`): demo sign-in per role and demo organisations. */
+  demo: boolean;
   /** The region dxhub serves: its D-eCPR identifier system and issuing (DXHUB_REGION). */
   region: DanishRegion;
   /** Crash-test fault injection: pause before each commit (never set in production). */
@@ -25,6 +48,32 @@ function parseRegion(name: string): DanishRegion {
     throw new Error(`unknown region '${name}': use one of ${Object.keys(D_ECPR_REGION_ARCS).join(', ')}`);
   }
   return name as DanishRegion;
+}
+
+/** Comma-separated exact origins (`https://host[:port]`, no path): a browser compares them byte for byte. */
+function parseOrigins(list: string): string[] {
+  const origins = list
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      throw new Error(`invalid CORS origin '${origin}' in DXHUB_CORS_ORIGINS: use scheme://host[:port], no path`);
+    }
+  }
+  return origins;
+}
+
+function nonNegativeInt(name: string, value: unknown): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`invalid ${name} '${String(value)}': a whole number ≥ 0`);
+  return n;
 }
 
 /** Defaults, overridden by environment variables, overridden by CLI flags. */
@@ -44,6 +93,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     bodyLimit: Number(overrides.bodyLimit ?? env.DXHUB_BODY_LIMIT ?? 16 * 1024 * 1024),
     baseUrl: overrides.baseUrl ?? env.DXHUB_BASE_URL,
     logLevel: overrides.logLevel ?? env.DXHUB_LOG_LEVEL ?? 'info',
+    tlsCert: overrides.tlsCert ?? (env.DXHUB_TLS_CERT || undefined),
+    tlsKey: overrides.tlsKey ?? (env.DXHUB_TLS_KEY || undefined),
+    corsOrigins: overrides.corsOrigins ?? parseOrigins(env.DXHUB_CORS_ORIGINS ?? ''),
+    rateLimitPerMinute: nonNegativeInt(
+      'DXHUB_RATE_LIMIT_PER_MINUTE',
+      overrides.rateLimitPerMinute ?? env.DXHUB_RATE_LIMIT_PER_MINUTE ?? 6000,
+    ),
+    rateLimitBurst: nonNegativeInt(
+      'DXHUB_RATE_LIMIT_BURST',
+      overrides.rateLimitBurst ?? env.DXHUB_RATE_LIMIT_BURST ?? 600,
+    ),
+    oidcIssuer: overrides.oidcIssuer ?? (env.DXHUB_OIDC_ISSUER || undefined),
+    oidcAudience: overrides.oidcAudience ?? (env.DXHUB_OIDC_AUDIENCE || undefined),
+    oidcClockSkew: nonNegativeInt('DXHUB_OIDC_CLOCK_SKEW', overrides.oidcClockSkew ?? env.DXHUB_OIDC_CLOCK_SKEW ?? 60),
+    keyDir: overrides.keyDir ?? env.DXHUB_KEY_DIR ?? './data/keys',
+    demo: overrides.demo ?? false,
     region: parseRegion(overrides.region ?? env.DXHUB_REGION ?? 'syddanmark'),
     testPauseBeforeCommitMs: Number(overrides.testPauseBeforeCommitMs ?? env.DXHUB_TEST_PAUSE_BEFORE_COMMIT_MS ?? 0),
   };

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildApp } from './app.ts';
-import { loadConfig } from './config.ts';
+import { buildTestApp } from '../../test/support/app.ts';
 
 test('FHIR JSON only: XML-only clients get 406 with an OperationOutcome; JSON and */* are served', async () => {
-  const dx = await buildApp(loadConfig({}, { db: 'sqlite::memory:', logLevel: 'silent' }));
+  const dx = await buildTestApp({ db: 'sqlite::memory:' });
   try {
     const get = (url: string, accept?: string) =>
       dx.app.inject({ method: 'GET', url, headers: accept ? { accept } : {} });

@@ -3,16 +3,18 @@ import { Errors } from '../core/fhir/errors.ts';
 import { processBundle } from '../fhir-api/bundle.ts';
 import { capabilityStatement } from '../fhir-api/capability-statement.ts';
 import type { FhirResponse, FhirService, RequestContext, ReturnPreference } from '../fhir-api/fhir-service.ts';
+import type { Access } from './auth.ts';
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
-function preferences(req: FastifyRequest, baseUrl: string | undefined): RequestContext {
+function preferences(req: FastifyRequest, baseUrl: string | undefined, access: Access): RequestContext {
   const prefer = String(req.headers.prefer ?? '');
   const ret = /return=(minimal|representation|OperationOutcome)/.exec(prefer)?.[1] as ReturnPreference | undefined;
   return {
     baseUrl: baseUrl ?? `${req.protocol}://${req.headers.host ?? 'localhost'}/fhir`,
     prefer: ret ?? 'representation',
     lenient: /handling=lenient/.test(prefer),
+    guard: access.guard(req),
   };
 }
 
@@ -37,15 +39,19 @@ function send(reply: FastifyReply, interaction: string, r: FhirResponse): Fastif
 type P = { type: string; id: string; vid: string };
 
 /** The FHIR REST API (R4 §3.1.0) at `/fhir`: Fastify only translates to {@link FhirService}. */
-export async function fhirRoutes(app: FastifyInstance, opts: { service: FhirService; baseUrl: string | undefined }) {
+export async function fhirRoutes(
+  app: FastifyInstance,
+  opts: { service: FhirService; baseUrl: string | undefined; access: Access },
+) {
   const svc = opts.service;
-  const ctx = (req: FastifyRequest) => preferences(req, opts.baseUrl);
+  const ctx = (req: FastifyRequest) => preferences(req, opts.baseUrl, opts.access);
+  const base = (req: FastifyRequest) => opts.baseUrl ?? `${req.protocol}://${req.headers.host ?? 'localhost'}/fhir`;
   const body = (req: FastifyRequest) => req.body;
 
-  app.get('/fhir/metadata', async (req, reply) =>
-    send(reply, 'capabilities', { status: 200, body: capabilityStatement(ctx(req).baseUrl) }),
+  // Public (FHIR R4 http.html §3.1.0.13; SMART clients read it before they have a token).
+  app.get('/fhir/metadata', { config: { public: true } }, async (req, reply) =>
+    send(reply, 'capabilities', { status: 200, body: capabilityStatement(base(req)) }),
   );
-  app.get('/fhir/.well-known/smart-configuration', async (_req, reply) => reply.code(404).send());
   app.post('/fhir', async (req, reply) => {
     const b = body(req) as { type?: string };
     return send(reply, b?.type === 'transaction' ? 'transaction' : 'batch', await processBundle(svc, b, ctx(req)));
@@ -64,13 +70,13 @@ export async function fhirRoutes(app: FastifyInstance, opts: { service: FhirServ
     send(reply, 'history-type', await svc.history(req.params.type, undefined, queryPairs(req), ctx(req))),
   );
   app.get<{ Params: P }>('/fhir/:type/:id', async (req, reply) =>
-    send(reply, 'read', await svc.read(req.params.type, req.params.id)),
+    send(reply, 'read', await svc.read(req.params.type, req.params.id, ctx(req))),
   );
   app.get<{ Params: P }>('/fhir/:type/:id/_history', async (req, reply) =>
     send(reply, 'history-instance', await svc.history(req.params.type, req.params.id, queryPairs(req), ctx(req))),
   );
   app.get<{ Params: P }>('/fhir/:type/:id/_history/:vid', async (req, reply) =>
-    send(reply, 'vread', await svc.vread(req.params.type, req.params.id, req.params.vid)),
+    send(reply, 'vread', await svc.vread(req.params.type, req.params.id, req.params.vid, ctx(req))),
   );
   app.post<{ Params: P }>('/fhir/:type', async (req, reply) => {
     const ifNoneExist = req.headers['if-none-exist'];
@@ -96,11 +102,11 @@ export async function fhirRoutes(app: FastifyInstance, opts: { service: FhirServ
     send(reply, 'patch', await svc.patch(req.params.type, req.params.id, body(req), ctx(req), req.headers['if-match'])),
   );
   app.delete<{ Params: P }>('/fhir/:type/:id', async (req, reply) =>
-    send(reply, 'delete', await svc.delete(req.params.type, req.params.id, req.headers['if-match'])),
+    send(reply, 'delete', await svc.delete(req.params.type, req.params.id, req.headers['if-match'], ctx(req))),
   );
   app.delete<{ Params: P }>('/fhir/:type', async (req, reply) => {
     const q = queryString(req);
     if (!q) throw Errors.badRequest('DELETE on a type needs search parameters (conditional delete)');
-    return send(reply, 'delete', await svc.conditionalDelete(req.params.type, q));
+    return send(reply, 'delete', await svc.conditionalDelete(req.params.type, q, ctx(req)));
   });
 }

@@ -78,9 +78,27 @@ interface CurrentRow {
  * A unit of work: every write in one database transaction, its index rows and outbox events
  * written at the end, before commit. Obtain one from {@link FhirRepository.transaction}.
  */
+/**
+ * Sees every write of a transaction: access control checks the old and new content before the
+ * row is written, and appends its audit entries in the same transaction before it commits. A
+ * throw from any hook rolls the whole transaction back.
+ */
+export interface WriteInterceptor {
+  /** Before `type/id` changes; `next` is undefined for a delete, `current` for a create. */
+  beforeWrite(w: WriteContext, type: string, next: Resource | undefined, current: Resource | undefined): Promise<void>;
+  /** After a version was written (not for no-op updates). */
+  afterWrite(w: WriteContext, result: WriteResult, next: Resource | undefined, current: Resource | undefined): void;
+  /** Last step inside the transaction, after every row and before the outbox lock. */
+  beforeCommit(w: WriteContext): Promise<void>;
+  /** After the transaction committed. */
+  afterCommit?(): void;
+}
+
 export class WriteContext {
   readonly tx: SqlExecutor;
   readonly index: IndexWriter;
+  /** Set by {@link FhirRepository.transaction}'s caller to see every write. */
+  interceptor: WriteInterceptor | undefined;
   /** Outbox rows; type and id are the resource row's (joined on rid when read). */
   readonly events: [rid: number, version: number, interaction: string, at: number][] = [];
   /** New resources, inserted together at the end (one statement on PostgreSQL). */
@@ -198,16 +216,20 @@ export class FhirRepository {
   readonly pid = (type: string, code: string): number => this.pids.get(`${type}.${code}`) ?? -1;
 
   /** Runs `fn` as one atomic unit of work. */
-  async transaction<T>(fn: (w: WriteContext) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (w: WriteContext) => Promise<T>, interceptor?: WriteInterceptor): Promise<T> {
     const t0 = performance.now();
     try {
-      return await this.db.transaction(async (tx) => {
+      const out = await this.db.transaction(async (tx) => {
         const w = new WriteContext(tx, new IndexWriter(this.pid));
+        w.interceptor = interceptor;
         const result = await fn(w);
+        await w.interceptor?.beforeCommit(w);
         await this.finish(w);
         if (this.pauseBeforeCommitMs > 0) await new Promise((r) => setTimeout(r, this.pauseBeforeCommitMs));
         return result;
       });
+      interceptor?.afterCommit?.();
+      return out;
     } finally {
       this.observe?.('transaction', (performance.now() - t0) / 1000);
     }
@@ -264,6 +286,7 @@ export class FhirRepository {
     const curJson = cur && !cur.deleted ? this.text(cur.content) : undefined;
     // Parsed once: for the no-op check and for the index rows the update replaces.
     const curResource = curJson ? (JSON.parse(curJson) as Resource) : undefined;
+    await w.interceptor?.beforeWrite(w, type, { ...resource, resourceType: type, id }, curResource);
     if (cur && curJson && curResource && sameContent(curResource, resource)) {
       return {
         type,
@@ -304,7 +327,9 @@ export class FhirRepository {
     await this.claimIdentifiers(w, stored, rid);
     const created = !cur || cur.deleted === 1;
     w.events.push([rid, version, created ? 'create' : 'update', now]);
-    return { type, id, version, lastUpdated: now, json, created, unchanged: false };
+    const result: WriteResult = { type, id, version, lastUpdated: now, json, created, unchanged: false };
+    w.interceptor?.afterWrite(w, result, stored, curResource);
+    return result;
   }
 
   /**
@@ -348,6 +373,9 @@ export class FhirRepository {
       throw Errors.versionConflict(String(opts.ifMatch), cur?.version ?? 0);
     }
     if (!cur || cur.deleted) return undefined;
+    const curJson = this.text(cur.content);
+    const curResource = curJson ? (JSON.parse(curJson) as Resource) : undefined;
+    await w.interceptor?.beforeWrite(w, type, undefined, curResource);
     const rid = Number(cur.rid);
     const now = this.clock.now();
     const version = cur.version + 1;
@@ -360,11 +388,20 @@ export class FhirRepository {
       now,
       rid,
     ]);
-    const curJson = this.text(cur.content);
-    w.index.queue(type, rid, curJson ? indexRows(JSON.parse(curJson) as Resource) : undefined, undefined);
+    w.index.queue(type, rid, curResource ? indexRows(curResource) : undefined, undefined);
     if (this.uniqueIdentifiers[type]) await w.tx.run('DELETE FROM unique_identifier WHERE rid = ?', [rid]);
     w.events.push([rid, version, 'delete', now]);
-    return { type, id, version, lastUpdated: now, json: undefined, created: false, unchanged: false };
+    const result: WriteResult = {
+      type,
+      id,
+      version,
+      lastUpdated: now,
+      json: undefined,
+      created: false,
+      unchanged: false,
+    };
+    w.interceptor?.afterWrite(w, result, undefined, curResource);
+    return result;
   }
 
   /** The current version of `type/id` (deleted versions included, with `deleted: true`). */

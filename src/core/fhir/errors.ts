@@ -24,7 +24,8 @@ export type IssueType =
   | 'informational'
   | 'too-long'
   | 'business-rule'
-  | 'transient';
+  | 'transient'
+  | 'throttled';
 
 /** One issue of an OperationOutcome. */
 export interface OutcomeIssue {
@@ -82,6 +83,9 @@ export const Errors = {
   invalidResource: (issues: OutcomeIssue[]) => new FhirError(400, issues),
   duplicateIdentifier: (type: string, system: string, value: string, otherId: string) =>
     err(409, 'duplicate', `${type}/${otherId} already has identifier ${system}|${value}`, 'identifier'),
+  forbidden: (why: string) => err(403, 'forbidden', `Access denied: ${why}`),
+  unauthenticated: (why: string) => err(401, 'login', why),
+  throttled: (why: string) => err(429, 'throttled', why),
   notSupported: (what: string) => err(501, 'not-supported', `${what} is not supported`),
   methodNotAllowed: (what: string) => err(405, 'not-supported', `${what} is not allowed`),
   invalidBundle: (why: string, expression?: string) => err(400, 'invalid', `Invalid Bundle: ${why}`, expression),

@@ -163,18 +163,12 @@ export const ROLES: Readonly<Record<RoleKind, Role>> = Object.freeze({
     ...off,
     kind: 'integration',
     context: 'system',
-    description: 'A system account: LIMS, RIS, analyser middleware or EHR interface (no human user)',
-    defaultScopes: [
-      'system/Patient.crus',
-      'system/ServiceRequest.crus',
-      'system/Specimen.crus',
-      'system/Observation.crus',
-      'system/DiagnosticReport.crus',
-      'system/ImagingStudy.crus',
-      'system/Device.rs',
-      'system/Organization.rs',
-      'system/Practitioner.rs',
-    ],
+    description:
+      'A system account: LIMS, RIS, analyser middleware, EHR or patient administration interface (no human user)',
+    // Interfaces feed every kind of record (patients, encounters, consents, orders, results,
+    // organisations); a token can be narrowed with `scope`. The audit log is never written through
+    // the FHIR API (dxhub refuses AuditEvent writes for every role).
+    defaultScopes: ['system/*.cruds'],
     clinicalData: true,
     // Relays results already released in the source LIMS/RIS.
     releasesResults: true,
