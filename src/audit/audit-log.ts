@@ -2,11 +2,26 @@ import { auditFields, type ChainTail, chainEntries } from '../core/audit/audit-c
 import type { AuditEntry, AuditFields, AuditRecord } from '../core/audit/audit-entry.ts';
 import type { AuditSource } from '../core/audit/audit-event.ts';
 import { GENESIS_HASH } from '../core/audit/audit-hash.ts';
-import type { Dialect, SqlExecutor } from '../store/dialect/dialect.ts';
+import type { ColumnType, Dialect, SqlExecutor } from '../store/dialect/dialect.ts';
 import { migrate } from '../store/migrations/index.ts';
 import { type Clock, systemClock } from '../store/repository.ts';
 import { installAppendOnlyGuards } from './append-only-guards.ts';
 import { insertAuditRecords } from './audit-table.ts';
+
+/** Columns of the spool table: the hashed fields of an entry, as {@link AuditFields}. */
+const SPOOL_COLUMNS = [
+  'at',
+  'patient',
+  'agent',
+  'organisation',
+  'role',
+  'action',
+  'outcome',
+  'purpose',
+  'source_ip',
+  'event',
+] as const;
+const SPOOL_TYPES: ColumnType[] = ['bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text'];
 
 /** The advisory lock that serialises appenders across processes (PostgreSQL; SQLite has one writer). */
 export const AUDIT_LOCK = 'dxhub:audit';
@@ -17,6 +32,15 @@ export interface AuditLogOptions {
   readonly source?: AuditSource;
   /** Most `record` entries committed in one transaction (default 2048). */
   readonly maxBatch?: number;
+  /**
+   * A separate database that {@link AuditLog.record} commits read audits to first (SQLite). They
+   * are moved into the chain in large batches ({@link AuditLog.drainSpool}), so that reads, which
+   * are most requests, do not make the main database commit several hundred times a second: on
+   * SQLite every commit empties the page cache of the reading connection.
+   */
+  readonly spool?: Dialect;
+  /** How often spooled entries move into the chain (ms, default 250). */
+  readonly drainIntervalMs?: number;
 }
 
 interface Pending {
@@ -45,19 +69,53 @@ export class AuditLog {
   private readonly maxBatch: number;
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
+  private readonly spool: Dialect | undefined;
+  private spoolBatch: Pending[] = [];
+  private readonly spooling = new Set<Promise<void>>();
+  private spoolKey = '';
+  private draining: Promise<void> | undefined;
+  private drainTimer: NodeJS.Timeout | undefined;
 
   constructor(db: Dialect, options: AuditLogOptions = {}) {
     this.db = db;
     this.clock = options.clock ?? systemClock;
     this.source = options.source ?? { observer: 'dxhub' };
     this.maxBatch = options.maxBatch ?? 2048;
+    this.spool = options.spool;
+    if (this.spool) {
+      this.drainTimer = setInterval(() => void this.drainSpool().catch(() => {}), options.drainIntervalMs ?? 250);
+      this.drainTimer.unref();
+    }
   }
 
-  /** Migrates the database (idempotent), ensures the append-only triggers and returns the log. */
+  /**
+   * Migrates the database (idempotent), ensures the append-only triggers and returns the log. With
+   * a spool, entries a previous process spooled but did not move yet are moved first.
+   */
   static async open(db: Dialect, options?: AuditLogOptions): Promise<AuditLog> {
     await migrate(db);
     await installAppendOnlyGuards(db);
-    return new AuditLog(db, options);
+    const log = new AuditLog(db, options);
+    if (log.spool) {
+      await log.spool.run(
+        `CREATE TABLE IF NOT EXISTS audit_spool (id INTEGER PRIMARY KEY AUTOINCREMENT, ${SPOOL_COLUMNS.map((c) => `${c} ${c === 'at' ? 'INTEGER NOT NULL' : 'TEXT'}`).join(', ')})`,
+      );
+      await log.spool.run('CREATE TABLE IF NOT EXISTS spool_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+      // The spool's identity: a new spool file never continues an old one's positions.
+      await log.spool.run("INSERT INTO spool_meta (key, value) VALUES ('id', ?) ON CONFLICT DO NOTHING", [
+        crypto.randomUUID(),
+      ]);
+      const id = await log.spool.all<{ value: string }>("SELECT value FROM spool_meta WHERE key = 'id'");
+      log.spoolKey = `audit_spool:${id[0]!.value}`;
+      await log.drainSpool();
+    }
+    return log;
+  }
+
+  /** Stops the spool timer and moves what is left into the chain. */
+  async close(): Promise<void> {
+    if (this.drainTimer) clearInterval(this.drainTimer);
+    await this.flushed();
   }
 
   /**
@@ -90,6 +148,7 @@ export class AuditLog {
     } catch (err) {
       return Promise.reject(err);
     }
+    if (this.spool) return this.toSpool(fields);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ fields, resolve, reject });
       // Start on the check phase, after this poll phase's other requests have queued theirs.
@@ -97,9 +156,105 @@ export class AuditLog {
     });
   }
 
-  /** Resolves when every entry given to {@link record} so far has been written (or has failed). */
+  /**
+   * Spooling: the entries of one turn of the event loop go in one spool transaction, started at
+   * once without waiting for the previous one; the SQLite dialect commits all that are pending
+   * together (its group commit), so an entry waits for one commit, not for a queue of them.
+   */
+  private toSpool(fields: AuditFields): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.spoolBatch.push({ fields, resolve, reject });
+      if (this.spoolBatch.length > 1) return;
+      queueMicrotask(() => {
+        const batch = this.spoolBatch.splice(0);
+        const rows = batch.map(({ fields: f }) => [
+          f.at,
+          f.patient,
+          f.agent,
+          f.organisation,
+          f.role,
+          f.action,
+          f.outcome,
+          f.purpose,
+          f.sourceIp,
+          f.event,
+        ]);
+        const done = this.spool!.transaction((tx) =>
+          tx.insertMany('audit_spool', SPOOL_COLUMNS, SPOOL_TYPES, rows),
+        ).then(
+          () => {
+            for (const p of batch) p.resolve();
+          },
+          (err: unknown) => {
+            for (const p of batch) p.reject(err);
+          },
+        );
+        this.spooling.add(done);
+        void done.finally(() => this.spooling.delete(done));
+      });
+    });
+  }
+
+  /** Resolves when every entry given to {@link record} so far is in the chain (or has failed). */
   async flushed(): Promise<void> {
     while (this.flushing) await this.flushing;
+    await new Promise((r) => queueMicrotask(() => r(undefined)));
+    await Promise.all(this.spooling);
+    if (this.spool) await this.drainSpool();
+  }
+
+  /**
+   * Moves spooled entries into the chain: read past the stored position, append, store the new
+   * position — in one transaction of the main database, so each entry enters the chain exactly
+   * once, even when the process dies between this and deleting them from the spool.
+   */
+  drainSpool(): Promise<void> {
+    const spool = this.spool;
+    if (!spool) return Promise.resolve();
+    const run = async () => {
+      for (;;) {
+        const moved = await this.db.transaction(async (tx) => {
+          await tx.lock(AUDIT_LOCK);
+          const pos = await tx.all<{ value: string }>('SELECT value FROM store_meta WHERE key = ?', [this.spoolKey]);
+          const after = Number(pos[0]?.value ?? 0);
+          const rows = await spool.all<Record<(typeof SPOOL_COLUMNS)[number] | 'id', string | number | null>>(
+            `SELECT id, ${SPOOL_COLUMNS.join(', ')} FROM audit_spool WHERE id > ? ORDER BY id LIMIT 8192`,
+            [after],
+          );
+          if (rows.length === 0) return after;
+          const records = chainEntries(
+            await readTail(tx),
+            rows.map(
+              (r): AuditFields => ({
+                at: Number(r.at),
+                patient: r.patient as string | null,
+                agent: r.agent as string,
+                organisation: r.organisation as string | null,
+                role: r.role as string | null,
+                action: r.action as string,
+                outcome: r.outcome as string,
+                purpose: r.purpose as string | null,
+                sourceIp: r.source_ip as string | null,
+                event: r.event as string,
+              }),
+            ),
+          );
+          await insertAuditRecords(tx, records);
+          const last = Number(rows[rows.length - 1]!.id);
+          await tx.run('DELETE FROM store_meta WHERE key = ?', [this.spoolKey]);
+          await tx.run('INSERT INTO store_meta (key, value) VALUES (?, ?)', [this.spoolKey, String(last)]);
+          return rows.length === 8192 ? -last : last;
+        });
+        await spool.run('DELETE FROM audit_spool WHERE id <= ?', [Math.abs(moved)]);
+        if (moved >= 0) return;
+      }
+    };
+    // One drain at a time; a caller arriving during one waits for it and then runs its own.
+    const next = (this.draining ?? Promise.resolve()).then(run, run);
+    this.draining = next.finally(() => {
+      if (this.draining === next) this.draining = undefined;
+    });
+    return next;
   }
 
   private async drain(): Promise<void> {
@@ -108,12 +263,24 @@ export class AuditLog {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.maxBatch);
         try {
-          await this.db.transaction((tx) =>
-            this.appendFields(
-              tx,
-              batch.map((p) => p.fields),
-            ),
-          );
+          const spool = this.spool;
+          if (spool) {
+            await spool.transaction((tx) =>
+              tx.insertMany(
+                'audit_spool',
+                ['fields'],
+                ['text'],
+                batch.map((p) => [JSON.stringify(p.fields)]),
+              ),
+            );
+          } else {
+            await this.db.transaction((tx) =>
+              this.appendFields(
+                tx,
+                batch.map((p) => p.fields),
+              ),
+            );
+          }
         } catch (err) {
           for (const p of batch) p.reject(err);
           continue;

@@ -129,15 +129,20 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
       .send(JSON.stringify(toOperationOutcome(Errors.notSupported(`${req.method} ${req.url.split('?')[0]}`))));
   });
 
-  const audit = await AuditLog.open(repo.db, { clock: repo.clock });
+  // SQLite: read audits are committed to a spool database next to the main file first (see AuditLog).
+  const sqliteFile = /^sqlite:(?!:memory:)(.+)$/.exec(config.db)?.[1];
+  const spool = sqliteFile ? await openDialect(`sqlite:${sqliteFile}.audit-spool`) : undefined;
+  const audit = await AuditLog.open(repo.db, { clock: repo.clock, spool });
   if (config.demo) await seedDemo(repo);
   const access = new Access(repo, audit, auth.pseudonymKey);
   // No route answers without a verified principal unless its config says `public: true`.
   requireAuthentication(app, auth, audit);
-  app.addHook(
-    'onRequest',
-    rateLimitHook(createRateLimiter({ perMinute: config.rateLimitPerMinute, burst: config.rateLimitBurst })),
-  );
+  if (config.rateLimitPerMinute > 0) {
+    app.addHook(
+      'onRequest',
+      rateLimitHook(createRateLimiter({ perMinute: config.rateLimitPerMinute, burst: config.rateLimitBurst })),
+    );
+  }
 
   // Liveness and readiness answer probes without a token and without details.
   app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
@@ -172,6 +177,8 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
     async close() {
       closing = true;
       await app.close();
+      await audit.close();
+      await spool?.close();
       await repo.close();
     },
   };

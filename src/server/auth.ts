@@ -164,14 +164,22 @@ function sendOutcome(reply: FastifyReply, error: FhirError, headers: Record<stri
 export function requireAuthentication(app: FastifyInstance, auth: Authentication, audit: AuditLog): void {
   const known = new Map<string, Principal>();
   const MAX_KNOWN = 20_000;
-  app.addHook('onRequest', async (req, reply) => {
-    if (req.routeOptions.config?.public === true) return;
+  // A callback hook: the common case (a token verified before) finishes without a promise.
+  app.addHook('onRequest', (req, reply, done) => {
+    if (req.routeOptions.config?.public === true) return done();
     const header = req.headers.authorization;
     const hit = header ? known.get(header) : undefined;
     if (hit && hit.expiresAt.getTime() > Date.now()) {
       req.principal = hit;
-      return;
+      return done();
     }
+    // A refusal has been answered by then: Fastify must not continue (no done()).
+    verify(req, reply).then(() => {
+      if (!reply.sent) done();
+    }, done);
+  });
+  const verify = async (req: FastifyRequest, reply: FastifyReply) => {
+    const header = req.headers.authorization;
     const r = await auth.verifier.verifyAuthorizationHeader(header);
     if (!r.ok) {
       if (r.detail) req.log.info({ reason: r.reason, detail: r.detail }, 'token refused');
@@ -206,5 +214,5 @@ export function requireAuthentication(app: FastifyInstance, auth: Authentication
       requestId: String(req.id),
       detail: `token ${p.tokenId} first used`,
     });
-  });
+  };
 }

@@ -254,8 +254,23 @@ export function registerHardening(
 ): void {
   const allowed = new Set(config.corsOrigins);
   const tls = Boolean(config.tlsCert && config.tlsKey);
-  app.addHook('onRequest', corsPreflightHook(config.corsOrigins));
-  app.addHook('onSend', async (req, reply, payload) => {
+  const preflight = corsPreflightHook(config.corsOrigins);
+  app.addHook('onRequest', (req, reply, done) => {
+    // Only a CORS preflight has anything to do here; everything else passes without a promise.
+    if (req.method !== 'OPTIONS') return done();
+    preflight(req, reply).then(() => {
+      if (!reply.sent) done();
+    }, done);
+  });
+  // The headers every response carries, set in one call (the hook runs on every response).
+  const fixed: Record<string, string> = {
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+    'cross-origin-opener-policy': 'same-origin',
+    ...(tls ? { 'strict-transport-security': 'max-age=31536000' } : {}),
+  };
+  app.addHook('onSend', (req, reply, payload, done) => {
     let out = payload;
     const text = reply.statusCode >= 400 ? bodyText(payload) : undefined;
     if (text !== undefined && leaksInternals(reply.statusCode, text)) {
@@ -268,13 +283,9 @@ export function registerHardening(
       out = JSON.stringify(toOperationOutcome(generic));
     }
 
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('x-frame-options', 'DENY');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('cross-origin-opener-policy', 'same-origin');
+    reply.headers(fixed);
     // A route serving the web UI may set a policy of its own.
     if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', CSP);
-    if (tls) reply.header('strict-transport-security', 'max-age=31536000');
     if (req.url.startsWith('/fhir')) reply.header('cache-control', 'no-store');
 
     const origin = req.headers.origin;
@@ -286,7 +297,7 @@ export function registerHardening(
       // No-cors embedding (<script>, <img>) from other sites; CORS requests are governed by CORS.
       reply.header('cross-origin-resource-policy', 'same-origin');
     }
-    return out;
+    done(null, out);
   });
 }
 

@@ -205,6 +205,8 @@ export async function securityRoutes(
     } catch (err) {
       throw await guard.deny((err as Error).message.replace(/^Access denied: /, ''), { patient });
     }
+    // Entries recorded a moment ago may still be in the spool.
+    await audit.flushed();
     const rows = await searchAuditLog(access.audit.db, {
       patient,
       agent,
@@ -239,6 +241,7 @@ export async function securityRoutes(
     const guard = access.guard(req);
     guard.permit('AuditEvent', 'read');
     const seq = Number(req.params.id);
+    await audit.flushed();
     const found = Number.isInteger(seq) ? await readAuditEntry(access.audit.db, seq) : undefined;
     if (!found) throw Errors.notFound('AuditEvent', req.params.id);
     const event = JSON.parse(found.event) as { entity?: { what?: { reference?: string } }[] };

@@ -82,10 +82,16 @@ for (const dialect of await testDialects()) {
         .filter((e) => e.search?.mode === mode)
         .map((e) => `${e.resource!.resourceType}/${e.resource!.id}`)
         .sort();
-    const auditRows = async () =>
-      dx.repo.db.all<{ action: string; patient: string | null; agent: string; purpose: string | null; event: string }>(
-        'SELECT action, patient, agent, purpose, event FROM audit_log ORDER BY seq',
-      );
+    const auditRows = async () => {
+      await dx.audit.flushed();
+      return dx.repo.db.all<{
+        action: string;
+        patient: string | null;
+        agent: string;
+        purpose: string | null;
+        event: string;
+      }>('SELECT action, patient, agent, purpose, event FROM audit_log ORDER BY seq');
+    };
 
     before(async () => {
       dx = await buildTestApp({ db: freshDbUrl(dialect) });
@@ -483,6 +489,7 @@ for (const dialect of await testDialects()) {
       const other = await as(citizen, 'GET', '/fhir/AuditEvent?patient=p2');
       assert.equal(other.status, 403);
       // Entries by id: another patient's entry is not found for the citizen.
+      await dx.audit.flushed();
       const rows = await dx.repo.db.all<{ seq: number }>("SELECT seq FROM audit_log WHERE patient = 'p2' LIMIT 1");
       assert.equal((await as(citizen, 'GET', `/fhir/AuditEvent/${rows[0]!.seq}`)).status, 404);
       // Provenance of another patient's data is out of reach as well.

@@ -3,6 +3,7 @@
  * into the database file) on its own connection, so that the writer on the main thread never
  * pays for checkpoints. PASSIVE checkpoints block neither readers nor the writer.
  */
+import { statSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -10,14 +11,39 @@ const { file, intervalMs } = workerData as { file: string; intervalMs: number };
 const db = new DatabaseSync(file);
 db.exec('PRAGMA busy_timeout = 5000');
 const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+const truncate = db.prepare('PRAGMA wal_checkpoint(TRUNCATE)');
+/**
+ * Above this WAL size the log is also reset. PASSIVE checkpoints copy pages back but never restart
+ * the log while readers are busy, so under steady reads with small writes (audit entries) the WAL
+ * only grows; every read then looks pages up in a longer WAL index and, after each commit, reads
+ * them from the WAL file instead of the memory-mapped database.
+ */
+const MAX_WAL_BYTES = 16 * 1024 * 1024;
 
 const timer = setInterval(() => {
   try {
     checkpoint.get();
+    if (walBytes() > MAX_WAL_BYTES) {
+      // Waits briefly for readers to move to the newest snapshot; writers wait at most as long.
+      db.exec('PRAGMA busy_timeout = 200');
+      try {
+        truncate.get();
+      } finally {
+        db.exec('PRAGMA busy_timeout = 5000');
+      }
+    }
   } catch {
     // Busy or closing: the next tick tries again.
   }
 }, intervalMs);
+
+function walBytes(): number {
+  try {
+    return statSync(`${file}-wal`).size;
+  } catch {
+    return 0;
+  }
+}
 
 parentPort?.on('message', (msg: unknown) => {
   if (msg === 'stop') {
