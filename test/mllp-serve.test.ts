@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openDialect } from '../src/store/dialect/dialect.ts';
+import { cliBearer } from './support/cli.ts';
 import { freshDbUrl, testDialects } from './support/dialects.ts';
 
 const CLI = join(import.meta.dirname, '..', 'src', 'cli', 'dxhub.ts');
@@ -38,15 +39,16 @@ for (const dialect of await testDialects()) {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {
-      const mllpPort = await new Promise<number>((resolve, reject) => {
+      const [mllpPort, http] = await new Promise<[number, string]>((resolve, reject) => {
         let out = '';
         const timer = setTimeout(() => reject(new Error(`no MLLP listener: ${out}`)), 30_000);
         child.stdout!.on('data', (d: Buffer) => {
           out += d.toString();
           const m = /"mllp":"[^"]*:(\d+)"/.exec(out);
-          if (m) {
+          const h = /"address":"(http:\/\/[^"]+)"/.exec(out);
+          if (m && h) {
             clearTimeout(timer);
-            resolve(Number(m[1]));
+            resolve([Number(m[1]), h[1]!]);
           }
         });
       });
@@ -58,6 +60,20 @@ for (const dialect of await testDialects()) {
       const rows = await d.all<{ n: number }>('SELECT COUNT(*) AS n FROM hl7_inbox');
       assert.equal(Number(rows[0]!.n), 1);
       await d.close();
+
+      // A result message is mapped to FHIR by the running server and becomes searchable.
+      const cbc = readFileSync(join(import.meta.dirname, 'fixtures', 'hl7', 'oru-r01-ms-05-nist-lri-cbc.hl7'));
+      assert.match(await send(mllpPort, cbc), /\rMSA\|AA\|/);
+      const auth = { authorization: cliBearer(join(dir, 'keys')) };
+      let found: { total?: number } = {};
+      for (let i = 0; i < 100 && !found.total; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        const r = await fetch(`${http}/fhir/Observation?code=http://loinc.org|26453-1&_total=accurate`, {
+          headers: auth,
+        });
+        found = (await r.json()) as { total?: number };
+      }
+      assert.equal(found.total, 1);
     } finally {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { verifyAuditChain } from '../audit/index.ts';
+import { AuditLog, verifyAuditChain } from '../audit/index.ts';
 import { ROLES, roleOf } from '../core/security/roles.ts';
+import { FhirService } from '../fhir-api/fhir-service.ts';
 import { Hl7Inbox } from '../ingest/hl7-inbox.ts';
+import { Hl7Processor } from '../ingest/hl7-processor.ts';
 import { MllpListener } from '../ingest/mllp-listener.ts';
 import { buildApp } from '../server/app.ts';
 import { openAuthentication } from '../server/auth.ts';
@@ -37,9 +40,23 @@ program
       demo: opts.demo,
     });
     const dx = await buildApp(config);
-    // HL7 v2 over MLLP: messages are committed to the durable inbox before they are acknowledged.
+    // HL7 v2 over MLLP: messages are committed to the durable inbox before they are acknowledged,
+    // then mapped to FHIR by the processor (also what a previous run left unprocessed).
+    const inbox = new Hl7Inbox(dx.repo.db);
+    const processor = new Hl7Processor({
+      inbox,
+      service: new FhirService(dx.repo),
+      audit: dx.audit,
+      onError: (err) => dx.app.log.error({ err }, 'HL7 processing failed'),
+    });
     const mllp = new MllpListener({
-      inbox: new Hl7Inbox(dx.repo.db),
+      inbox: {
+        accept: async (raw, peer) => {
+          const r = await inbox.accept(raw, peer);
+          processor.notify();
+          return r;
+        },
+      },
       host: config.host,
       port: config.mllpPort,
       onError: (peer, err) => dx.app.log.warn({ peer, err }, 'MLLP connection problem'),
@@ -50,6 +67,7 @@ program
       closing = true;
       dx.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
       await mllp.close();
+      await processor.stop();
       await dx.close();
       process.exit(0);
     };
@@ -57,6 +75,7 @@ program
     process.on('SIGINT', () => void shutdown('SIGINT'));
     const address = await dx.app.listen({ port: config.port, host: config.host });
     const mllpAddress = await mllp.listen();
+    processor.start();
     dx.app.log.info({ mllp: `${mllpAddress.address}:${mllpAddress.port}` }, 'HL7 v2 MLLP listener ready');
     dx.app.log.info({ address, db: dx.repo.db.caps.name }, `dxhub FHIR API at ${address}/fhir`);
   });
@@ -145,6 +164,14 @@ audit
     const db = await openDialect(config.db);
     try {
       await migrate(db);
+      // Read audits a stopped server left in the SQLite spool belong in the chain first.
+      const file = /^sqlite:(?!:memory:)(.+)$/.exec(config.db)?.[1];
+      if (file && existsSync(`${file}.audit-spool`)) {
+        const spool = await openDialect(`sqlite:${file}.audit-spool`);
+        const log = await AuditLog.open(db, { spool });
+        await log.close();
+        await spool.close();
+      }
       const verdict = await verifyAuditChain(db, { anchor });
       if (verdict.ok) {
         process.stdout.write(
