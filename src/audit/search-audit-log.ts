@@ -1,3 +1,5 @@
+import { auditEventOf } from '../core/audit/audit-chain.ts';
+import type { AuditEvent } from '../core/audit/audit-event.ts';
 import type { SqlExecutor } from '../store/dialect/dialect.ts';
 
 /** A query over the audit log (the columns the hash covers; see audit-entry.ts). */
@@ -18,11 +20,30 @@ export interface AuditLogQuery {
   readonly count: number;
 }
 
-/** One entry found: its sequence number and the stored AuditEvent JSON. */
+/** One entry found: its sequence number and the FHIR AuditEvent derived from the row. */
 export interface FoundAuditEntry {
   readonly seq: number;
-  readonly event: string;
+  readonly event: AuditEvent;
 }
+
+const COLUMNS = 'seq, at, patient, agent, organisation, role, action, outcome, purpose, source_ip, event';
+type Row = {
+  seq: number;
+  at: number;
+  patient: string | null;
+  agent: string;
+  organisation: string | null;
+  role: string | null;
+  action: string;
+  outcome: string;
+  purpose: string | null;
+  source_ip: string | null;
+  event: string;
+};
+const found = (r: Row): FoundAuditEntry => ({
+  seq: Number(r.seq),
+  event: auditEventOf({ ...r, at: Number(r.at), sourceIp: r.source_ip }),
+});
 
 /** Newest first; uses the `(patient, seq)` index when a patient is given. */
 export async function searchAuditLog(db: SqlExecutor, q: AuditLogQuery): Promise<FoundAuditEntry[]> {
@@ -53,18 +74,15 @@ export async function searchAuditLog(db: SqlExecutor, q: AuditLogQuery): Promise
     params.push(q.until);
   }
   params.push(q.count);
-  const rows = await db.all<{ seq: number; event: string }>(
-    `SELECT seq, event FROM audit_log WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`,
+  const rows = await db.all<Row>(
+    `SELECT ${COLUMNS} FROM audit_log WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`,
     params,
   );
-  return rows.map((r) => ({ seq: Number(r.seq), event: r.event }));
+  return rows.map(found);
 }
 
 /** One audit entry by its sequence number. */
 export async function readAuditEntry(db: SqlExecutor, seq: number): Promise<FoundAuditEntry | undefined> {
-  const rows = await db.all<{ seq: number; event: string; patient: string | null }>(
-    'SELECT seq, event, patient FROM audit_log WHERE seq = ?',
-    [seq],
-  );
-  return rows[0] ? { seq: Number(rows[0].seq), event: rows[0].event } : undefined;
+  const rows = await db.all<Row>(`SELECT ${COLUMNS} FROM audit_log WHERE seq = ?`, [seq]);
+  return rows[0] ? found(rows[0]) : undefined;
 }

@@ -1,3 +1,4 @@
+import { auditEventOf } from '../core/audit/audit-chain.ts';
 import type { AuditEvent } from '../core/audit/audit-event.ts';
 import type { SqlExecutor } from '../store/dialect/dialect.ts';
 
@@ -28,6 +29,8 @@ export interface WhoLookedAtOptions {
 interface Row {
   seq: number;
   at: number;
+  patient: string | null;
+  source_ip: string | null;
   agent: string;
   organisation: string | null;
   role: string | null;
@@ -44,7 +47,7 @@ export async function whoLookedAt(
   options: WhoLookedAtOptions,
 ): Promise<CitizenLogEntry[]> {
   const rows = await db.all<Row>(
-    `SELECT seq, at, agent, organisation, role, action, outcome, purpose, event FROM audit_log
+    `SELECT seq, at, patient, agent, organisation, role, action, outcome, purpose, source_ip, event FROM audit_log
      WHERE patient = ? AND seq < ? AND at >= ? ORDER BY seq DESC LIMIT ?`,
     [patientId, options.before ?? Number.MAX_SAFE_INTEGER, options.since ?? 0, options.count],
   );
@@ -58,6 +61,6 @@ export async function whoLookedAt(
     outcome: r.outcome,
     purpose: r.purpose,
     consentOverride: r.action === 'break-glass' || r.purpose === 'ETREAT',
-    event: JSON.parse(r.event) as AuditEvent,
+    event: auditEventOf({ ...r, at: Number(r.at), sourceIp: r.source_ip }),
   }));
 }

@@ -1,5 +1,5 @@
 import type { AuditEntry, AuditFields, AuditRecord } from './audit-entry.ts';
-import { type AuditSource, buildAuditEvent } from './audit-event.ts';
+import { type AuditEvent, type AuditSource, buildAuditEvent } from './audit-event.ts';
 import { auditHash } from './audit-hash.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { maskCpr } from './mask-cpr.ts';
@@ -10,8 +10,37 @@ export interface ChainTail {
   readonly hash: string;
 }
 
-/** The stored fields of an entry: structured columns plus the AuditEvent as canonical JSON text. */
+/**
+ * What the `event` column holds: the parts of an entry that have no column of their own, CPR-masked,
+ * and the observing instance. The FHIR AuditEvent is derived from the row ({@link auditEventOf}),
+ * deterministically, so the chain's hash covers everything it shows while a row stays ~300 bytes
+ * instead of ~1.2 kB (every read of patient data adds one).
+ */
+interface StoredDetail {
+  readonly agentName?: string;
+  readonly client?: string;
+  readonly resource?: string;
+  readonly query?: string;
+  readonly detail?: string;
+  readonly requestId?: string;
+  readonly observer: string;
+  readonly address?: string;
+}
+
+const masked = (v: string | undefined) => (v === undefined ? undefined : maskCpr(v));
+
+/** The stored fields of an entry: structured columns plus the rest as canonical JSON text. */
 export function auditFields(entry: AuditEntry, at: number, source: AuditSource): AuditFields {
+  const detail: StoredDetail = {
+    agentName: masked(entry.agentName),
+    client: masked(entry.client),
+    resource: masked(entry.resource),
+    query: masked(entry.query),
+    detail: masked(entry.detail),
+    requestId: entry.requestId,
+    observer: source.observer,
+    address: source.address,
+  };
   return {
     at,
     patient: entry.patient ?? null,
@@ -22,8 +51,30 @@ export function auditFields(entry: AuditEntry, at: number, source: AuditSource):
     outcome: entry.outcome ?? 'success',
     purpose: entry.purpose === undefined ? null : maskCpr(entry.purpose),
     sourceIp: entry.sourceIp ?? null,
-    event: canonicalJson(buildAuditEvent(entry, at, source)),
+    event: canonicalJson(detail),
   };
+}
+
+/** The FHIR R4 AuditEvent (IHE BALP shape, see audit-event.ts) of a stored row. */
+export function auditEventOf(row: Omit<AuditFields, 'event'> & { readonly event: string }): AuditEvent {
+  const d = JSON.parse(row.event) as StoredDetail;
+  const entry: AuditEntry = {
+    action: row.action as AuditEntry['action'],
+    outcome: row.outcome as AuditEntry['outcome'],
+    agent: row.agent,
+    ...(row.organisation !== null ? { organisation: row.organisation } : {}),
+    ...(row.role !== null ? { role: row.role } : {}),
+    ...(row.purpose !== null ? { purpose: row.purpose } : {}),
+    ...(row.sourceIp !== null ? { sourceIp: row.sourceIp } : {}),
+    ...(row.patient !== null ? { patient: row.patient } : {}),
+    ...(d.agentName !== undefined ? { agentName: d.agentName } : {}),
+    ...(d.client !== undefined ? { client: d.client } : {}),
+    ...(d.resource !== undefined ? { resource: d.resource } : {}),
+    ...(d.query !== undefined ? { query: d.query } : {}),
+    ...(d.detail !== undefined ? { detail: d.detail } : {}),
+    ...(d.requestId !== undefined ? { requestId: d.requestId } : {}),
+  };
+  return buildAuditEvent(entry, row.at, { observer: d.observer, ...(d.address ? { address: d.address } : {}) });
 }
 
 /** Numbers and chains entries after `tail`: each one's `prevHash` is the hash of the one before. */
