@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { AuditLog, verifyAuditChain } from '../audit/index.ts';
 import { ROLES, roleOf } from '../core/security/roles.ts';
 import { FhirService } from '../fhir-api/fhir-service.ts';
-import { Hl7Inbox } from '../ingest/hl7-inbox.ts';
+import { Hl7Inbox, type Hl7InboxState } from '../ingest/hl7-inbox.ts';
 import { Hl7Processor } from '../ingest/hl7-processor.ts';
 import { MllpListener } from '../ingest/mllp-listener.ts';
 import { buildApp } from '../server/app.ts';
@@ -42,13 +42,7 @@ program
     const dx = await buildApp(config);
     // HL7 v2 over MLLP: messages are committed to the durable inbox before they are acknowledged,
     // then mapped to FHIR by the processor (also what a previous run left unprocessed).
-    const inbox = new Hl7Inbox(dx.repo.db);
-    const processor = new Hl7Processor({
-      inbox,
-      service: new FhirService(dx.repo),
-      audit: dx.audit,
-      onError: (err) => dx.app.log.error({ err }, 'HL7 processing failed'),
-    });
+    const { inbox, processor } = dx;
     const mllp = new MllpListener({
       inbox: {
         accept: async (raw, peer) => {
@@ -67,7 +61,6 @@ program
       closing = true;
       dx.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
       await mllp.close();
-      await processor.stop();
       await dx.close();
       process.exit(0);
     };
@@ -146,6 +139,59 @@ program
       );
     },
   );
+
+const inboxCommand = program.command('inbox').description('the durable HL7 v2 inbox (dead letters, reprocessing)');
+inboxCommand
+  .command('list')
+  .description('messages in a state, oldest first (default: failed, the dead letters)')
+  .option('--db <url>', 'database URL (DXHUB_DB)')
+  .option('--state <state>', 'received | processed | failed | duplicate', 'failed')
+  .option('--limit <n>', 'most rows', (v) => Number(v), 100)
+  .action(async (opts: { db?: string; state: string; limit: number }) => {
+    const config = loadConfig(process.env, { db: opts.db });
+    const repo = await FhirRepository.open(await openDialect(config.db));
+    try {
+      const rows = await new Hl7Inbox(repo.db).list(inboxState(opts.state), opts.limit);
+      for (const r of rows) {
+        process.stdout.write(
+          `${r.id}\t${new Date(r.receivedAt).toISOString()}\t${r.sendingApplication}^${r.sendingFacility}\t${r.messageType}\t${r.controlId}\t${r.state}\t${r.reason ?? ''}\n`,
+        );
+      }
+    } finally {
+      await repo.close();
+    }
+  });
+inboxCommand
+  .command('reprocess')
+  .description('map stored messages to FHIR again, e.g. after a mapping fix (idempotent)')
+  .option('--db <url>', 'database URL (DXHUB_DB)')
+  .option('--id <id>', 'one message', (v) => Number(v))
+  .option('--state <state>', 'every message in this state (default failed)', 'failed')
+  .option('--limit <n>', 'most messages', (v) => Number(v), 10_000)
+  .option('--force', 'also messages already processed')
+  .action(async (opts: { db?: string; id?: number; state: string; limit: number; force?: boolean }) => {
+    const config = loadConfig(process.env, { db: opts.db });
+    const repo = await FhirRepository.open(await openDialect(config.db));
+    try {
+      const inbox = new Hl7Inbox(repo.db);
+      const audit = await AuditLog.open(repo.db);
+      const processor = new Hl7Processor({ inbox, service: new FhirService(repo), audit });
+      if (opts.id !== undefined && !(await inbox.get(opts.id))) throw new Error(`no inbox message ${opts.id}`);
+      const target = opts.id ?? { state: inboxState(opts.state), limit: opts.limit };
+      const s = await inbox.reprocess(target, processor.handle, { force: opts.force });
+      process.stdout.write(`processed ${s.processed}, failed ${s.failed}, skipped ${s.skipped}\n`);
+      if (s.failed > 0) process.exitCode = 1;
+      await audit.close();
+    } finally {
+      await repo.close();
+    }
+  });
+
+function inboxState(v: string): Hl7InboxState {
+  const states: Hl7InboxState[] = ['received', 'processed', 'failed', 'duplicate'];
+  if (!states.includes(v as Hl7InboxState)) throw new Error(`--state must be one of ${states.join(', ')}, not '${v}'`);
+  return v as Hl7InboxState;
+}
 
 const audit = program.command('audit').description('the hash-chained audit trail');
 audit

@@ -3,6 +3,8 @@ import { AuditLog } from '../audit/index.ts';
 import { Errors, FhirError, toOperationOutcome } from '../core/fhir/errors.ts';
 import { FhirService } from '../fhir-api/fhir-service.ts';
 import { uniquePatientIdentifiers } from '../identity/unique-identifiers.ts';
+import { Hl7Inbox } from '../ingest/hl7-inbox.ts';
+import { Hl7Processor } from '../ingest/hl7-processor.ts';
 import { openDialect } from '../store/dialect/dialect.ts';
 import { FhirRepository } from '../store/repository.ts';
 import { Access, type Authentication, openAuthentication, requireAuthentication } from './auth.ts';
@@ -11,6 +13,7 @@ import { seedDemo } from './demo-seed.ts';
 import { fhirRoutes } from './fhir-routes.ts';
 import { createRateLimiter, rateLimitHook, registerHardening, serverOptions } from './hardening.ts';
 import { identityRoutes } from './identity-routes.ts';
+import { ingestRoutes } from './ingest-routes.ts';
 import { Metrics } from './metrics.ts';
 import { securityRoutes } from './security-routes.ts';
 
@@ -24,6 +27,9 @@ export interface DxhubApp {
   audit: AuditLog;
   /** Every registered route (method, URL pattern, public or not): what the route-walking test checks. */
   routes: { method: string; url: string; public: boolean }[];
+  /** The HL7 v2 inbox and its processor (not started: `dxhub serve` starts it). */
+  inbox: Hl7Inbox;
+  processor: Hl7Processor;
   /** Token verification and, in embedded mode, the local issuer (`auth.issuer.issueToken`). */
   auth: Authentication;
   close(): Promise<void>;
@@ -165,7 +171,18 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
 
   await app.register(securityRoutes, { auth, access, audit, demo: config.demo });
   await app.register(identityRoutes, { repo, audit, access });
-  await app.register(fhirRoutes, { service: new FhirService(repo), baseUrl: config.baseUrl, access });
+  const service = new FhirService(repo);
+  await app.register(fhirRoutes, { service, baseUrl: config.baseUrl, access });
+  // HL7 v2: the durable inbox the MLLP listener feeds, and the processor mapping it to FHIR
+  // (started by `dxhub serve`; tests run it directly).
+  const inbox = new Hl7Inbox(repo.db);
+  const processor = new Hl7Processor({
+    inbox,
+    service,
+    audit,
+    onError: (err) => app.log.error({ err }, 'HL7 processing failed'),
+  });
+  await app.register(ingestRoutes, { inbox, processor });
 
   return {
     app,
@@ -174,8 +191,11 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
     audit,
     auth,
     routes,
+    inbox,
+    processor,
     async close() {
       closing = true;
+      await processor.stop();
       await app.close();
       await audit.close();
       await spool?.close();

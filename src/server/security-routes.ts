@@ -50,8 +50,8 @@ function instant(prefix: string, value: string, name: string): { since?: number;
   }
 }
 
-function withId(seq: number, event: string): string {
-  return JSON.stringify({ resourceType: 'AuditEvent', id: String(seq), ...JSON.parse(event) });
+function withId(seq: number, event: object): string {
+  return JSON.stringify({ resourceType: 'AuditEvent', id: String(seq), ...event });
 }
 
 /**
@@ -244,7 +244,7 @@ export async function securityRoutes(
     await audit.flushed();
     const found = Number.isInteger(seq) ? await readAuditEntry(access.audit.db, seq) : undefined;
     if (!found) throw Errors.notFound('AuditEvent', req.params.id);
-    const event = JSON.parse(found.event) as { entity?: { what?: { reference?: string } }[] };
+    const event = found.event as { entity?: { what?: { reference?: string } }[] };
     const patient = event.entity?.find((e) => e.what?.reference?.startsWith('Patient/'))?.what?.reference?.slice(8);
     const p = req.principal!;
     if (p.role.ownDataOnly && patient !== p.patient) {
