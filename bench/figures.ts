@@ -26,6 +26,9 @@ export const TARGETS: Readonly<Record<string, Partial<Record<BenchDialect, Targe
   'disk.bytesPerObservation': { sqlite: { op: '<=', value: 2_500 }, postgres: { op: '<=', value: 2_500 } },
   'conditionalPut.non2xx': { sqlite: { op: '<=', value: 0 }, postgres: { op: '<=', value: 0 } },
   'conditionalPut.duplicates': { sqlite: { op: '<=', value: 0 }, postgres: { op: '<=', value: 0 } },
+  'hl7.parsePerSecond': { sqlite: { op: '>=', value: 100_000 }, postgres: { op: '>=', value: 100_000 } },
+  'hl7.endToEndPerSecond': { sqlite: { op: '>=', value: 2_000 }, postgres: { op: '>=', value: 1_000 } },
+  'hl7.deadLetters': { sqlite: { op: '<=', value: 0 }, postgres: { op: '<=', value: 0 } },
 };
 
 /**

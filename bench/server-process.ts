@@ -35,6 +35,8 @@ export function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number |
 export interface ServerProcess {
   readonly url: string;
   readonly pid: number;
+  /** The HL7 v2 MLLP port when started with `{ mllp: true }` (otherwise the OS picked one nobody knows). */
+  readonly mllpPort: number | undefined;
   /** Largest RSS seen by the 200 ms poller since {@link resetPeak}, and the kernel's VmHWM. */
   peakRss(): { polledBytes: number; hwmBytes: number | undefined };
   resetPeak(): void;
@@ -49,14 +51,33 @@ export interface ServerProcess {
  * Starts `dxhub serve` on a free port against `db` and waits (≤ 120 s) until `/readyz` answers.
  * `nodeArgs` go to the child's Node (e.g. `--cpu-prof`).
  */
-export async function startServer(db: string, nodeArgs: readonly string[] = []): Promise<ServerProcess> {
+export async function startServer(
+  db: string,
+  nodeArgs: readonly string[] = [],
+  opts: { readonly mllp?: boolean } = {},
+): Promise<ServerProcess> {
   const port = await freePort();
+  const mllpPort = opts.mllp ? await freePort() : undefined;
   // Own signing keys per server; no rate limit (the load generator is one principal).
   const keyDir = mkdtempSync(join(tmpdir(), 'dxhub-bench-keys-'));
   const env = { ...process.env, DXHUB_LOG_LEVEL: 'warn', DXHUB_KEY_DIR: keyDir, DXHUB_RATE_LIMIT_PER_MINUTE: '0' };
   const child: ChildProcess = spawn(
     process.execPath,
-    [...nodeArgs, CLI, 'serve', '--port', String(port), '--mllp-port', '0', '--host', '127.0.0.1', '--db', db],
+    [
+      ...nodeArgs,
+      CLI,
+      'serve',
+      '--port',
+      String(port),
+      '--mllp-port',
+      String(mllpPort ?? 0),
+      '--astm-port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--db',
+      db,
+    ],
     { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const bearer = (args: readonly string[]) =>
@@ -104,6 +125,7 @@ export async function startServer(db: string, nodeArgs: readonly string[] = []):
   return {
     url,
     pid,
+    mllpPort,
     peakRss: () => ({ polledBytes: peak, hwmBytes: procStatusBytes(pid, 'VmHWM') }),
     resetPeak: () => {
       peak = procStatusBytes(pid, 'VmRSS') ?? 0;

@@ -10,6 +10,7 @@ const LAYER: Record<string, number> = {
   identity: 2,
   audit: 2,
   access: 2,
+  delivery: 2,
   security: 2,
   ingest: 2,
   server: 3,

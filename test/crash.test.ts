@@ -16,10 +16,14 @@ const AUTH = cliBearer(KEYS);
 /** Starts `dxhub serve` on a free port and resolves with its base URL once it listens. */
 function startServer(db: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--mllp-port', '0', '--db', db], {
-      env: { ...process.env, DXHUB_LOG_LEVEL: 'info', DXHUB_KEY_DIR: KEYS, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'serve', '--port', '0', '--mllp-port', '0', '--astm-port', '0', '--db', db],
+      {
+        env: { ...process.env, DXHUB_LOG_LEVEL: 'info', DXHUB_KEY_DIR: KEYS, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000);
     child.stdout!.on('data', (d: Buffer) => {

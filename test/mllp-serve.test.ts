@@ -34,10 +34,14 @@ for (const dialect of await testDialects()) {
   test(`dxhub serve accepts HL7 v2 over MLLP and commits before it acknowledges (${dialect})`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dxhub-mllp-'));
     const db = dialect === 'sqlite' ? freshDbUrl('sqlite', join(dir, 'mllp.db')) : freshDbUrl('postgres');
-    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--mllp-port', '0', '--db', db], {
-      env: { ...process.env, DXHUB_LOG_LEVEL: 'info', DXHUB_KEY_DIR: join(dir, 'keys') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'serve', '--port', '0', '--mllp-port', '0', '--astm-port', '0', '--db', db],
+      {
+        env: { ...process.env, DXHUB_LOG_LEVEL: 'info', DXHUB_KEY_DIR: join(dir, 'keys') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     try {
       const [mllpPort, http] = await new Promise<[number, string]>((resolve, reject) => {
         let out = '';

@@ -4,9 +4,11 @@ import { Command, InvalidArgumentError } from 'commander';
 import { AuditLog, verifyAuditChain } from '../audit/index.ts';
 import { ROLES, roleOf } from '../core/security/roles.ts';
 import { FhirService } from '../fhir-api/fhir-service.ts';
+import { AstmHostQuery } from '../ingest/astm-host-query.ts';
+import { AstmListener } from '../ingest/astm-listener.ts';
 import { Hl7Inbox, type Hl7InboxState } from '../ingest/hl7-inbox.ts';
 import { Hl7Processor } from '../ingest/hl7-processor.ts';
-import { MllpListener } from '../ingest/mllp-listener.ts';
+import { MllpListener, readMllpTls } from '../ingest/mllp-listener.ts';
 import { buildApp } from '../server/app.ts';
 import { openAuthentication } from '../server/auth.ts';
 import { loadConfig } from '../server/config.ts';
@@ -30,48 +32,83 @@ program
   .option('--host <host>', 'address to bind (DXHUB_HOST, default 127.0.0.1)')
   .option('--db <url>', 'database: sqlite:<file> or postgres://… (DXHUB_DB, default sqlite:./data/dxhub.db)')
   .option('--mllp-port <port>', 'HL7 v2 MLLP listener port (DXHUB_MLLP_PORT, default 2575)', port)
+  .option('--astm-port <port>', 'ASTM E1381/E1394 listener port (DXHUB_ASTM_PORT, default 2576)', port)
   .option('--demo', 'embedded demo defaults')
-  .action(async (opts: { port?: number; host?: string; db?: string; mllpPort?: number; demo?: boolean }) => {
-    const config = loadConfig(process.env, {
-      port: opts.port,
-      host: opts.host,
-      db: opts.db,
-      mllpPort: opts.mllpPort,
-      demo: opts.demo,
-    });
-    const dx = await buildApp(config);
-    // HL7 v2 over MLLP: messages are committed to the durable inbox before they are acknowledged,
-    // then mapped to FHIR by the processor (also what a previous run left unprocessed).
-    const { inbox, processor } = dx;
-    const mllp = new MllpListener({
-      inbox: {
-        accept: async (raw, peer) => {
-          const r = await inbox.accept(raw, peer);
-          processor.notify();
-          return r;
+  .action(
+    async (opts: {
+      port?: number;
+      host?: string;
+      db?: string;
+      mllpPort?: number;
+      astmPort?: number;
+      demo?: boolean;
+    }) => {
+      const config = loadConfig(process.env, {
+        port: opts.port,
+        host: opts.host,
+        db: opts.db,
+        mllpPort: opts.mllpPort,
+        astmPort: opts.astmPort,
+        demo: opts.demo,
+      });
+      const dx = await buildApp(config);
+      // HL7 v2 over MLLP: messages are committed to the durable inbox before they are acknowledged,
+      // then mapped to FHIR by the processor (also what a previous run left unprocessed).
+      const { inbox, processor } = dx;
+      const mllp = new MllpListener({
+        inbox: {
+          accept: async (raw, peer) => {
+            const r = await inbox.accept(raw, peer);
+            processor.notify();
+            return r;
+          },
         },
-      },
-      host: config.host,
-      port: config.mllpPort,
-      onError: (peer, err) => dx.app.log.warn({ peer, err }, 'MLLP connection problem'),
-    });
-    let closing = false;
-    const shutdown = async (signal: string) => {
-      if (closing) return;
-      closing = true;
-      dx.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
-      await mllp.close();
-      await dx.close();
-      process.exit(0);
-    };
-    process.on('SIGTERM', () => void shutdown('SIGTERM'));
-    process.on('SIGINT', () => void shutdown('SIGINT'));
-    const address = await dx.app.listen({ port: config.port, host: config.host });
-    const mllpAddress = await mllp.listen();
-    processor.start();
-    dx.app.log.info({ mllp: `${mllpAddress.address}:${mllpAddress.port}` }, 'HL7 v2 MLLP listener ready');
-    dx.app.log.info({ address, db: dx.repo.db.caps.name }, `dxhub FHIR API at ${address}/fhir`);
-  });
+        host: config.host,
+        port: config.mllpPort,
+        onError: (peer, err) => dx.app.log.warn({ peer, err }, 'MLLP connection problem'),
+        // MLLP over TLS when DXHUB_MLLP_TLS_CERT/KEY are set (mutual TLS with DXHUB_MLLP_TLS_CA).
+        tls: readMllpTls(config),
+        observer: dx.interfaces,
+      });
+      dx.interfaces.register(mllp.name);
+      // ASTM over TCP: each message is committed before the ACK of its last frame; host queries get
+      // the pending orders.
+      const astm = new AstmListener({
+        inbox: {
+          accept: async (raw, peer) => {
+            const r = await dx.astmInbox.accept(raw, peer);
+            dx.astmProcessor.notify();
+            return r;
+          },
+        },
+        answer: new AstmHostQuery({ service: new FhirService(dx.repo) }).answer,
+        host: config.host,
+        port: config.astmPort,
+        onError: (peer, err) => dx.app.log.warn({ peer, err }, 'ASTM connection problem'),
+      });
+      let closing = false;
+      const shutdown = async (signal: string) => {
+        if (closing) return;
+        closing = true;
+        dx.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+        await mllp.close();
+        await astm.close();
+        await dx.close();
+        process.exit(0);
+      };
+      process.on('SIGTERM', () => void shutdown('SIGTERM'));
+      process.on('SIGINT', () => void shutdown('SIGINT'));
+      const address = await dx.app.listen({ port: config.port, host: config.host });
+      const mllpAddress = await mllp.listen();
+      processor.start();
+      const astmAddress = await astm.listen();
+      dx.astmProcessor.start();
+      dx.delivery.start();
+      dx.app.log.info({ mllp: `${mllpAddress.address}:${mllpAddress.port}` }, 'HL7 v2 MLLP listener ready');
+      dx.app.log.info({ astm: `${astmAddress.address}:${astmAddress.port}` }, 'ASTM listener ready');
+      dx.app.log.info({ address, db: dx.repo.db.caps.name }, `dxhub FHIR API at ${address}/fhir`);
+    },
+  );
 
 program
   .command('reindex')

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { freshDbUrl, testDialects } from '../../test/support/dialects.ts';
 import { AuditLog } from '../audit/index.ts';
+import { mapHl7TextToFhir } from '../core/hl7/v2-to-fhir/index.ts';
 import { FhirService, INTERNAL } from '../fhir-api/fhir-service.ts';
 import { openDialect } from '../store/dialect/dialect.ts';
 import { FhirRepository, type Resource } from '../store/repository.ts';
@@ -102,6 +103,37 @@ for (const dialect of await testDialects()) {
         // Again: no second merge, no failure.
         await inbox.reprocess((await inbox.list('processed', 10)).at(-1)!.id, processor.handle, { force: true });
         assert.equal((await inbox.deadLetters()).length, 0);
+      } finally {
+        await repo.close();
+      }
+    });
+
+    it('every fixture that maps to a Bundle is stored with its Binary, Provenance and mapping Tasks', async () => {
+      const { repo, inbox, processor, search } = await setup(dialect);
+      try {
+        const dir = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'hl7');
+        const names = readdirSync(dir).filter((f) => {
+          const r = mapHl7TextToFhir(readFileSync(join(dir, f)));
+          return f.endsWith('.hl7') && r.ok && r.kind === 'bundle';
+        });
+        assert.ok(names.length >= 20, `${names.length} fixtures`);
+        for (const f of names) await inbox.accept(fixture(f), 'test');
+        const s = await processor.runOnce();
+        assert.equal(s.failed, 0, JSON.stringify((await inbox.deadLetters()).map((r) => r.reason)));
+        // One Binary per distinct message.
+        assert.equal((await search('Binary')).length, s.processed);
+        // Every result and order has a Provenance.
+        for (const type of ['Observation', 'ServiceRequest', 'DiagnosticReport']) {
+          const provenanced = new Set(
+            (await search('Provenance')).flatMap((p) => (p.target as { reference: string }[]).map((t) => t.reference)),
+          );
+          for (const r of await search(type)) assert.ok(provenanced.has(`${type}/${r.id}`), `${type}/${r.id}`);
+        }
+        // One open Task per distinct local code, not per message.
+        const tasks = await search('Task');
+        const keys = tasks.map((t) => JSON.stringify(t.identifier));
+        assert.equal(new Set(keys).size, keys.length);
+        assert.ok(tasks.length > 0);
       } finally {
         await repo.close();
       }

@@ -1,14 +1,19 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AuditLog } from '../audit/index.ts';
 import { Errors, FhirError, toOperationOutcome } from '../core/fhir/errors.ts';
+import { DeliveryWorker } from '../delivery/delivery-worker.ts';
 import { FhirService } from '../fhir-api/fhir-service.ts';
 import { uniquePatientIdentifiers } from '../identity/unique-identifiers.ts';
+import { AstmInbox } from '../ingest/astm-inbox.ts';
+import { AstmProcessor } from '../ingest/astm-processor.ts';
 import { Hl7Inbox } from '../ingest/hl7-inbox.ts';
 import { Hl7Processor } from '../ingest/hl7-processor.ts';
+import { InterfaceHealth } from '../ingest/interface-health.ts';
 import { openDialect } from '../store/dialect/dialect.ts';
 import { FhirRepository } from '../store/repository.ts';
 import { Access, type Authentication, openAuthentication, requireAuthentication } from './auth.ts';
 import type { DxhubConfig } from './config.ts';
+import { deliveryRoutes } from './delivery-routes.ts';
 import { seedDemo } from './demo-seed.ts';
 import { fhirRoutes } from './fhir-routes.ts';
 import { createRateLimiter, rateLimitHook, registerHardening, serverOptions } from './hardening.ts';
@@ -16,6 +21,7 @@ import { identityRoutes } from './identity-routes.ts';
 import { ingestRoutes } from './ingest-routes.ts';
 import { Metrics } from './metrics.ts';
 import { securityRoutes } from './security-routes.ts';
+import { webRoutes } from './web-routes.ts';
 
 const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json'];
 
@@ -30,6 +36,13 @@ export interface DxhubApp {
   /** The HL7 v2 inbox and its processor (not started: `dxhub serve` starts it). */
   inbox: Hl7Inbox;
   processor: Hl7Processor;
+  /** Interface health: MLLP listeners report to it (`observer`); `/ops/interfaces` and `/metrics` show it. */
+  interfaces: InterfaceHealth;
+  /** The ASTM inbox and its processor (not started: `dxhub serve` starts it). */
+  astmInbox: AstmInbox;
+  astmProcessor: AstmProcessor;
+  /** Outgoing deliveries (not started: `dxhub serve` starts it). */
+  delivery: DeliveryWorker;
   /** Token verification and, in embedded mode, the local issuer (`auth.issuer.issueToken`). */
   auth: Authentication;
   close(): Promise<void>;
@@ -170,6 +183,7 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
   });
 
   await app.register(securityRoutes, { auth, access, audit, demo: config.demo });
+  await app.register(webRoutes);
   await app.register(identityRoutes, { repo, audit, access });
   const service = new FhirService(repo);
   await app.register(fhirRoutes, { service, baseUrl: config.baseUrl, access });
@@ -182,7 +196,23 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
     audit,
     onError: (err) => app.log.error({ err }, 'HL7 processing failed'),
   });
-  await app.register(ingestRoutes, { inbox, processor });
+  const interfaces = new InterfaceHealth(repo.db);
+  metrics.watchInterfaces(interfaces);
+  await app.register(ingestRoutes, { inbox, processor, interfaces });
+  // ASTM: the durable inbox the ASTM listener feeds, and its processor (started by `dxhub serve`).
+  const astmInbox = new AstmInbox(repo.db);
+  const astmProcessor = new AstmProcessor({
+    inbox: astmInbox,
+    service,
+    onError: (err) => app.log.error({ err }, 'ASTM processing failed'),
+  });
+  // Outgoing: FHIR Subscriptions (rest-hook) and HL7 v2 ORU to the configured receiver (started by serve).
+  const delivery = new DeliveryWorker({
+    repo,
+    oruReceiver: config.oruReceiver,
+    onError: (err) => app.log.error({ err }, 'delivery failed'),
+  });
+  await app.register(deliveryRoutes, { delivery });
 
   return {
     app,
@@ -193,9 +223,15 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
     routes,
     inbox,
     processor,
+    interfaces,
+    astmInbox,
+    astmProcessor,
+    delivery,
     async close() {
       closing = true;
       await processor.stop();
+      await astmProcessor.stop();
+      await delivery.stop();
       await app.close();
       await audit.close();
       await spool?.close();

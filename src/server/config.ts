@@ -7,6 +7,18 @@ export interface DxhubConfig {
   port: number;
   /** MLLP (HL7 v2) listener port; 0 picks a free one (DXHUB_MLLP_PORT, default 2575). */
   mllpPort: number;
+  /** ASTM E1381/E1394 (LIS01/LIS02) listener port; 0 picks a free one (DXHUB_ASTM_PORT, default 2576). */
+  astmPort: number;
+  /**
+   * PEM certificate file for MLLP over TLS (DXHUB_MLLP_TLS_CERT); set with `mllpTlsKey`, the MLLP
+   * port speaks TLS only. Deliberately no fallback to DXHUB_TLS_CERT: turning on HTTPS must not
+   * silently break plain-MLLP senders, and the HTTPS certificate is often not what lab senders trust.
+   */
+  mllpTlsCert: string | undefined;
+  /** PEM private key file of `mllpTlsCert` (DXHUB_MLLP_TLS_KEY). */
+  mllpTlsKey: string | undefined;
+  /** PEM CA file (DXHUB_MLLP_TLS_CA): mutual TLS, only senders with a client certificate from this CA connect. */
+  mllpTlsCa: string | undefined;
   host: string;
   /** Largest accepted request body in bytes (16 MB default; larger → 413). */
   bodyLimit: number;
@@ -35,6 +47,8 @@ export interface DxhubConfig {
   oidcClockSkew: number;
   /** Directory of the embedded issuer's signing keys and the pseudonym key (DXHUB_KEY_DIR, default ./data/keys). */
   keyDir: string;
+  /** Where final reports go as HL7 v2 ORU^R01 over MLLP (DXHUB_ORU_RECEIVER=`host:port[/APP/FACILITY]`). */
+  oruReceiver: { host: string; port: number; application?: string; facility?: string } | undefined;
   /** Embedded demo mode (`serve --demo`): demo sign-in per role and demo organisations. */
   demo: boolean;
   /** The region dxhub serves: its D-eCPR identifier system and issuing (DXHUB_REGION). */
@@ -76,6 +90,16 @@ function nonNegativeInt(name: string, value: unknown): number {
   return n;
 }
 
+/** `host:port[/APPLICATION/FACILITY]`. */
+function parseReceiver(text: string | undefined): DxhubConfig['oruReceiver'] {
+  if (!text) return undefined;
+  const m = /^([^:/]+|\[[^\]]+\]):(\d{1,5})(?:\/([^/]*)\/([^/]*))?$/.exec(text);
+  if (!m || Number(m[2]) > 65535) {
+    throw new Error(`invalid DXHUB_ORU_RECEIVER '${text}': use host:port or host:port/APPLICATION/FACILITY`);
+  }
+  return { host: m[1]!, port: Number(m[2]), application: m[3] || undefined, facility: m[4] || undefined };
+}
+
 /** Defaults, overridden by environment variables, overridden by CLI flags. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<DxhubConfig> = {}): DxhubConfig {
   const port = Number(overrides.port ?? env.DXHUB_PORT ?? 8080);
@@ -85,8 +109,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (!Number.isInteger(mllpPort) || mllpPort < 0 || mllpPort > 65535) {
     throw new Error(`invalid MLLP port '${overrides.mllpPort ?? env.DXHUB_MLLP_PORT}'`);
   }
+  const astmPort = Number(overrides.astmPort ?? env.DXHUB_ASTM_PORT ?? 2576);
+  if (!Number.isInteger(astmPort) || astmPort < 0 || astmPort > 65535) {
+    throw new Error(`invalid ASTM port '${overrides.astmPort ?? env.DXHUB_ASTM_PORT}'`);
+  }
   return {
     mllpPort,
+    astmPort,
+    mllpTlsCert: overrides.mllpTlsCert ?? (env.DXHUB_MLLP_TLS_CERT || undefined),
+    mllpTlsKey: overrides.mllpTlsKey ?? (env.DXHUB_MLLP_TLS_KEY || undefined),
+    mllpTlsCa: overrides.mllpTlsCa ?? (env.DXHUB_MLLP_TLS_CA || undefined),
     db: overrides.db ?? env.DXHUB_DB ?? 'sqlite:./data/dxhub.db',
     port,
     host: overrides.host ?? env.DXHUB_HOST ?? '127.0.0.1',
@@ -109,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     oidcClockSkew: nonNegativeInt('DXHUB_OIDC_CLOCK_SKEW', overrides.oidcClockSkew ?? env.DXHUB_OIDC_CLOCK_SKEW ?? 60),
     keyDir: overrides.keyDir ?? env.DXHUB_KEY_DIR ?? './data/keys',
     demo: overrides.demo ?? false,
+    oruReceiver: overrides.oruReceiver ?? parseReceiver(env.DXHUB_ORU_RECEIVER),
     region: parseRegion(overrides.region ?? env.DXHUB_REGION ?? 'syddanmark'),
     testPauseBeforeCommitMs: Number(overrides.testPauseBeforeCommitMs ?? env.DXHUB_TEST_PAUSE_BEFORE_COMMIT_MS ?? 0),
   };

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Errors } from '../core/fhir/errors.ts';
 import type { Hl7Inbox, Hl7InboxRow, Hl7InboxState } from '../ingest/hl7-inbox.ts';
 import type { Hl7Processor } from '../ingest/hl7-processor.ts';
+import type { InterfaceHealth } from '../ingest/interface-health.ts';
 
 const STATES: readonly Hl7InboxState[] = ['received', 'processed', 'failed', 'duplicate'];
 
@@ -28,13 +29,24 @@ export function inboxView(row: Hl7InboxRow, withMessage: boolean) {
  * view is `state=failed`), one message, and reprocess after a mapping fix. Integration or admin
  * role; every call needs a token like any other route.
  */
-export async function ingestRoutes(app: FastifyInstance, opts: { inbox: Hl7Inbox; processor: Hl7Processor }) {
+export async function ingestRoutes(
+  app: FastifyInstance,
+  opts: { inbox: Hl7Inbox; processor: Hl7Processor; interfaces?: InterfaceHealth },
+) {
   const operator = (req: FastifyRequest) => {
     const kind = req.principal?.role.kind;
     if (kind !== 'integration' && kind !== 'admin') {
       throw Errors.forbidden('the HL7 inbox is for interface operations (integration or admin role)');
     }
   };
+  // Interface health: per listener and per sender (MSH-3^MSH-4) counts, queue depth, dead letters.
+  const { interfaces } = opts;
+  if (interfaces) {
+    app.get('/ops/interfaces', async (req) => {
+      operator(req);
+      return interfaces.snapshot();
+    });
+  }
   app.get<{ Querystring: { state?: string; limit?: string } }>('/ops/hl7/inbox', async (req) => {
     operator(req);
     const state = (req.query.state ?? 'failed') as Hl7InboxState;

@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { InterfaceHealthSnapshot } from '../ingest/interface-health.ts';
 
 /** Prometheus metrics of one app instance (own registry: no global state). */
 export class Metrics {
@@ -19,5 +20,130 @@ export class Metrics {
   });
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'dxhub_' });
+  }
+
+  /**
+   * Exposes interface health (HL7 v2 over MLLP) at each scrape: in-process counters per listener
+   * and sender (labels `listener`, `sender` = `MSH-3^MSH-4`), and gauges from the inbox table per
+   * sender (queue depth, dead letters, processing failures, last message time). Call once.
+   */
+  watchInterfaces(source: { snapshot(): Promise<InterfaceHealthSnapshot> }): void {
+    const registers = [this.registry];
+    type Snap = InterfaceHealthSnapshot;
+    // Counters are recomputed from the snapshot: reset, then set to the in-process totals.
+    const counter = <L extends string>(
+      name: string,
+      help: string,
+      labelNames: readonly L[],
+      fill: (s: Snap, add: (labels: Record<L, string>, n: number) => void) => void,
+    ) =>
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers,
+        async collect() {
+          const s = await source.snapshot();
+          this.reset();
+          fill(s, (labels, n) => this.inc(labels as never, n));
+        },
+      });
+    const gauge = <L extends string>(
+      name: string,
+      help: string,
+      labelNames: readonly L[],
+      fill: (s: Snap, set: (labels: Record<L, string>, n: number) => void) => void,
+    ) =>
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers,
+        async collect() {
+          const s = await source.snapshot();
+          this.reset();
+          fill(s, (labels, n) => this.set(labels as never, n));
+        },
+      });
+
+    gauge('dxhub_mllp_connections_open', 'Open MLLP connections', ['listener'], (s, set) => {
+      for (const l of s.listeners) set({ listener: l.listener }, l.connectionsOpen);
+    });
+    counter('dxhub_mllp_connections_total', 'MLLP connections accepted', ['listener'], (s, add) => {
+      for (const l of s.listeners) add({ listener: l.listener }, l.connectionsTotal);
+    });
+    counter(
+      'dxhub_mllp_rejected_total',
+      'MLLP connections refused or dropped (allowlist, tls-handshake, garbage)',
+      ['listener', 'reason'],
+      (s, add) => {
+        for (const l of s.listeners)
+          for (const [reason, n] of Object.entries(l.rejected)) add({ listener: l.listener, reason }, n);
+      },
+    );
+    counter(
+      'dxhub_mllp_framing_errors_total',
+      'MLLP framing errors (unexpected-bytes, oversize, unterminated-frame)',
+      ['listener', 'code'],
+      (s, add) => {
+        for (const l of s.listeners)
+          for (const [code, n] of Object.entries(l.framingErrors)) add({ listener: l.listener, code }, n);
+      },
+    );
+    counter(
+      'dxhub_hl7_messages_total',
+      'HL7 v2 messages committed to the inbox, per listener and sender (MSH-3^MSH-4)',
+      ['listener', 'sender'],
+      (s, add) => {
+        for (const snd of s.senders)
+          for (const [listener, c] of Object.entries(snd.listeners)) add({ listener, sender: snd.sender }, c.messages);
+      },
+    );
+    counter(
+      'dxhub_hl7_acks_total',
+      'HL7 v2 ACKs sent, by MSA-1 code (AA, AE, AR), per listener and sender',
+      ['listener', 'sender', 'code'],
+      (s, add) => {
+        for (const snd of s.senders)
+          for (const [listener, c] of Object.entries(snd.listeners))
+            for (const [code, n] of Object.entries(c.acks)) add({ listener, sender: snd.sender, code }, n);
+      },
+    );
+    gauge('dxhub_hl7_inbox_messages', 'HL7 v2 inbox rows per sender (all states)', ['sender'], (s, set) => {
+      for (const snd of s.senders) set({ sender: snd.sender }, snd.inbox.total);
+    });
+    gauge(
+      'dxhub_hl7_queue_depth',
+      'HL7 v2 inbox rows received and not yet processed, per sender',
+      ['sender'],
+      (s, set) => {
+        for (const snd of s.senders) set({ sender: snd.sender }, snd.inbox.queueDepth);
+      },
+    );
+    gauge(
+      'dxhub_hl7_dead_letters',
+      'HL7 v2 inbox rows in state failed (unparseable or failed in processing), per sender',
+      ['sender'],
+      (s, set) => {
+        for (const snd of s.senders) set({ sender: snd.sender }, snd.inbox.deadLetters);
+      },
+    );
+    gauge(
+      'dxhub_hl7_processing_failures',
+      'HL7 v2 inbox rows the processor tried and failed (a subset of the dead letters), per sender',
+      ['sender'],
+      (s, set) => {
+        for (const snd of s.senders) set({ sender: snd.sender }, snd.inbox.processingFailures);
+      },
+    );
+    gauge(
+      'dxhub_hl7_last_message_timestamp_seconds',
+      'Unix time of the newest inbox row per sender',
+      ['sender'],
+      (s, set) => {
+        for (const snd of s.senders)
+          if (snd.inbox.lastReceivedAt !== null) set({ sender: snd.sender }, snd.inbox.lastReceivedAt / 1000);
+      },
+    );
   }
 }

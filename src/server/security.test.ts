@@ -196,14 +196,22 @@ for (const dialect of await testDialects()) {
         .map((r) => `${r.method} ${r.url}`)
         .sort();
       assert.deepEqual(publicRoutes, [
+        'GET /',
         'GET /.well-known/jwks.json',
         'GET /.well-known/openid-configuration',
+        'GET /app/',
+        'GET /app/:file',
+        'GET /favicon.ico',
         'GET /fhir/.well-known/smart-configuration',
         'GET /fhir/metadata',
         'GET /healthz',
         'GET /readyz',
+        'HEAD /',
         'HEAD /.well-known/jwks.json',
         'HEAD /.well-known/openid-configuration',
+        'HEAD /app/',
+        'HEAD /app/:file',
+        'HEAD /favicon.ico',
         'HEAD /fhir/.well-known/smart-configuration',
         'HEAD /fhir/metadata',
         'HEAD /healthz',

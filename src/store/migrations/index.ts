@@ -5,6 +5,8 @@ import * as ecprRegister from './2026-11-29-003-ecpr-register.ts';
 import * as resourcePatient from './2026-11-29-004-resource-patient.ts';
 import * as uniqueIdentifier from './2026-11-29-005-unique-identifier.ts';
 import * as hl7Inbox from './2026-11-29-006-hl7-inbox.ts';
+import * as astmInbox from './2026-11-29-007-astm-inbox.ts';
+import * as deliveryQueue from './2026-11-29-008-delivery-queue.ts';
 
 /** A schema migration: its timestamped name and the DDL it runs on the given dialect. */
 export interface Migration {
@@ -20,6 +22,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '2026-11-29-004-resource-patient', up: resourcePatient.up },
   { name: '2026-11-29-005-unique-identifier', up: uniqueIdentifier.up },
   { name: '2026-11-29-006-hl7-inbox', up: hl7Inbox.up },
+  { name: '2026-11-29-007-astm-inbox', up: astmInbox.up },
+  { name: '2026-11-29-008-delivery-queue', up: deliveryQueue.up },
 ];
 
 /**

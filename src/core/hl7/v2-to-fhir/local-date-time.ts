@@ -89,12 +89,8 @@ export function resolveLocalTime(
   timeZone: string,
   local: LocalFields,
 ): { offset: number; wall: number; kind: LocalTimeKind } | undefined {
-  let format: Intl.DateTimeFormat;
-  try {
-    format = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' });
-  } catch {
-    return undefined;
-  }
+  const format = zoneFormat(timeZone);
+  if (!format) return undefined;
   const wall = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute, local.second);
   // Zones change offset at most once a day, so the offsets a day either side are the candidates.
   const before = offsetMinutes(format, wall - DAY_MS);
@@ -112,7 +108,41 @@ export function resolveLocalTime(
   return { offset, wall: instant + offset * 60_000, kind: 'nonexistent' };
 }
 
+const FORMATS = new Map<string, Intl.DateTimeFormat | null>();
+/** One formatter per zone (building one costs far more than using it). */
+function zoneFormat(timeZone: string): Intl.DateTimeFormat | undefined {
+  let f = FORMATS.get(timeZone);
+  if (f === undefined) {
+    try {
+      f = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' });
+    } catch {
+      f = null;
+    }
+    FORMATS.set(timeZone, f);
+  }
+  return f ?? undefined;
+}
+
+/** Offsets by zone and quarter hour (UTC): tz database transitions fall on quarter hours. */
+const OFFSETS = new Map<Intl.DateTimeFormat, Map<number, number>>();
+
 function offsetMinutes(format: Intl.DateTimeFormat, epoch: number): number {
+  let byHour = OFFSETS.get(format);
+  if (!byHour) {
+    byHour = new Map();
+    OFFSETS.set(format, byHour);
+  }
+  const hour = Math.floor(epoch / 900_000);
+  let offset = byHour.get(hour);
+  if (offset === undefined) {
+    offset = computeOffsetMinutes(format, epoch);
+    if (byHour.size > 100_000) byHour.clear();
+    byHour.set(hour, offset);
+  }
+  return offset;
+}
+
+function computeOffsetMinutes(format: Intl.DateTimeFormat, epoch: number): number {
   const name = format.formatToParts(new Date(epoch)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
   const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
   if (!m) return 0;
