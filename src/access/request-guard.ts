@@ -400,14 +400,20 @@ function refusal(code: Refusal['code']): Refusal {
 }
 
 /** The first Patient compartment parameter of a type that is a plain reference to the patient. */
+const COMPARTMENT_PARAM = new Map<string, string | undefined>();
 function compartmentParam(type: string): string | undefined {
-  for (const code of ['patient', 'subject', 'beneficiary', 'individual']) {
-    try {
-      parseSearchRequest(type, [[code, 'Patient/x']]);
-      return code;
-    } catch {}
+  if (!COMPARTMENT_PARAM.has(type)) {
+    let found: string | undefined;
+    for (const code of ['patient', 'subject', 'beneficiary', 'individual']) {
+      try {
+        parseSearchRequest(type, [[code, 'Patient/x']]);
+        found = code;
+        break;
+      } catch {}
+    }
+    COMPARTMENT_PARAM.set(type, found);
   }
-  return undefined;
+  return COMPARTMENT_PARAM.get(type);
 }
 
 /** The one patient a search is restricted to, when it names exactly one. */

@@ -1,6 +1,7 @@
 import { auditEventOf } from '../core/audit/audit-chain.ts';
 import type { AuditEvent } from '../core/audit/audit-event.ts';
 import type { SqlExecutor } from '../store/dialect/dialect.ts';
+import { type AuditRow, fromRow, SELECT_AUDIT_ROW } from './audit-table.ts';
 
 /** A query over the audit log (the columns the hash covers; see audit-entry.ts). */
 export interface AuditLogQuery {
@@ -26,24 +27,10 @@ export interface FoundAuditEntry {
   readonly event: AuditEvent;
 }
 
-const COLUMNS = 'seq, at, patient, agent, organisation, role, action, outcome, purpose, source_ip, event';
-type Row = {
-  seq: number;
-  at: number;
-  patient: string | null;
-  agent: string;
-  organisation: string | null;
-  role: string | null;
-  action: string;
-  outcome: string;
-  purpose: string | null;
-  source_ip: string | null;
-  event: string;
+const found = (r: AuditRow): FoundAuditEntry => {
+  const record = fromRow(r);
+  return { seq: record.seq, event: auditEventOf(record) };
 };
-const found = (r: Row): FoundAuditEntry => ({
-  seq: Number(r.seq),
-  event: auditEventOf({ ...r, at: Number(r.at), sourceIp: r.source_ip }),
-});
 
 /** Newest first; uses the `(patient, seq)` index when a patient is given. */
 export async function searchAuditLog(db: SqlExecutor, q: AuditLogQuery): Promise<FoundAuditEntry[]> {
@@ -74,8 +61,8 @@ export async function searchAuditLog(db: SqlExecutor, q: AuditLogQuery): Promise
     params.push(q.until);
   }
   params.push(q.count);
-  const rows = await db.all<Row>(
-    `SELECT ${COLUMNS} FROM audit_log WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`,
+  const rows = await db.all<AuditRow>(
+    `${SELECT_AUDIT_ROW} WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`,
     params,
   );
   return rows.map(found);
@@ -83,6 +70,6 @@ export async function searchAuditLog(db: SqlExecutor, q: AuditLogQuery): Promise
 
 /** One audit entry by its sequence number. */
 export async function readAuditEntry(db: SqlExecutor, seq: number): Promise<FoundAuditEntry | undefined> {
-  const rows = await db.all<Row>(`SELECT ${COLUMNS} FROM audit_log WHERE seq = ?`, [seq]);
+  const rows = await db.all<AuditRow>(`${SELECT_AUDIT_ROW} WHERE seq = ?`, [seq]);
   return rows[0] ? found(rows[0]) : undefined;
 }

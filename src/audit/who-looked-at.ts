@@ -1,6 +1,7 @@
 import { auditEventOf } from '../core/audit/audit-chain.ts';
 import type { AuditEvent } from '../core/audit/audit-event.ts';
 import type { SqlExecutor } from '../store/dialect/dialect.ts';
+import { type AuditRow, fromRow, SELECT_AUDIT_ROW } from './audit-table.ts';
 
 /** One line of the citizen's "who looked at me" view (MinLog: who, organisation, when, what, override). */
 export interface CitizenLogEntry {
@@ -26,34 +27,19 @@ export interface WhoLookedAtOptions {
   readonly count: number;
 }
 
-interface Row {
-  seq: number;
-  at: number;
-  patient: string | null;
-  source_ip: string | null;
-  agent: string;
-  organisation: string | null;
-  role: string | null;
-  action: string;
-  outcome: string;
-  purpose: string | null;
-  event: string;
-}
-
 /** The audit entries about one patient (by Patient resource id), newest first; index `(patient, seq)`. */
 export async function whoLookedAt(
   db: SqlExecutor,
   patientId: string,
   options: WhoLookedAtOptions,
 ): Promise<CitizenLogEntry[]> {
-  const rows = await db.all<Row>(
-    `SELECT seq, at, patient, agent, organisation, role, action, outcome, purpose, source_ip, event FROM audit_log
-     WHERE patient = ? AND seq < ? AND at >= ? ORDER BY seq DESC LIMIT ?`,
+  const rows = await db.all<AuditRow>(
+    `${SELECT_AUDIT_ROW} WHERE patient = ? AND seq < ? AND at >= ? ORDER BY seq DESC LIMIT ?`,
     [patientId, options.before ?? Number.MAX_SAFE_INTEGER, options.since ?? 0, options.count],
   );
-  return rows.map((r) => ({
-    seq: Number(r.seq),
-    at: Number(r.at),
+  return rows.map(fromRow).map((r) => ({
+    seq: r.seq,
+    at: r.at,
     agent: r.agent,
     organisation: r.organisation,
     role: r.role,
@@ -61,6 +47,6 @@ export async function whoLookedAt(
     outcome: r.outcome,
     purpose: r.purpose,
     consentOverride: r.action === 'break-glass' || r.purpose === 'ETREAT',
-    event: auditEventOf({ ...r, at: Number(r.at), sourceIp: r.source_ip }),
+    event: auditEventOf(r),
   }));
 }

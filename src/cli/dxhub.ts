@@ -81,7 +81,7 @@ program
             return r;
           },
         },
-        answer: new AstmHostQuery({ service: new FhirService(dx.repo) }).answer,
+        answer: new AstmHostQuery({ service: dx.service }).answer,
         host: config.host,
         port: config.astmPort,
         onError: (peer, err) => dx.app.log.warn({ peer, err }, 'ASTM connection problem'),

@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { parseAstmMessage } from '../core/astm/index.ts';
 import type { Dialect } from '../store/dialect/dialect.ts';
+import { claimAndRun, type ReprocessSummary } from './inbox-claim.ts';
 
 /** Lifecycle of an ASTM inbox row. */
 export type AstmInboxState = 'received' | 'processed' | 'failed';
@@ -37,11 +38,7 @@ export interface AstmInboxRow {
 export type AstmInboxHandler = (row: AstmInboxRow) => Promise<string | undefined>;
 
 /** Counts from {@link AstmInbox.reprocess}. */
-export interface AstmReprocessSummary {
-  readonly processed: number;
-  readonly failed: number;
-  readonly skipped: number;
-}
+export type AstmReprocessSummary = ReprocessSummary;
 
 interface DbRow {
   id: number | string;
@@ -150,27 +147,17 @@ export class AstmInbox {
       typeof target === 'number'
         ? [await this.get(target)].filter((r) => r !== undefined)
         : await this.list(target.state, target.limit);
-    let processed = 0;
-    let failed = 0;
-    let skipped = 0;
-    for (const row of rows) {
-      const claim = options.force
-        ? 'UPDATE astm_inbox SET attempts = attempts + 1 WHERE id = ? AND attempts = ?'
-        : "UPDATE astm_inbox SET attempts = attempts + 1 WHERE id = ? AND attempts = ? AND state <> 'processed'";
-      if ((await this.#db.run(claim, [row.id, row.attempts])) === 0) {
-        skipped++;
-        continue;
-      }
-      try {
+    return claimAndRun(
+      this.#db,
+      'astm_inbox',
+      rows,
+      options.force === true,
+      async (row) => {
         const note = await handler(row);
         await this.markProcessed(row.id, note ?? null);
-        processed++;
-      } catch (e) {
-        await this.markFailed(row.id, e instanceof Error ? e.message : String(e));
-        failed++;
-      }
-    }
-    return { processed, failed, skipped };
+      },
+      (id, reason) => this.markFailed(id, reason),
+    );
   }
 }
 

@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { ackErrorFrom, buildAck, parseHl7 } from '../core/hl7/index.ts';
 import type { Dialect } from '../store/dialect/dialect.ts';
+import { claimAndRun, type ReprocessSummary } from './inbox-claim.ts';
 
 /** Lifecycle of an inbox row. `duplicate` is for handlers that find a message already applied. */
 export type Hl7InboxState = 'received' | 'processed' | 'failed' | 'duplicate';
@@ -41,11 +42,7 @@ export type Hl7InboxHandler = (row: Hl7InboxRow) => Promise<void>;
 export type Hl7ReprocessTarget = number | { readonly state: Hl7InboxState; readonly limit?: number };
 
 /** Counts from {@link Hl7Inbox.reprocess}. */
-export interface Hl7ReprocessSummary {
-  readonly processed: number;
-  readonly failed: number;
-  readonly skipped: number;
-}
+export type Hl7ReprocessSummary = ReprocessSummary;
 
 /** Reason stored on a row whose MSH-3/4/10 matches an earlier row with different bytes. */
 export const CONTROL_ID_REUSED = 'control id reused with other content';
@@ -177,27 +174,17 @@ export class Hl7Inbox {
       typeof target === 'number'
         ? [await this.get(target)].filter((r) => r !== undefined)
         : await this.list(target.state, target.limit);
-    let processed = 0;
-    let failed = 0;
-    let skipped = 0;
-    for (const row of rows) {
-      const claim = options.force
-        ? 'UPDATE hl7_inbox SET attempts = attempts + 1 WHERE id = ? AND attempts = ?'
-        : "UPDATE hl7_inbox SET attempts = attempts + 1 WHERE id = ? AND attempts = ? AND state <> 'processed'";
-      if ((await this.#db.run(claim, [row.id, row.attempts])) === 0) {
-        skipped++;
-        continue;
-      }
-      try {
+    return claimAndRun(
+      this.#db,
+      'hl7_inbox',
+      rows,
+      options.force === true,
+      async (row) => {
         await handler(row);
         await this.markProcessed(row.id);
-        processed++;
-      } catch (e) {
-        await this.markFailed(row.id, e instanceof Error ? e.message : String(e));
-        failed++;
-      }
-    }
-    return { processed, failed, skipped };
+      },
+      (id, reason) => this.markFailed(id, reason),
+    );
   }
 }
 

@@ -33,6 +33,8 @@ export interface DxhubApp {
   audit: AuditLog;
   /** Every registered route (method, URL pattern, public or not): what the route-walking test checks. */
   routes: { method: string; url: string; public: boolean }[];
+  /** The FHIR interactions as the system (internal callers: listeners, workers). */
+  service: FhirService;
   /** The HL7 v2 inbox and its processor (not started: `dxhub serve` starts it). */
   inbox: Hl7Inbox;
   processor: Hl7Processor;
@@ -221,6 +223,7 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
     audit,
     auth,
     routes,
+    service,
     inbox,
     processor,
     interfaces,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AccessFacts, type BreakGlass, DEFAULT_ACCESS_POLICY, RequestGuard, SOR_SYSTEM } from '../access/index.ts';
 import type { AuditLog } from '../audit/index.ts';
-import { Errors, type FhirError, toOperationOutcome } from '../core/fhir/errors.ts';
+import { Errors, FhirError, toOperationOutcome } from '../core/fhir/errors.ts';
 import { authChallenge } from '../core/security/auth-failure.ts';
 import type { Principal } from '../core/security/principal.ts';
 import { DEMO_SOR_SYSTEM } from '../security/demo-users.ts';
@@ -192,11 +192,12 @@ export function requireAuthentication(app: FastifyInstance, auth: Authentication
         requestId: String(req.id),
         detail: `${req.method} ${req.url.split('?')[0]}: token refused (${r.reason})`,
       });
+      // 401 with a challenge, or 503 when the issuer's keys cannot be had (set before sending).
       return sendOutcome(
         reply,
-        Errors.unauthenticated(r.message),
+        new FhirError(challenge.status, Errors.unauthenticated(r.message).issues),
         challenge.wwwAuthenticate ? { 'www-authenticate': challenge.wwwAuthenticate } : {},
-      ).code(challenge.status);
+      );
     }
     const p = r.principal;
     if (header) {

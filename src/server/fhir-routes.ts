@@ -7,11 +7,16 @@ import type { Access } from './auth.ts';
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
+/** The FHIR base of links: the configured one, or the request's own scheme and host. */
+function baseOf(req: FastifyRequest, baseUrl: string | undefined): string {
+  return baseUrl ?? `${req.protocol}://${req.headers.host ?? 'localhost'}/fhir`;
+}
+
 function preferences(req: FastifyRequest, baseUrl: string | undefined, access: Access): RequestContext {
   const prefer = String(req.headers.prefer ?? '');
   const ret = /return=(minimal|representation|OperationOutcome)/.exec(prefer)?.[1] as ReturnPreference | undefined;
   return {
-    baseUrl: baseUrl ?? `${req.protocol}://${req.headers.host ?? 'localhost'}/fhir`,
+    baseUrl: baseOf(req, baseUrl),
     prefer: ret ?? 'representation',
     lenient: /handling=lenient/.test(prefer),
     guard: access.guard(req),
@@ -45,7 +50,7 @@ export async function fhirRoutes(
 ) {
   const svc = opts.service;
   const ctx = (req: FastifyRequest) => preferences(req, opts.baseUrl, opts.access);
-  const base = (req: FastifyRequest) => opts.baseUrl ?? `${req.protocol}://${req.headers.host ?? 'localhost'}/fhir`;
+  const base = (req: FastifyRequest) => baseOf(req, opts.baseUrl);
   const body = (req: FastifyRequest) => req.body;
 
   // Public (FHIR R4 http.html §3.1.0.13; SMART clients read it before they have a token).

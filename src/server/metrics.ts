@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { InterfaceHealthSnapshot } from '../ingest/interface-health.ts';
+import type { InterfaceHealthSnapshot, SenderInboxFigures } from '../ingest/interface-health.ts';
 
 /** Prometheus metrics of one app instance (own registry: no global state). */
 export class Metrics {
@@ -109,41 +109,33 @@ export class Metrics {
             for (const [code, n] of Object.entries(c.acks)) add({ listener, sender: snd.sender, code }, n);
       },
     );
-    gauge('dxhub_hl7_inbox_messages', 'HL7 v2 inbox rows per sender (all states)', ['sender'], (s, set) => {
-      for (const snd of s.senders) set({ sender: snd.sender }, snd.inbox.total);
-    });
-    gauge(
-      'dxhub_hl7_queue_depth',
-      'HL7 v2 inbox rows received and not yet processed, per sender',
-      ['sender'],
-      (s, set) => {
-        for (const snd of s.senders) set({ sender: snd.sender }, snd.inbox.queueDepth);
-      },
-    );
-    gauge(
-      'dxhub_hl7_dead_letters',
-      'HL7 v2 inbox rows in state failed (unparseable or failed in processing), per sender',
-      ['sender'],
-      (s, set) => {
-        for (const snd of s.senders) set({ sender: snd.sender }, snd.inbox.deadLetters);
-      },
-    );
-    gauge(
-      'dxhub_hl7_processing_failures',
-      'HL7 v2 inbox rows the processor tried and failed (a subset of the dead letters), per sender',
-      ['sender'],
-      (s, set) => {
-        for (const snd of s.senders) set({ sender: snd.sender }, snd.inbox.processingFailures);
-      },
-    );
-    gauge(
-      'dxhub_hl7_last_message_timestamp_seconds',
-      'Unix time of the newest inbox row per sender',
-      ['sender'],
-      (s, set) => {
-        for (const snd of s.senders)
-          if (snd.inbox.lastReceivedAt !== null) set({ sender: snd.sender }, snd.inbox.lastReceivedAt / 1000);
-      },
-    );
+    // Per-sender inbox figures: one gauge each, read from the same snapshot field.
+    const perSender: [string, string, (i: SenderInboxFigures) => number | null][] = [
+      ['dxhub_hl7_inbox_messages', 'HL7 v2 inbox rows per sender (all states)', (i) => i.total],
+      ['dxhub_hl7_queue_depth', 'HL7 v2 inbox rows received and not yet processed, per sender', (i) => i.queueDepth],
+      [
+        'dxhub_hl7_dead_letters',
+        'HL7 v2 inbox rows in state failed (unparseable or failed in processing), per sender',
+        (i) => i.deadLetters,
+      ],
+      [
+        'dxhub_hl7_processing_failures',
+        'HL7 v2 inbox rows the processor tried and failed (a subset of the dead letters), per sender',
+        (i) => i.processingFailures,
+      ],
+      [
+        'dxhub_hl7_last_message_timestamp_seconds',
+        'Unix time of the newest inbox row per sender',
+        (i) => (i.lastReceivedAt === null ? null : i.lastReceivedAt / 1000),
+      ],
+    ];
+    for (const [name, help, value] of perSender) {
+      gauge(name, help, ['sender'], (s, set) => {
+        for (const snd of s.senders) {
+          const v = value(snd.inbox);
+          if (v !== null) set({ sender: snd.sender }, v);
+        }
+      });
+    }
   }
 }
