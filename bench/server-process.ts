@@ -31,6 +31,22 @@ export function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number |
   }
 }
 
+/**
+ * CPU time (user + system, all threads) a process has used so far, in microseconds, from
+ * `/proc/<pid>/stat` (clock ticks of 10 ms); undefined off Linux. Per-request CPU is the figure
+ * that holds on a busy machine, where throughput depends on what else runs.
+ */
+export function processCpuMicros(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of stat(5) (utime, stime); the slice starts at field 3.
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A dxhub server running as a child process (`dxhub serve`) on loopback. */
 export interface ServerProcess {
   readonly url: string;

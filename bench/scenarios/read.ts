@@ -1,5 +1,6 @@
 import { fetchJson, runLoad } from '../load.ts';
 import { preload } from '../preload.ts';
+import { processCpuMicros } from '../server-process.ts';
 import {
   loadFigures,
   type ScenarioContext,
@@ -26,7 +27,9 @@ export async function readScenario(ctx: ScenarioContext): Promise<ScenarioResult
       const next = () => ({ path: `/fhir/Observation/${ids[(i++ * 7919) % ids.length]}` });
       await runLoad({ baseUrl: server.url, connections: 16, seconds: warmupSeconds(ctx), next });
       // 1. A system account (integration): token check, SMART scopes and the durable audit entry.
+      const cpu0 = processCpuMicros(server.pid);
       const r = await runLoad({ baseUrl: server.url, connections: 16, seconds: seconds(ctx, 10), next });
+      const cpu1 = processCpuMicros(server.pid);
       // 2. A clinician: also the treatment relation (§ 42 a) and blocks for every patient read.
       //    Every preloaded patient is admitted to the clinician's department.
       await fetchJson(`${server.url}/fhir/Organization/bench-med`, {
@@ -63,13 +66,29 @@ export async function readScenario(ctx: ScenarioContext): Promise<ScenarioResult
         path: `/fhir/Observation/${relatedIds[(j++ * 7919) % relatedIds.length]}`,
         headers: { authorization: clinician },
       });
+      const cpu2 = processCpuMicros(server.pid);
       const c = await runLoad({ baseUrl: server.url, connections: 16, seconds: seconds(ctx, 10), next: nextRelated });
+      const cpu3 = processCpuMicros(server.pid);
+      const perRequest = (a: number | undefined, b: number | undefined, n: number) =>
+        a === undefined || b === undefined || n === 0 ? Number.NaN : (b - a) / n;
       return {
         figures: [
           ...loadFigures('read', 'Read Observation by id, integration account (16 conn)', r),
           { key: 'read.non2xx', label: 'Read by id: non-2xx', value: r.non2xx + r.errors, unit: '' },
+          {
+            key: 'read.cpuPerRequest',
+            label: 'Read by id, integration: server CPU per request',
+            value: perRequest(cpu0, cpu1, r.responses),
+            unit: 'µs',
+          },
           ...loadFigures('read-clinician', 'Read Observation by id, clinician with relation (16 conn)', c),
           { key: 'read-clinician.non2xx', label: 'Clinician read: non-2xx', value: c.non2xx + c.errors, unit: '' },
+          {
+            key: 'read-clinician.cpuPerRequest',
+            label: 'Read by id, clinician: server CPU per request',
+            value: perRequest(cpu2, cpu3, c.responses),
+            unit: 'µs',
+          },
         ],
         detail: { load: r, clinician: c, preloaded: ids.length, patients: patientIds.size },
       };

@@ -165,11 +165,14 @@ export class RequestGuard implements AccessGuard {
     id: string,
     json: string,
     w?: WriteContext,
+    patientKey?: string | null,
   ): Promise<string> {
-    const resource = JSON.parse(json) as Resource;
+    // Parsed only when a decision needs the content (scope filters, blocks, Provenance, pseudonyms).
+    let parsed: Resource | undefined;
+    const resource = () => (parsed ??= JSON.parse(json) as Resource);
     const dir = await this.facts.directory();
-    const patients = await this.patientsOf(resource, w);
-    const refusal = await this.check(resource, patients, dir, 'read', w);
+    const patients = knownPatients(type, id, json, patientKey) ?? (await this.patientsOf(resource(), w));
+    const refusal = await this.check(type, resource, patients, dir, 'read', w);
     if (refusal) {
       const fields = { patient: patients[0], resource: `${type}/${id}` };
       if (!w) throw await this.deny(refusal.text, fields);
@@ -187,7 +190,7 @@ export class RequestGuard implements AccessGuard {
     // Inside a transaction the entries commit with it; otherwise durably before the answer.
     if (w) this.writes.push(...entries);
     else await Promise.all(entries.map((e) => this.audit.record(e)));
-    return this.principal.role.pseudonymisedOnly ? JSON.stringify(pseudonymise(resource, this.pseudonymKey)) : json;
+    return this.principal.role.pseudonymisedOnly ? JSON.stringify(pseudonymise(resource(), this.pseudonymKey)) : json;
   }
 
   async screen(list: string[]): Promise<(string | undefined)[]> {
@@ -196,7 +199,7 @@ export class RequestGuard implements AccessGuard {
     for (const json of list) {
       const resource = JSON.parse(json) as Resource;
       const patients = await this.patientsOf(resource);
-      const refusal = await this.check(resource, patients, dir, 'search');
+      const refusal = await this.check(resource.resourceType, () => resource, patients, dir, 'search');
       if (refusal) {
         this.withheld++;
         this.reasons.add(refusal.text);
@@ -246,7 +249,7 @@ export class RequestGuard implements AccessGuard {
     for (const r of [current, next]) {
       if (!r) continue;
       const patients = await this.patientsOf(r, w);
-      const refusal = await this.check(r, patients, dir, 'write', w);
+      const refusal = await this.check(r.resourceType, () => r, patients, dir, 'write', w);
       if (refusal) {
         // The transaction rolls back; the refusal is recorded in a transaction of its own, queued now
         // and committed after this one ends (on SQLite the one writer is busy with this one).
@@ -328,7 +331,8 @@ export class RequestGuard implements AccessGuard {
 
   /** The principal's decision on one resource, or undefined when it may be seen or written. */
   private async check(
-    resource: Resource,
+    type: string,
+    resource: () => Resource,
     patients: string[],
     dir: OrganisationDirectory,
     mode: 'read' | 'search' | 'write',
@@ -336,7 +340,6 @@ export class RequestGuard implements AccessGuard {
   ): Promise<Refusal | undefined> {
     const p = this.principal;
     const role = p.role;
-    const type = resource.resourceType;
     // Included resources and history entries may be of other types than the one permitted.
     const interaction: FhirInteraction = mode === 'write' ? 'update' : mode === 'search' ? 'search-type' : 'read';
     const decision = decide(p.scopes, { context: role.context, resourceType: type, interaction });
@@ -348,7 +351,7 @@ export class RequestGuard implements AccessGuard {
     if (mode !== 'write' && d.kind === 'deny') return refusal('scope');
     if (
       d.kind === 'allow-filtered' &&
-      !d.anyOf.some((r: readonly SearchRestriction[]) => matchesRestrictions(resource, r))
+      !d.anyOf.some((r: readonly SearchRestriction[]) => matchesRestrictions(resource(), r))
     ) {
       return refusal('scope');
     }
@@ -362,8 +365,9 @@ export class RequestGuard implements AccessGuard {
     for (const patient of patients) {
       const facts = await this.facts.facts(patient, w);
       if (!this.related(facts, dir) && !this.info.breakGlass) return refusal('relation');
-      if (type !== 'Patient' && (await this.blocked(facts.blocks, resource, dir)) && !this.info.breakGlass) {
-        return refusal('blocked');
+      // Parses the resource only for a patient with blocks (its origins decide).
+      if (type !== 'Patient' && facts.blocks.length > 0 && !this.info.breakGlass) {
+        if (await this.blocked(facts.blocks, resource(), dir)) return refusal('blocked');
       }
     }
     return undefined;
@@ -393,6 +397,20 @@ export class RequestGuard implements AccessGuard {
     }
     return false;
   }
+}
+
+/**
+ * The patients of a stored version without parsing it, when the store's patient key settles it: a
+ * Patient is its own; a resource whose text names a Patient reference at most once has at most the
+ * one patient the store derived from its compartment references. Otherwise (several Patient
+ * references, a Provenance, an unknown key) undefined: the caller reads the resource.
+ */
+function knownPatients(type: string, id: string, json: string, key: string | null | undefined): string[] | undefined {
+  if (type === 'Patient') return [id];
+  if (key === undefined || type === 'Provenance') return undefined;
+  const first = json.indexOf('Patient/');
+  if (first >= 0 && json.indexOf('Patient/', first + 1) >= 0) return undefined;
+  return key === null ? [] : [key];
 }
 
 function refusal(code: Refusal['code']): Refusal {

@@ -2,26 +2,12 @@ import { auditFields, type ChainTail, chainEntries } from '../core/audit/audit-c
 import type { AuditEntry, AuditFields, AuditRecord } from '../core/audit/audit-entry.ts';
 import type { AuditSource } from '../core/audit/audit-event.ts';
 import { GENESIS_HASH } from '../core/audit/audit-hash.ts';
-import type { ColumnType, Dialect, SqlExecutor } from '../store/dialect/dialect.ts';
+import type { Dialect, SqlExecutor } from '../store/dialect/dialect.ts';
 import { migrate } from '../store/migrations/index.ts';
 import { type Clock, systemClock } from '../store/repository.ts';
 import { installAppendOnlyGuards } from './append-only-guards.ts';
+import type { AuditJournal } from './audit-journal.ts';
 import { insertAuditRecords } from './audit-table.ts';
-
-/** Columns of the spool table: the hashed fields of an entry, as {@link AuditFields}. */
-const SPOOL_COLUMNS = [
-  'at',
-  'patient',
-  'agent',
-  'organisation',
-  'role',
-  'action',
-  'outcome',
-  'purpose',
-  'source_ip',
-  'event',
-] as const;
-const SPOOL_TYPES: ColumnType[] = ['bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text'];
 
 /** The advisory lock that serialises appenders across processes (PostgreSQL; SQLite has one writer). */
 export const AUDIT_LOCK = 'dxhub:audit';
@@ -33,13 +19,13 @@ export interface AuditLogOptions {
   /** Most `record` entries committed in one transaction (default 2048). */
   readonly maxBatch?: number;
   /**
-   * A separate database that {@link AuditLog.record} commits read audits to first (SQLite). They
-   * are moved into the chain in large batches ({@link AuditLog.drainSpool}), so that reads, which
-   * are most requests, do not make the main database commit several hundred times a second: on
-   * SQLite every commit empties the page cache of the reading connection.
+   * An append-only journal that {@link AuditLog.record} writes read audits to first (the embedded
+   * database). They are moved into the chain in large batches ({@link AuditLog.drainJournal}), so
+   * that reads, which are most requests, cost one file write per turn of the event loop instead of
+   * a database commit each: on SQLite every commit also empties the reading connection's page cache.
    */
-  readonly spool?: Dialect;
-  /** How often spooled entries move into the chain (ms, default 250). */
+  readonly journal?: AuditJournal;
+  /** How often journalled entries move into the chain (ms, default 250). */
   readonly drainIntervalMs?: number;
 }
 
@@ -69,10 +55,8 @@ export class AuditLog {
   private readonly maxBatch: number;
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
-  private readonly spool: Dialect | undefined;
-  private spoolBatch: Pending[] = [];
-  private readonly spooling = new Set<Promise<void>>();
-  private spoolKey = '';
+  private readonly journal: AuditJournal | undefined;
+  private journalBatch: Pending[] = [];
   private draining: Promise<void> | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
 
@@ -81,41 +65,31 @@ export class AuditLog {
     this.clock = options.clock ?? systemClock;
     this.source = options.source ?? { observer: 'dxhub' };
     this.maxBatch = options.maxBatch ?? 2048;
-    this.spool = options.spool;
-    if (this.spool) {
-      this.drainTimer = setInterval(() => void this.drainSpool().catch(() => {}), options.drainIntervalMs ?? 250);
+    this.journal = options.journal;
+    if (this.journal) {
+      this.drainTimer = setInterval(() => void this.drainJournal().catch(() => {}), options.drainIntervalMs ?? 250);
       this.drainTimer.unref();
     }
   }
 
   /**
    * Migrates the database (idempotent), ensures the append-only triggers and returns the log. With
-   * a spool, entries a previous process spooled but did not move yet are moved first.
+   * a journal, entries a previous process journalled but did not move yet are moved first.
    */
   static async open(db: Dialect, options?: AuditLogOptions): Promise<AuditLog> {
     await migrate(db);
     await installAppendOnlyGuards(db);
     const log = new AuditLog(db, options);
-    if (log.spool) {
-      await log.spool.run(
-        `CREATE TABLE IF NOT EXISTS audit_spool (id INTEGER PRIMARY KEY AUTOINCREMENT, ${SPOOL_COLUMNS.map((c) => `${c} ${c === 'at' ? 'INTEGER NOT NULL' : 'TEXT'}`).join(', ')})`,
-      );
-      await log.spool.run('CREATE TABLE IF NOT EXISTS spool_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-      // The spool's identity: a new spool file never continues an old one's positions.
-      await log.spool.run("INSERT INTO spool_meta (key, value) VALUES ('id', ?) ON CONFLICT DO NOTHING", [
-        crypto.randomUUID(),
-      ]);
-      const id = await log.spool.all<{ value: string }>("SELECT value FROM spool_meta WHERE key = 'id'");
-      log.spoolKey = `audit_spool:${id[0]!.value}`;
-      await log.drainSpool();
-    }
+    // Entries a previous process journalled but did not move yet are moved first.
+    if (log.journal) await log.drainJournal();
     return log;
   }
 
-  /** Stops the spool timer and moves what is left into the chain. */
+  /** Stops the journal timer and moves what is left into the chain. */
   async close(): Promise<void> {
     if (this.drainTimer) clearInterval(this.drainTimer);
     await this.flushed();
+    this.journal?.close();
   }
 
   /**
@@ -148,7 +122,7 @@ export class AuditLog {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (this.spool) return this.toSpool(fields);
+    if (this.journal) return this.toJournal(fields);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ fields, resolve, reject });
       // Start on the check phase, after this poll phase's other requests have queued theirs.
@@ -157,40 +131,22 @@ export class AuditLog {
   }
 
   /**
-   * Spooling: the entries of one turn of the event loop go in one spool transaction, started at
-   * once without waiting for the previous one; the SQLite dialect commits all that are pending
-   * together (its group commit), so an entry waits for one commit, not for a queue of them.
+   * Journalling: the entries of one turn of the event loop (every request answered in this poll
+   * phase) are written together on the check phase right after it, in one write.
    */
-  private toSpool(fields: AuditFields): Promise<void> {
+  private toJournal(fields: AuditFields): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.spoolBatch.push({ fields, resolve, reject });
-      if (this.spoolBatch.length > 1) return;
-      queueMicrotask(() => {
-        const batch = this.spoolBatch.splice(0);
-        const rows = batch.map(({ fields: f }) => [
-          f.at,
-          f.patient,
-          f.agent,
-          f.organisation,
-          f.role,
-          f.action,
-          f.outcome,
-          f.purpose,
-          f.sourceIp,
-          f.event,
-        ]);
-        const done = this.spool!.transaction((tx) =>
-          tx.insertMany('audit_spool', SPOOL_COLUMNS, SPOOL_TYPES, rows),
-        ).then(
-          () => {
-            for (const p of batch) p.resolve();
-          },
-          (err: unknown) => {
-            for (const p of batch) p.reject(err);
-          },
-        );
-        this.spooling.add(done);
-        void done.finally(() => this.spooling.delete(done));
+      this.journalBatch.push({ fields, resolve, reject });
+      if (this.journalBatch.length > 1) return;
+      setImmediate(() => {
+        const batch = this.journalBatch.splice(0);
+        try {
+          this.journal!.append(batch.map((p) => p.fields));
+        } catch (err) {
+          for (const p of batch) p.reject(err);
+          return;
+        }
+        for (const p of batch) p.resolve();
       });
     });
   }
@@ -198,55 +154,43 @@ export class AuditLog {
   /** Resolves when every entry given to {@link record} so far is in the chain (or has failed). */
   async flushed(): Promise<void> {
     while (this.flushing) await this.flushing;
-    await new Promise((r) => queueMicrotask(() => r(undefined)));
-    await Promise.all(this.spooling);
-    if (this.spool) await this.drainSpool();
+    // A journal batch is written on the next check phase.
+    await new Promise((r) => setImmediate(r));
+    if (this.journal) await this.drainJournal();
   }
 
   /**
-   * Moves spooled entries into the chain: read past the stored position, append, store the new
-   * position — in one transaction of the main database, so each entry enters the chain exactly
-   * once, even when the process dies between this and deleting them from the spool.
+   * Moves journalled entries into the chain: per segment, read past the stored byte offset,
+   * append, store the new offset — in one transaction of the main database, so each entry enters
+   * the chain exactly once, even when the process dies in between. A segment nobody writes to
+   * any more is deleted once moved completely (then its offset).
    */
-  drainSpool(): Promise<void> {
-    const spool = this.spool;
-    if (!spool) return Promise.resolve();
+  drainJournal(): Promise<void> {
+    const journal = this.journal;
+    if (!journal) return Promise.resolve();
     const run = async () => {
-      for (;;) {
-        const moved = await this.db.transaction(async (tx) => {
-          await tx.lock(AUDIT_LOCK);
-          const pos = await tx.all<{ value: string }>('SELECT value FROM store_meta WHERE key = ?', [this.spoolKey]);
-          const after = Number(pos[0]?.value ?? 0);
-          const rows = await spool.all<Record<(typeof SPOOL_COLUMNS)[number] | 'id', string | number | null>>(
-            `SELECT id, ${SPOOL_COLUMNS.join(', ')} FROM audit_spool WHERE id > ? ORDER BY id LIMIT 8192`,
-            [after],
-          );
-          if (rows.length === 0) return after;
-          const records = chainEntries(
-            await readTail(tx),
-            rows.map(
-              (r): AuditFields => ({
-                at: Number(r.at),
-                patient: r.patient as string | null,
-                agent: r.agent as string,
-                organisation: r.organisation as string | null,
-                role: r.role as string | null,
-                action: r.action as string,
-                outcome: r.outcome as string,
-                purpose: r.purpose as string | null,
-                sourceIp: r.source_ip as string | null,
-                event: r.event as string,
-              }),
-            ),
-          );
-          await insertAuditRecords(tx, records);
-          const last = Number(rows[rows.length - 1]!.id);
-          await tx.run('DELETE FROM store_meta WHERE key = ?', [this.spoolKey]);
-          await tx.run('INSERT INTO store_meta (key, value) VALUES (?, ?)', [this.spoolKey, String(last)]);
-          return rows.length === 8192 ? -last : last;
-        });
-        await spool.run('DELETE FROM audit_spool WHERE id <= ?', [Math.abs(moved)]);
-        if (moved >= 0) return;
+      for (const seg of journal.segments()) {
+        const key = `audit_journal:${seg.name}`;
+        for (;;) {
+          const step = await this.db.transaction(async (tx) => {
+            await tx.lock(AUDIT_LOCK);
+            const pos = await tx.all<{ value: string }>('SELECT value FROM store_meta WHERE key = ?', [key]);
+            const after = Number(pos[0]?.value ?? 0);
+            const chunk = journal.read(seg.name, after, 8192);
+            if (!chunk || chunk.fields.length === 0) return { more: false };
+            await insertAuditRecords(tx, chainEntries(await readTail(tx), chunk.fields));
+            await tx.run('DELETE FROM store_meta WHERE key = ?', [key]);
+            await tx.run('INSERT INTO store_meta (key, value) VALUES (?, ?)', [key, String(chunk.end)]);
+            return { more: chunk.fields.length === 8192 };
+          });
+          if (!step.more) break;
+        }
+        // Written by nobody any more (not ours, or ours but replaced; its writer gone): a line
+        // without its newline at the end was never acknowledged and is dropped with the segment.
+        if (!seg.current && !writerAlive(seg.name)) {
+          journal.remove(seg.name);
+          await this.db.run('DELETE FROM store_meta WHERE key = ?', [key]);
+        }
       }
     };
     // One drain at a time; a caller arriving during one waits for it and then runs its own.
@@ -263,24 +207,12 @@ export class AuditLog {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.maxBatch);
         try {
-          const spool = this.spool;
-          if (spool) {
-            await spool.transaction((tx) =>
-              tx.insertMany(
-                'audit_spool',
-                ['fields'],
-                ['text'],
-                batch.map((p) => [JSON.stringify(p.fields)]),
-              ),
-            );
-          } else {
-            await this.db.transaction((tx) =>
-              this.appendFields(
-                tx,
-                batch.map((p) => p.fields),
-              ),
-            );
-          }
+          await this.db.transaction((tx) =>
+            this.appendFields(
+              tx,
+              batch.map((p) => p.fields),
+            ),
+          );
         } catch (err) {
           for (const p of batch) p.reject(err);
           continue;
@@ -306,4 +238,20 @@ async function readTail(tx: SqlExecutor): Promise<ChainTail> {
   const rows = await tx.all<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
   const last = rows[0];
   return last ? { seq: Number(last.seq), hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
+}
+
+/**
+ * Whether the process that writes a journal segment may still append to it: this process for the
+ * segment it writes now (the caller checks), another live process for its own. Segment names
+ * carry the writer's pid (`<time>-<pid>-<n>.jsonl`).
+ */
+function writerAlive(name: string): boolean {
+  const pid = Number(name.split('-')[1]);
+  if (!Number.isInteger(pid) || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { AuditLog, verifyAuditChain } from '../audit/index.ts';
+import { AuditJournal, AuditLog, auditJournalOf, verifyAuditChain } from '../audit/index.ts';
 import { ROLES, roleOf } from '../core/security/roles.ts';
 import { FhirService } from '../fhir-api/fhir-service.ts';
 import { AstmHostQuery } from '../ingest/astm-host-query.ts';
@@ -247,13 +247,11 @@ audit
     const db = await openDialect(config.db);
     try {
       await migrate(db);
-      // Read audits a stopped server left in the SQLite spool belong in the chain first.
-      const file = /^sqlite:(?!:memory:)(.+)$/.exec(config.db)?.[1];
-      if (file && existsSync(`${file}.audit-spool`)) {
-        const spool = await openDialect(`sqlite:${file}.audit-spool`);
-        const log = await AuditLog.open(db, { spool });
+      // Read audits a server left in the journal belong in the chain first.
+      const journal = auditJournalOf(config.db);
+      if (journal && existsSync(journal)) {
+        const log = await AuditLog.open(db, { journal: new AuditJournal(journal) });
         await log.close();
-        await spool.close();
       }
       const verdict = await verifyAuditChain(db, { anchor });
       if (verdict.ok) {

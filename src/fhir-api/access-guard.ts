@@ -24,8 +24,16 @@ export interface AccessGuard extends WriteInterceptor {
   /**
    * A resource about to be returned by read, vread or an instance history: refuses it or audits the
    * access (durably, before the answer) and returns the JSON to send (pseudonymised for researchers).
+   * `patientKey` is the store's patient key of the version when known (see `StoredVersion.patient`).
    */
-  reveal(interaction: 'read' | 'vread', type: string, id: string, json: string, w?: WriteContext): Promise<string>;
+  reveal(
+    interaction: 'read' | 'vread',
+    type: string,
+    id: string,
+    json: string,
+    w?: WriteContext,
+    patientKey?: string | null,
+  ): Promise<string>;
   /**
    * Search or history results: the JSON to send for each, in order (`undefined` where withheld,
    * pseudonymised for researchers). Remembers the patients seen for {@link auditSearch}.

@@ -227,7 +227,7 @@ async function transactionStep(
     default: {
       const v = step.id ? await repo.read(type, step.id, w) : undefined;
       if (!v?.json) throw Errors.notFound(type, step.id ?? '');
-      const json = ctx.guard ? await ctx.guard.reveal('read', type, step.id!, v.json, w) : v.json;
+      const json = ctx.guard ? await ctx.guard.reveal('read', type, step.id!, v.json, w, v.patient) : v.json;
       return { status: '200 OK', etag: versionHeaders(v).ETag, resource: json };
     }
   }

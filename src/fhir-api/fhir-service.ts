@@ -97,7 +97,7 @@ export class FhirService {
     assertType(type);
     ctx.guard?.permit(type, 'read');
     const v = await this.repo.read(type, id);
-    return this.reveal(this.versionResponse(type, id, v), 'read', type, id, ctx);
+    return this.reveal(this.versionResponse(type, id, v), 'read', type, id, ctx, v?.patient);
   }
 
   async vread(type: string, id: string, vid: string, ctx: RequestContext = INTERNAL): Promise<FhirResponse> {
@@ -115,9 +115,10 @@ export class FhirService {
     type: string,
     id: string,
     ctx: RequestContext,
+    patientKey?: string | null,
   ): Promise<FhirResponse> {
     if (!ctx.guard || r.body === undefined) return r;
-    return { ...r, body: await ctx.guard.reveal(interaction, type, id, r.body) };
+    return { ...r, body: await ctx.guard.reveal(interaction, type, id, r.body, undefined, patientKey) };
   }
 
   private versionResponse(type: string, id: string, v: StoredVersion | undefined): FhirResponse {

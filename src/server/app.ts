@@ -1,5 +1,5 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { AuditLog } from '../audit/index.ts';
+import { AuditJournal, AuditLog, auditJournalOf } from '../audit/index.ts';
 import { Errors, FhirError, toOperationOutcome } from '../core/fhir/errors.ts';
 import { DeliveryWorker } from '../delivery/delivery-worker.ts';
 import { FhirService } from '../fhir-api/fhir-service.ts';
@@ -120,26 +120,35 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
   // While shutting down, answers close their connection: a keep-alive connection that was busy
   // when close() began would otherwise hold the process open for Fastify's 72 s keep-alive timeout.
   let closing = false;
-  app.addHook('onSend', async (_req, reply) => {
+  app.addHook('onSend', (_req, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
 
   // dxhub speaks FHIR JSON only: a client that accepts only XML (or asks for it with _format) gets
   // 406 rather than a body it cannot read (R4 §3.1.0.1.10).
-  app.addHook('onRequest', async (req) => {
-    if (!req.url.startsWith('/fhir')) return;
+  // Callback hooks: they run on every request, and a promise per hook costs more than the check.
+  app.addHook('onRequest', (req, _reply, done) => {
+    if (!req.url.startsWith('/fhir')) return done();
     const accept = String(req.headers.accept ?? '');
-    const format = /[?&]_format=([^&]*)/.exec(req.url)?.[1];
-    const wanted = format ? decodeURIComponent(format) : accept;
-    if (wanted && !/json|\*\/\*|application\/\*/i.test(wanted)) throw Errors.notAcceptable(wanted);
+    const format = req.url.includes('_format=') ? /[?&]_format=([^&]*)/.exec(req.url)?.[1] : undefined;
+    let wanted = accept;
+    try {
+      if (format) wanted = decodeURIComponent(format);
+    } catch {
+      return done(Errors.badRequest(`Invalid _format '${format}'`));
+    }
+    if (wanted && !/json|\*\/\*|application\/\*/i.test(wanted)) return done(Errors.notAcceptable(wanted));
+    done();
   });
 
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const interaction = String(reply.getHeader('x-dxhub-interaction') ?? req.routeOptions.url ?? 'other');
     metrics.http.observe(
       { interaction, method: req.method, status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
+    done();
   });
 
   app.setErrorHandler(answerError);
@@ -150,10 +159,12 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
       .send(JSON.stringify(toOperationOutcome(Errors.notSupported(`${req.method} ${req.url.split('?')[0]}`))));
   });
 
-  // SQLite: read audits are committed to a spool database next to the main file first (see AuditLog).
-  const sqliteFile = /^sqlite:(?!:memory:)(.+)$/.exec(config.db)?.[1];
-  const spool = sqliteFile ? await openDialect(`sqlite:${sqliteFile}.audit-spool`) : undefined;
-  const audit = await AuditLog.open(repo.db, { clock: repo.clock, spool });
+  // SQLite: read audits go to a journal next to the main file first (see AuditLog, AuditJournal).
+  const journalDir = auditJournalOf(config.db);
+  const audit = await AuditLog.open(repo.db, {
+    clock: repo.clock,
+    journal: journalDir ? new AuditJournal(journalDir) : undefined,
+  });
   if (config.demo) await seedDemo(repo);
   const access = new Access(repo, audit, auth.pseudonymKey);
   // No route answers without a verified principal unless its config says `public: true`.
@@ -237,7 +248,6 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
       await delivery.stop();
       await app.close();
       await audit.close();
-      await spool?.close();
       await repo.close();
     },
   };

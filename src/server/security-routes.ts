@@ -205,7 +205,7 @@ export async function securityRoutes(
     } catch (err) {
       throw await guard.deny((err as Error).message.replace(/^Access denied: /, ''), { patient });
     }
-    // Entries recorded a moment ago may still be in the spool.
+    // Entries recorded a moment ago may still be in the journal.
     await audit.flushed();
     const rows = await searchAuditLog(access.audit.db, {
       patient,

@@ -34,6 +34,11 @@ export interface StoredVersion {
   readonly lastUpdated: number;
   readonly deleted: boolean;
   readonly json: string | undefined;
+  /**
+   * The stored patient key (the first Patient of the R4 Patient compartment, `null` for none);
+   * only on current versions read with {@link FhirRepository.read}.
+   */
+  readonly patient?: string | null;
 }
 
 /** A history entry: the version plus the interaction that produced it. */
@@ -72,6 +77,7 @@ interface CurrentRow {
   /** As stored (see JsonCodec); decode with {@link FhirRepository.text}. */
   content: unknown;
   last_updated: number;
+  patient: string | null;
 }
 
 /**
@@ -255,7 +261,7 @@ export class FhirRepository {
       tx = tx.tx;
     }
     const rows = await tx.all<CurrentRow>(
-      'SELECT rid, version, deleted, content, last_updated FROM resource WHERE type = ? AND id = ?',
+      'SELECT rid, version, deleted, content, last_updated, patient FROM resource WHERE type = ? AND id = ?',
       [type, id],
     );
     return rows[0];
@@ -415,6 +421,7 @@ export class FhirRepository {
       lastUpdated: Number(cur.last_updated),
       deleted: cur.deleted === 1,
       json: this.text(cur.content),
+      patient: cur.patient,
     };
   }
 

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { testDialects } from '../../test/support/dialects.ts';
+import { auditFields } from '../core/audit/audit-chain.ts';
+import { freshAuditLog, readEntry } from './audit.fixture.ts';
+import { AuditJournal } from './audit-journal.ts';
+import { AuditLog } from './audit-log.ts';
+import { verifyAuditChain } from './verify-audit-chain.ts';
+
+const count = async (db: { all<T>(sql: string): Promise<T[]> }) =>
+  Number((await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM audit_log'))[0]!.n);
+const lines = (dir: string) =>
+  readdirSync(dir)
+    .filter((n) => n.endsWith('.jsonl'))
+    .reduce((n, f) => n + readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean).length, 0);
+const NEVER = 60_000;
+
+for (const dialect of await testDialects()) {
+  test(`journalled read audits reach the chain exactly once, also after a crash (${dialect})`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dxhub-journal-'));
+    const { db } = await freshAuditLog(dialect);
+    try {
+      const log = await AuditLog.open(db, { journal: new AuditJournal(dir), drainIntervalMs: NEVER });
+      // record() resolves once the entry is written to the journal, before it is in the chain.
+      await Promise.all(Array.from({ length: 50 }, (_, i) => log.record(readEntry(i))));
+      assert.equal(await count(db), 0);
+      assert.equal(lines(dir), 50);
+      // "Crash": the process goes away without moving them; the next one moves them when it opens
+      // and deletes the segment nobody writes any more.
+      const next = await AuditLog.open(db, { journal: new AuditJournal(dir), drainIntervalMs: NEVER });
+      assert.equal(await count(db), 50);
+      assert.deepEqual(readdirSync(dir), []);
+      // Moving again (a second drain, a restart) never adds an entry twice: the byte offset is
+      // stored with the entries.
+      await Promise.all(Array.from({ length: 10 }, (_, i) => next.record(readEntry(100 + i))));
+      await next.flushed();
+      await next.drainJournal();
+      assert.equal(await count(db), 60);
+      await next.close();
+      const again = await AuditLog.open(db, { journal: new AuditJournal(dir), drainIntervalMs: NEVER });
+      assert.equal(await count(db), 60);
+      await again.close();
+      const verdict = await verifyAuditChain(db);
+      assert.equal(verdict.ok, true);
+    } finally {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test(`a crashed writer's unfinished last line is dropped; a live writer's segment is kept (${dialect})`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dxhub-journal-'));
+    const { db } = await freshAuditLog(dialect);
+    try {
+      const line = (i: number) =>
+        `${JSON.stringify(Object.values(auditFields(readEntry(i), Date.UTC(2026, 10, 29), { observer: 'dxhub' })))}\n`;
+      // pid 2^22 + 1 is above Linux's pid_max: no process has it.
+      const dead = '000001000000000-4194305-000000.jsonl';
+      writeFileSync(join(dir, dead), `${line(1)}${line(2)}${line(3).slice(0, 40)}`);
+      // The parent of this test process is alive: its segment may still grow.
+      const live = `000001000000001-${process.ppid}-000000.jsonl`;
+      writeFileSync(join(dir, live), `${line(4)}${line(5).slice(0, 30)}`);
+      const log = await AuditLog.open(db, { journal: new AuditJournal(dir), drainIntervalMs: NEVER });
+      assert.equal(await count(db), 3);
+      assert.deepEqual(readdirSync(dir), [live]);
+      // The live writer finishes its line: only the new part enters the chain.
+      writeFileSync(join(dir, live), `${line(4)}${line(5)}`);
+      await log.drainJournal();
+      assert.equal(await count(db), 4);
+      await log.close();
+      assert.equal((await verifyAuditChain(db)).ok, true);
+    } finally {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test(`segments roll over and are moved in order (${dialect})`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dxhub-journal-'));
+    const { db } = await freshAuditLog(dialect);
+    try {
+      const log = await AuditLog.open(db, {
+        journal: new AuditJournal(dir, { maxSegmentBytes: 600 }),
+        drainIntervalMs: NEVER,
+      });
+      for (let i = 0; i < 40; i++) await log.record(readEntry(i, `pat-${i}`));
+      assert.ok(readdirSync(dir).length > 5, 'several segments');
+      await log.flushed();
+      // Only the segment being written remains.
+      assert.equal(readdirSync(dir).length, 1);
+      const rows = await db.all<{ patient: string }>('SELECT patient FROM audit_log ORDER BY seq');
+      assert.deepEqual(
+        rows.map((r) => r.patient),
+        Array.from({ length: 40 }, (_, i) => `pat-${i}`),
+      );
+      await log.close();
+      assert.equal((await verifyAuditChain(db)).ok, true);
+    } finally {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}

@@ -1,0 +1,178 @@
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AuditFields } from '../core/audit/audit-entry.ts';
+
+/** One line of a journal: the fields of an entry in {@link AuditFields} order. */
+type Line = [
+  at: number,
+  patient: string | null,
+  agent: string,
+  organisation: string | null,
+  role: string | null,
+  action: string,
+  outcome: string,
+  purpose: string | null,
+  sourceIp: string | null,
+  event: string,
+];
+
+const NEWLINE = 0x0a;
+
+/** A segment file of the journal and what a reader found in it. */
+export interface JournalChunk {
+  readonly fields: AuditFields[];
+  /** Byte offset after the last complete line read. */
+  readonly end: number;
+}
+
+/**
+ * Read audits on the embedded database go to an append-only journal first: segment files of JSON
+ * lines in a directory next to the database (`<db>.audit-journal/`). An append is one `write(2)`
+ * per turn of the event loop for every entry of that turn; once it returns, the entries survive a
+ * crash of the process (they are in the kernel's page cache, the same guarantee the database's
+ * WAL gives at `synchronous = NORMAL`), so the read may be answered. {@link AuditLog} moves them
+ * into the hash chain in large batches, storing per segment the byte offset it has reached in the
+ * same transaction, so each entry enters the chain exactly once.
+ *
+ * Segments are named `<time>-<pid>-<n>.jsonl`: sorted by name they are in the order they were
+ * written. The current one is replaced by a new one past `maxSegmentBytes`; a segment that is no
+ * longer written to and is fully moved is deleted.
+ */
+export class AuditJournal {
+  readonly dir: string;
+  private readonly maxSegmentBytes: number;
+  private fd: number | undefined;
+  private current: string | undefined;
+  private size = 0;
+  private counter = 0;
+
+  constructor(dir: string, opts: { maxSegmentBytes?: number } = {}) {
+    this.dir = dir;
+    this.maxSegmentBytes = opts.maxSegmentBytes ?? 64 * 1024 * 1024;
+    mkdirSync(dir, { recursive: true });
+  }
+
+  /** Appends entries; returns when the write returned (durable against a crash of this process). */
+  append(fields: readonly AuditFields[]): void {
+    if (fields.length === 0) return;
+    let text = '';
+    for (const f of fields) {
+      const line: Line = [
+        f.at,
+        f.patient,
+        f.agent,
+        f.organisation,
+        f.role,
+        f.action,
+        f.outcome,
+        f.purpose,
+        f.sourceIp,
+        f.event,
+      ];
+      text += `${JSON.stringify(line)}\n`;
+    }
+    const buf = Buffer.from(text, 'utf8');
+    if (this.fd === undefined || this.size >= this.maxSegmentBytes) this.startSegment();
+    let off = 0;
+    while (off < buf.length) off += writeSync(this.fd!, buf, off, buf.length - off);
+    this.size += buf.length;
+  }
+
+  /** The segment files in write order, with the one being written marked. */
+  segments(): { name: string; current: boolean }[] {
+    return readdirSync(this.dir)
+      .filter((n) => n.endsWith('.jsonl'))
+      .sort()
+      .map((name) => ({ name, current: name === this.current }));
+  }
+
+  /** Size of a segment in bytes (0 when it is gone). */
+  sizeOf(name: string): number {
+    try {
+      return statSync(join(this.dir, name)).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  /**
+   * Up to `maxLines` complete lines of `name` from byte `from`. A line without its newline is
+   * left for later (it is being written); `undefined` when the segment is gone.
+   */
+  read(name: string, from: number, maxLines: number): JournalChunk | undefined {
+    let fd: number;
+    try {
+      fd = openSync(join(this.dir, name), 'r');
+    } catch {
+      return undefined;
+    }
+    try {
+      const size = fstatSync(fd).size;
+      const fields: AuditFields[] = [];
+      // `pos`: file offset of buf[0] (after the last complete line); `at`: next offset to read.
+      let pos = from;
+      let at = from;
+      let buf = Buffer.alloc(0);
+      while (fields.length < maxLines && at < size) {
+        const chunk = Buffer.allocUnsafe(Math.min(4 * 1024 * 1024, size - at));
+        const n = readSync(fd, chunk, 0, chunk.length, at);
+        if (n <= 0) break;
+        at += n;
+        buf = buf.length ? Buffer.concat([buf, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+        let start = 0;
+        while (fields.length < maxLines) {
+          const nl = buf.indexOf(NEWLINE, start);
+          if (nl < 0) break;
+          fields.push(toFields(JSON.parse(buf.toString('utf8', start, nl)) as Line));
+          start = nl + 1;
+        }
+        pos += start;
+        buf = buf.subarray(start);
+      }
+      return { fields, end: pos };
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Deletes a segment that is no longer written to and has been moved completely. */
+  remove(name: string): void {
+    if (name === this.current) throw new Error(`journal segment ${name} is still being written`);
+    rmSync(join(this.dir, name), { force: true });
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    this.current = undefined;
+  }
+
+  private startSegment(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    const stamp = Date.now().toString().padStart(15, '0');
+    this.current = `${stamp}-${process.pid}-${String(this.counter++).padStart(6, '0')}.jsonl`;
+    this.fd = openSync(join(this.dir, this.current), 'a');
+    this.size = 0;
+  }
+}
+
+function toFields(l: Line): AuditFields {
+  return {
+    at: l[0],
+    patient: l[1],
+    agent: l[2],
+    organisation: l[3],
+    role: l[4],
+    action: l[5],
+    outcome: l[6],
+    purpose: l[7],
+    sourceIp: l[8],
+    event: l[9],
+  };
+}
+
+/** Where the read-audit journal of a database lives: next to an embedded (SQLite) file, else none. */
+export function auditJournalOf(dbUrl: string): string | undefined {
+  const file = /^sqlite:(?!:memory:)(.+)$/.exec(dbUrl)?.[1];
+  return file ? `${file}.audit-journal` : undefined;
+}
