@@ -15,6 +15,8 @@ export function normaliseText(s: string): string {
     .replace(/[\u0300-\u036f]/g, '');
 }
 
+const WORD_SPLIT = /[\s()\-/,]+/;
+
 export interface CatalogueHit {
   readonly kind: 'item' | 'order-set';
   readonly id: string;
@@ -68,6 +70,7 @@ export function buildCatalogue(
     search(query, limit = 20) {
       const q = normaliseText(query.trim());
       if (!q) return entries.slice(0, limit).map((e) => ({ kind: e.kind, id: e.id, score: 0 }));
+      const qWords = q.split(WORD_SPLIT).filter(Boolean);
       const hits: CatalogueHit[] = [];
       for (const e of entries) {
         let score = 0;
@@ -75,8 +78,13 @@ export function buildCatalogue(
         for (const t of e.terms) {
           if (t === q) score = Math.max(score, 90);
           else if (t.startsWith(q)) score = Math.max(score, 70);
-          else if (t.split(/[\s()\-/,]+/).some((w) => w.startsWith(q))) score = Math.max(score, 50);
+          else if (t.split(WORD_SPLIT).some((w) => w.startsWith(q))) score = Math.max(score, 50);
           else if (t.includes(q)) score = Math.max(score, 30);
+        }
+        // Several words ("back MRI"): every word must start a word of some term.
+        if (score === 0 && qWords.length > 1) {
+          const termWords = e.terms.flatMap((t) => t.split(WORD_SPLIT));
+          if (qWords.every((w) => termWords.some((t) => t.startsWith(w)))) score = 40;
         }
         if (score > 0) hits.push({ kind: e.kind, id: e.id, score });
       }
