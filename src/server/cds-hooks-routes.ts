@@ -6,6 +6,7 @@ import { draftsFromServiceRequests } from '../core/ordering/draft-orders.ts';
 import type { Finding } from '../core/ordering/types.ts';
 import type { OrderEvent } from '../ordering/order-events.ts';
 import type { OrderingService } from '../ordering/ordering-service.ts';
+import { baseOf } from './fhir-routes.ts';
 import { actorFor, ORDERING_ROLES } from './ordering-routes.ts';
 
 type Obj = Record<string, unknown>;
@@ -80,8 +81,7 @@ function parseCall(body: unknown, hook: string, ourFhirServer: string) {
   }
   // dxhub is the FHIR server the templates read, so missing prefetch is fetched from its own store.
   // A client pointing at another FHIR server must prefetch what we cannot read (§Prefetch: 412).
-  const foreign =
-    typeof body.fhirServer === 'string' && ourFhirServer !== '' && !body.fhirServer.startsWith(ourFhirServer);
+  const foreign = typeof body.fhirServer === 'string' && !body.fhirServer.startsWith(ourFhirServer);
   if (foreign) {
     const missing = Object.keys(PREFETCH).filter((k) => !isObj(body.prefetch) || !(k in body.prefetch));
     if (missing.length > 0)
@@ -107,7 +107,6 @@ function parseCall(body: unknown, hook: string, ourFhirServer: string) {
 /** CDS Hooks 2.0: discovery, order-select, order-sign and feedback, on the same engine as order entry. */
 export async function cdsHooksRoutes(app: FastifyInstance, opts: { ordering: OrderingService; baseUrl?: string }) {
   const svc = opts.ordering;
-  const fhirBase = opts.baseUrl === undefined ? '' : `${opts.baseUrl.replace(/\/$/, '')}/fhir`;
   // Discovery: CDS Hooks clients send their bearer token on every call, discovery included (§Security).
   app.get('/cds-services', async () => ({ services: CDS_SERVICES }));
 
@@ -117,7 +116,7 @@ export async function cdsHooksRoutes(app: FastifyInstance, opts: { ordering: Ord
   for (const service of CDS_SERVICES) {
     app.post<{ Body: unknown }>(`/cds-services/${service.id}`, async (req) => {
       const actor = actorFor(req, [...ORDERING_ROLES, 'integration'], 'a CDS Hooks call');
-      const call = parseCall(req.body, service.hook, fhirBase);
+      const call = parseCall(req.body, service.hook, baseOf(req, opts.baseUrl));
       const mapped = draftsFromServiceRequests(call.orders, svc.catalogue);
       if (!mapped.ok) throw bad(mapped.errors.join('; '));
       let findings: Finding[];
