@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Errors, FhirError } from '../core/fhir/errors.ts';
 import { parseSearchRequest } from '../core/fhir/search-request.ts';
 import type { Catalogue } from '../core/ordering/catalogue.ts';
-import { INDICATION_SYSTEM } from '../core/ordering/data/rule-set.ts';
+import { INDICATION_SYSTEM } from '../core/ordering/seed/rule-set.ts';
 import { draftsFromServiceRequests, ONSET_EXTENSION } from '../core/ordering/draft-orders.ts';
 import { type CompiledRules, evaluateOrders, unliftedBlocks } from '../core/ordering/engine.ts';
 import type { DraftOrder, Finding, Priority, Setting } from '../core/ordering/types.ts';

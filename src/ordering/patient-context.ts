@@ -1,7 +1,7 @@
 import { Errors } from '../core/fhir/errors.ts';
 import { parseSearchRequest } from '../core/fhir/search-request.ts';
 import type { Catalogue } from '../core/ordering/catalogue.ts';
-import { NPU } from '../core/ordering/data/catalogue.ts';
+import { NPU } from '../core/ordering/seed/catalogue.ts';
 import type { CompiledRules } from '../core/ordering/engine.ts';
 import type { CatalogueItem, ExistingOrder, LatestResult, PatientContext, Setting } from '../core/ordering/types.ts';
 import type { FhirRepository, Resource } from '../store/repository.ts';

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { buildTestApp } from '../../test/support/app.ts';
 import { freshDbUrl, testDialects } from '../../test/support/dialects.ts';
 import { seedOrderingPatient } from '../../test/support/ordering.ts';
-import { SEED_RULE_SET } from '../core/ordering/data/rule-set.ts';
+import { SEED_RULE_SET } from '../core/ordering/seed/rule-set.ts';
 
 for (const dialect of await testDialects()) {
   describe(`order entry over HTTP (${dialect})`, async () => {

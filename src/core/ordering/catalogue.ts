@@ -1,4 +1,4 @@
-import { CATALOGUE, NPU, ORDER_SETS } from './data/catalogue.ts';
+import { CATALOGUE, NPU, ORDER_SETS } from './seed/catalogue.ts';
 import type { CatalogueItem, OrderSet } from './types.ts';
 
 /** NPU's OID is the same code system as its URI (identity research §3.1). */

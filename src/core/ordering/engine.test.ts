@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildCatalogue } from './catalogue.ts';
-import { SEED_RULE_SET } from './data/rule-set.ts';
 import { compileRules, evaluateOrders, unliftedBlocks } from './engine.ts';
 import { validateRuleSet } from './rule-validation.ts';
+import { SEED_RULE_SET } from './seed/rule-set.ts';
 import type { DraftOrder, ExistingOrder, LatestResult, PatientContext, Setting } from './types.ts';
 
 const cat = buildCatalogue();
