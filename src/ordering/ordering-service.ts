@@ -2,14 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { Errors, FhirError } from '../core/fhir/errors.ts';
 import { parseSearchRequest } from '../core/fhir/search-request.ts';
 import type { Catalogue } from '../core/ordering/catalogue.ts';
-import { INDICATION_SYSTEM } from '../core/ordering/seed/rule-set.ts';
 import { draftsFromServiceRequests, ONSET_EXTENSION } from '../core/ordering/draft-orders.ts';
 import { type CompiledRules, evaluateOrders, unliftedBlocks } from '../core/ordering/engine.ts';
+import { INDICATION_SYSTEM } from '../core/ordering/seed/rule-set.ts';
 import type { DraftOrder, Finding, Priority, Setting } from '../core/ordering/types.ts';
 import { validateBody } from '../fhir-api/fhir-service.ts';
 import type { FhirRepository, Resource } from '../store/repository.ts';
+import { LatestResults } from './latest-results.ts';
 import type { OrderEvent, OrderEventLog } from './order-events.ts';
-import { latestResult, loadPatientContext, openOrders, REQUESTER_ORG_EXTENSION } from './patient-context.ts';
+import { loadPatientContext, openOrders, REQUESTER_ORG_EXTENSION } from './patient-context.ts';
 import type { RuleSetStore } from './rule-set-store.ts';
 
 /** Identifier system grouping the ServiceRequests of one requisition (ServiceRequest.requisition). */
@@ -76,9 +77,11 @@ export class OrderingService {
   readonly rules: RuleSetStore;
   readonly events: OrderEventLog;
   readonly catalogue: Catalogue;
+  readonly latest: LatestResults;
 
   constructor(deps: { repo: FhirRepository; rules: RuleSetStore; events: OrderEventLog; catalogue: Catalogue }) {
     this.repo = deps.repo;
+    this.latest = new LatestResults(deps.repo, deps.catalogue);
     this.rules = deps.rules;
     this.events = deps.events;
     this.catalogue = deps.catalogue;
@@ -95,14 +98,19 @@ export class OrderingService {
     },
     rules: CompiledRules = this.rules.active,
   ): Promise<Finding[]> {
-    const ctx = await loadPatientContext(this.repo, rules, {
-      patientId: p.patientId,
-      tests: p.drafts.map((d) => d.test),
-      encounterId: p.encounterId,
-      setting: p.setting,
-      organisation: p.organisation,
-      now: this.repo.clock.now(),
-    });
+    const ctx = await loadPatientContext(
+      this.repo,
+      rules,
+      {
+        patientId: p.patientId,
+        tests: p.drafts.map((d) => d.test),
+        encounterId: p.encounterId,
+        setting: p.setting,
+        organisation: p.organisation,
+        now: this.repo.clock.now(),
+      },
+      this.latest,
+    );
     return evaluateOrders(rules, p.drafts, ctx);
   }
 
@@ -400,11 +408,11 @@ export class OrderingService {
     const row = await this.repo.read('Patient', patientId);
     if (!row || row.deleted) throw Errors.notFound('Patient', patientId);
     const now = this.repo.clock.now();
-    const labs = this.catalogue.items.filter((i) => i.kind === 'lab');
-    const [open, latest] = await Promise.all([
+    const [open, byTest] = await Promise.all([
       openOrders(this.repo, this.catalogue, patientId),
-      Promise.all(labs.map(async (i) => [i, await latestResult(this.repo, i, patientId)] as const)),
+      this.latest.forPatient(patientId),
     ]);
+    const latest = this.catalogue.items.filter((i) => byTest.has(i.id)).map((i) => [i, byTest.get(i.id)] as const);
     return {
       patientId,
       at: new Date(now).toISOString(),

@@ -1,8 +1,8 @@
 import { Errors } from '../core/fhir/errors.ts';
 import { parseSearchRequest } from '../core/fhir/search-request.ts';
 import type { Catalogue } from '../core/ordering/catalogue.ts';
-import { NPU } from '../core/ordering/seed/catalogue.ts';
 import type { CompiledRules } from '../core/ordering/engine.ts';
+import { NPU } from '../core/ordering/seed/catalogue.ts';
 import type { CatalogueItem, ExistingOrder, LatestResult, PatientContext, Setting } from '../core/ordering/types.ts';
 import type { FhirRepository, Resource } from '../store/repository.ts';
 
@@ -132,14 +132,16 @@ export interface ContextRequest {
 }
 
 /**
- * Loads what the active rules read, with indexed store queries only: the Patient, one
- * `subject+code, _sort=-date, _count=1` search per test (and eGFR for contrast), open orders,
+ * Loads what the active rules read, with indexed store queries only: the Patient, the latest
+ * result per test (the `ordering_latest_result` projection, or one `subject+code, _sort=-date,
+ * _count=1` search per test as of an earlier time), open orders,
  * prior imaging and active conditions. Unknown patient or encounter → 404 OperationOutcome.
  */
 export async function loadPatientContext(
   repo: FhirRepository,
   rules: CompiledRules,
   req: ContextRequest,
+  projection?: { forPatient(patientId: string): Promise<Map<string, LatestResult>> },
 ): Promise<PatientContext> {
   const cat = rules.catalogue;
   const patientRow = await repo.read('Patient', req.patientId);
@@ -156,11 +158,14 @@ export async function loadPatientContext(
     .filter((i): i is CatalogueItem => !!i);
   const imaging = items.filter((i) => i.kind === 'imaging' && req.tests.includes(i.id));
   const [latest, open, prior, conditions] = await Promise.all([
-    Promise.all(
-      items
-        .filter((i) => i.kind === 'lab')
-        .map(async (i) => [i.id, await latestResult(repo, i, req.patientId, req.asOf)] as const),
-    ),
+    // Now: the projection (one indexed read); as of an earlier time (dry run): a search per test.
+    projection && req.asOf === undefined
+      ? projection.forPatient(req.patientId).then((m) => [...m.entries()])
+      : Promise.all(
+          items
+            .filter((i) => i.kind === 'lab')
+            .map(async (i) => [i.id, await latestResult(repo, i, req.patientId, req.asOf)] as const),
+        ),
     openOrders(repo, cat, req.patientId),
     imaging.length === 0
       ? Promise.resolve([])

@@ -1,8 +1,8 @@
 import { FhirError } from '../core/fhir/errors.ts';
 import type { Catalogue } from '../core/ordering/catalogue.ts';
-import { SEED_RULE_SET } from '../core/ordering/seed/rule-set.ts';
 import { type CompiledRules, compileRules } from '../core/ordering/engine.ts';
 import { validateRuleSet } from '../core/ordering/rule-validation.ts';
+import { SEED_RULE_SET } from '../core/ordering/seed/rule-set.ts';
 import type { RuleSet } from '../core/ordering/types.ts';
 import type { Dialect } from '../store/dialect/dialect.ts';
 
