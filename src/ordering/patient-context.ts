@@ -40,6 +40,8 @@ export async function latestResult(
   const params: [string, string][] = [
     ['subject', `Patient/${patientId}`],
     ['code', codeParam(item)],
+    // Withdrawn results (entered-in-error, cancelled) do not count.
+    ['status', 'registered,preliminary,final,amended,corrected'],
     ['_sort', '-date'],
     ['_count', '1'],
   ];
