@@ -113,7 +113,8 @@ export class OrderEventLog {
   record(events: readonly OrderEvent[]): void {
     this.buffer.push(...events);
     if (this.buffer.length >= 500) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), 200);
+    // unref: a pending flush never keeps a process alive; close() flushes what is left.
+    else this.timer ??= setTimeout(() => void this.flush(), 200).unref();
   }
 
   async recordNow(events: readonly OrderEvent[]): Promise<void> {
