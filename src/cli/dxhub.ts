@@ -267,6 +267,29 @@ audit
     }
   });
 
+// Ordering: validate a rule set file before a PUT /ordering/rulesets (docs/ordering.md).
+program
+  .command('rules')
+  .description('validate an ordering rule set (JSON) against the catalogue; prints every problem')
+  .argument('<file>', 'rule set JSON file')
+  .action(async (file: string) => {
+    const { buildCatalogue, validateRuleSet } = await import('../core/ordering/index.ts');
+    const { readFileSync } = await import('node:fs');
+    let input: unknown;
+    try {
+      input = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new Error(`${file}: not a readable JSON file (${(e as Error).message})`);
+    }
+    const v = validateRuleSet(input, buildCatalogue());
+    if (v.ok)
+      process.stdout.write(`${file}: rule set '${v.ruleSet.name}' is valid (${v.ruleSet.rules.length} rules)\n`);
+    else {
+      process.stdout.write(`${file}: rule set refused:\n${v.errors.map((e) => `  - ${e}`).join('\n')}\n`);
+      process.exitCode = 1;
+    }
+  });
+
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`dxhub: ${err.message}\n`);
   process.exit(1);

@@ -9,9 +9,11 @@ import { AstmProcessor } from '../ingest/astm-processor.ts';
 import { Hl7Inbox } from '../ingest/hl7-inbox.ts';
 import { Hl7Processor } from '../ingest/hl7-processor.ts';
 import { InterfaceHealth } from '../ingest/interface-health.ts';
+import { type OrderingService, openOrdering } from '../ordering/index.ts';
 import { openDialect } from '../store/dialect/dialect.ts';
 import { FhirRepository } from '../store/repository.ts';
 import { Access, type Authentication, openAuthentication, requireAuthentication } from './auth.ts';
+import { cdsHooksRoutes } from './cds-hooks-routes.ts';
 import type { DxhubConfig } from './config.ts';
 import { deliveryRoutes } from './delivery-routes.ts';
 import { seedDemo } from './demo-seed.ts';
@@ -20,6 +22,7 @@ import { createRateLimiter, rateLimitHook, registerHardening, serverOptions } fr
 import { identityRoutes } from './identity-routes.ts';
 import { ingestRoutes } from './ingest-routes.ts';
 import { Metrics } from './metrics.ts';
+import { orderingRoutes } from './ordering-routes.ts';
 import { securityRoutes } from './security-routes.ts';
 import { webRoutes } from './web-routes.ts';
 
@@ -45,6 +48,8 @@ export interface DxhubApp {
   astmProcessor: AstmProcessor;
   /** Outgoing deliveries (not started: `dxhub serve` starts it). */
   delivery: DeliveryWorker;
+  /** Order entry, rules and CDS Hooks (docs/ordering.md). */
+  ordering: OrderingService;
   /** Token verification and, in embedded mode, the local issuer (`auth.issuer.issueToken`). */
   auth: Authentication;
   close(): Promise<void>;
@@ -226,6 +231,10 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
     onError: (err) => app.log.error({ err }, 'delivery failed'),
   });
   await app.register(deliveryRoutes, { delivery });
+  // Rational diagnostics: order entry, rules as data and CDS Hooks on one engine (docs/ordering.md).
+  const ordering = await openOrdering(repo);
+  await app.register(orderingRoutes, { ordering });
+  await app.register(cdsHooksRoutes, { ordering, baseUrl: config.baseUrl });
 
   return {
     app,
@@ -241,11 +250,13 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
     astmInbox,
     astmProcessor,
     delivery,
+    ordering,
     async close() {
       closing = true;
       await processor.stop();
       await astmProcessor.stop();
       await delivery.stop();
+      await ordering.events.close();
       await app.close();
       await audit.close();
       await repo.close();

@@ -8,7 +8,7 @@ import type { Access } from './auth.ts';
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
 /** The FHIR base of links: the configured one, or the request's own scheme and host. */
-function baseOf(req: FastifyRequest, baseUrl: string | undefined): string {
+export function baseOf(req: FastifyRequest, baseUrl: string | undefined): string {
   return baseUrl ?? `${req.protocol}://${req.headers.host ?? 'localhost'}/fhir`;
 }
 

@@ -1,0 +1,11 @@
+export * from './cards.ts';
+export * from './catalogue.ts';
+export * from './catalogue-fhir.ts';
+export * from './draft-orders.ts';
+export * from './duration.ts';
+export * from './engine.ts';
+export * from './funnel.ts';
+export * from './rule-validation.ts';
+export * from './seed/catalogue.ts';
+export * from './seed/rule-set.ts';
+export type * from './types.ts';
