@@ -54,7 +54,7 @@ export interface ServerProcess {
 export async function startServer(
   db: string,
   nodeArgs: readonly string[] = [],
-  opts: { readonly mllp?: boolean } = {},
+  opts: { readonly mllp?: boolean; readonly demo?: boolean } = {},
 ): Promise<ServerProcess> {
   const port = await freePort();
   const mllpPort = opts.mllp ? await freePort() : undefined;
@@ -77,6 +77,7 @@ export async function startServer(
       '127.0.0.1',
       '--db',
       db,
+      ...(opts.demo ? ['--demo'] : []),
     ],
     { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
