@@ -19,8 +19,18 @@ export const WEB_DIST = join(import.meta.dirname, '..', '..', 'web', 'dist');
  * The files hold no patient data and are public, like the capability statement; every data call
  * the app makes carries the user's token. `/app/` (the first app's address) redirects to `/`.
  */
-export async function webRoutes(app: FastifyInstance, opts: { dist?: string } = {}) {
+export async function webRoutes(app: FastifyInstance, opts: { dist?: string; oidcIssuer?: string } = {}) {
   const dist = opts.dist ?? WEB_DIST;
+  // The page exchanges the sign-in code at the external issuer's token endpoint (PKCE), so its
+  // origin joins `connect-src`; everything else stays as strict as the default policy (hardening.ts).
+  const csp = [
+    "default-src 'self'",
+    `connect-src 'self'${opts.oidcIssuer ? ` ${new URL(opts.oidcIssuer).origin}` : ''}`,
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "object-src 'none'",
+  ].join('; ');
   const cache = new Map<string, Buffer>();
   const file = async (path: string) => {
     let b = cache.get(path);
@@ -35,6 +45,7 @@ export async function webRoutes(app: FastifyInstance, opts: { dist?: string } = 
       return reply
         .type(TYPES['.html']!)
         .header('cache-control', 'no-cache')
+        .header('content-security-policy', csp)
         .send(await file('index.html'));
     } catch {
       return reply
