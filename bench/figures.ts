@@ -29,6 +29,9 @@ export const TARGETS: Readonly<Record<string, Partial<Record<BenchDialect, Targe
   'hl7.parsePerSecond': { sqlite: { op: '>=', value: 100_000 }, postgres: { op: '>=', value: 100_000 } },
   'hl7.endToEndPerSecond': { sqlite: { op: '>=', value: 2_000 }, postgres: { op: '>=', value: 1_000 } },
   'hl7.deadLetters': { sqlite: { op: '<=', value: 0 }, postgres: { op: '<=', value: 0 } },
+  // Issue 10: first screen interactive in ≤ 1.5 s on the demo data.
+  'web.firstScreen.p50': { sqlite: { op: '<=', value: 1_500 }, postgres: { op: '<=', value: 1_500 } },
+  'web.overview.p50': { sqlite: { op: '<=', value: 1_500 }, postgres: { op: '<=', value: 1_500 } },
 };
 
 /**
