@@ -120,6 +120,29 @@ describe('web app in a browser, every demo role', {
     await page.setViewportSize(TABLET);
   });
 
+  it('works from the keyboard alone: sign in, search, open the patient', async () => {
+    await page.goto(`${server.url}/`);
+    if (await page.locator('#signout').count()) await page.click('#signout');
+    await page.waitForSelector('#users button');
+    const tabTo = async (test: string) => {
+      for (let i = 0; i < 20; i++) {
+        await page.keyboard.press('Tab');
+        if (await page.evaluate(test)) return;
+      }
+      throw new Error(`never reached by Tab: ${test}`);
+    };
+    await tabTo("document.activeElement?.dataset?.user === 'demo-clinician'");
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#whoami');
+    await tabTo("document.activeElement?.id === 'patient-q'");
+    await page.keyboard.type('0101801234');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('button[data-patient="demo-patient-1"]');
+    await tabTo("document.activeElement?.dataset?.patient === 'demo-patient-1'");
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#cumulative table');
+  });
+
   it('a clinician without a treatment relation gets the værdispring dialog and sees the data after giving a reason', async () => {
     await signInAs('demo-clinician');
     await page.fill('#patient-q', 'Jensen');

@@ -8,6 +8,7 @@ import type {
 } from '@medplum/fhirtypes';
 import { useMemo, useState } from 'react';
 import { ApiError, call, search } from '../api.ts';
+import { OrgName, OrgNamesProvider } from '../components/org-name.tsx';
 import { ErrorNote, Section, When } from '../components/section.tsx';
 import { TrendChart } from '../components/trend-chart.tsx';
 import { VaerdispringDialog } from '../components/vaerdispring-dialog.tsx';
@@ -116,52 +117,61 @@ export function PatientOverview(props: { patientId: string; vaerdispring?: strin
         />
       )}
       {!refused && (
-        <div className="grid">
-          <Section id="timeline" title={t('timeline')} query={merged(labs, studies, reports)}>
-            {(d) => (
-              <>
-                {d.notes.map((n) => (
-                  <p key={n} className="notice">
-                    {n}
-                  </p>
-                ))}
-                <Timeline entries={timeline(d.observations, d.studies, d.reports)} origins={origins} locale={locale} />
-              </>
-            )}
-          </Section>
-          <Section id="cumulative" title={t('cumulative')} query={labs}>
-            {() => <Cumulative table={table} locale={locale} />}
-          </Section>
-          <Section id="trends" title={t('trends')} query={labs}>
-            {() =>
-              table.analyses.length === 0 ? (
-                <p>{t('noData')}</p>
-              ) : (
-                <div className="trends">
-                  {table.analyses.map((a) => (
-                    <TrendChart
-                      key={a.key}
-                      title={a.label}
-                      unit={a.unit}
-                      points={trendPoints(observations, a.key)}
-                      width={chartWidth}
-                    />
+        <OrgNamesProvider>
+          <div className="grid">
+            <Section id="cumulative" title={t('cumulative')} query={labs}>
+              {() => <Cumulative table={table} locale={locale} />}
+            </Section>
+            <Section id="trends" title={t('trends')} query={labs}>
+              {() =>
+                table.analyses.length === 0 ? (
+                  <p>{t('noData')}</p>
+                ) : (
+                  <div className="trends">
+                    {table.analyses.map((a) => (
+                      <TrendChart
+                        key={a.key}
+                        title={a.label}
+                        unit={a.unit}
+                        points={trendPoints(observations, a.key)}
+                        width={chartWidth}
+                      />
+                    ))}
+                  </div>
+                )
+              }
+            </Section>
+            <Section id="orders" title={t('orders')} query={orders}>
+              {(d) => <Orders orders={d.matches} locale={locale} />}
+            </Section>
+            <Section id="reports" title={t('reports')} query={reports}>
+              {(d) => <Reports reports={d.matches} origins={origins} observations={observations} locale={locale} />}
+            </Section>
+            <Section id="timeline" title={t('timeline')} query={merged(labs, studies, reports)}>
+              {(d) => (
+                <>
+                  {d.notes.map((n) => (
+                    <p key={n} className="notice">
+                      {n}
+                    </p>
                   ))}
-                </div>
-              )
-            }
-          </Section>
-          <Section id="orders" title={t('orders')} query={orders}>
-            {(d) => <Orders orders={d.matches} locale={locale} />}
-          </Section>
-          <Section id="reports" title={t('reports')} query={reports}>
-            {(d) => <Reports reports={d.matches} origins={origins} observations={observations} locale={locale} />}
-          </Section>
-        </div>
+                  <Timeline
+                    entries={timeline(d.observations, d.studies, d.reports)}
+                    origins={origins}
+                    locale={locale}
+                  />
+                </>
+              )}
+            </Section>
+          </div>
+        </OrgNamesProvider>
       )}
     </article>
   );
 }
+
+const refOf = (refs: readonly { reference?: string }[] | undefined) =>
+  refs?.[0]?.reference ? { reference: refs[0].reference } : {};
 
 function formatCpr(p: Patient): string {
   const v = p.identifier?.find((i) => i.system === CPR)?.value;
@@ -265,7 +275,9 @@ function Timeline(props: { entries: ReturnType<typeof timeline>; origins: Map<st
               </td>
               <td>{kind}</td>
               <td>{what}</td>
-              <td>{e.org?.replace(/^Organization\//, '') ?? '—'}</td>
+              <td>
+                <OrgName {...(e.org ? { reference: e.org } : {})} />
+              </td>
               <td>
                 <OriginText origin={props.origins.get(ref)} />
               </td>
@@ -331,8 +343,7 @@ function Orders(props: { orders: ServiceRequest[]; locale: string }) {
       {props.orders.map((o) => (
         <li key={o.id}>
           <span className={`badge ${o.status}`}>{o.status}</span> {o.code?.text ?? o.code?.coding?.[0]?.display} →{' '}
-          {o.performer?.[0]?.reference?.replace(/^Organization\//, '')} ·{' '}
-          <When at={o.authoredOn} locale={props.locale} />
+          <OrgName {...refOf(o.performer)} /> · <When at={o.authoredOn} locale={props.locale} />
         </li>
       ))}
     </ul>
@@ -355,8 +366,7 @@ function Reports(props: {
           <details>
             <summary>
               <When at={r.effectiveDateTime ?? r.issued} locale={props.locale} /> ·{' '}
-              {r.code?.text ?? r.code?.coding?.[0]?.display} ·{' '}
-              {r.performer?.[0]?.reference?.replace(/^Organization\//, '')}{' '}
+              {r.code?.text ?? r.code?.coding?.[0]?.display} · <OrgName {...refOf(r.performer)} />{' '}
               <span className={`badge ${r.status}`}>{r.status}</span>
             </summary>
             {r.conclusion && <p>{r.conclusion}</p>}
