@@ -114,6 +114,7 @@ describe('web app in a browser, every demo role', {
     assert.match(orders, /draft/);
     assert.ok((await page.locator('#reports details').count()) >= 8);
     await shot('clinician-overview');
+    await page.screenshot({ path: join(SHOTS, 'web-clinician-overview-top.png') });
     // The same screen on a tablet in portrait.
     await page.setViewportSize({ width: 768, height: 1024 });
     await shot('clinician-overview-portrait');
