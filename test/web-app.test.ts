@@ -121,6 +121,40 @@ describe('web app in a browser, every demo role', {
     await page.setViewportSize(TABLET);
   });
 
+  it('a slow query blocks nothing: the other sections show while one still loads, and leaving cancels it', async () => {
+    await signInAs('demo-clinician');
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const cancelled: string[] = [];
+    const onFailed = (r: { url(): string; failure(): { errorText: string } | null }) => {
+      if (r.url().includes('/fhir/ImagingStudy')) cancelled.push(r.failure()?.errorText ?? '');
+    };
+    page.on('requestfailed', onFailed);
+    // The imaging search hangs until released.
+    const imaging = (url: URL) => url.pathname === '/fhir/ImagingStudy';
+    await page.route(imaging, async (route) => {
+      await held;
+      await route.continue().catch(() => {});
+    });
+    try {
+      await page.goto(`${server.url}/#/patients/demo-patient-1`);
+      await page.waitForSelector('#cumulative table');
+      await page.waitForSelector('#trends canvas');
+      await page.waitForSelector('#orders li');
+      assert.equal(await page.locator('#timeline[aria-busy="true"] [role="status"]').count(), 1);
+      await page.click('a.back');
+      await page.waitForSelector('#patient-q');
+      for (let i = 0; i < 50 && cancelled.length === 0; i++) await page.waitForTimeout(100);
+      assert.match(cancelled.join(), /ABORTED/);
+    } finally {
+      release();
+      page.off('requestfailed', onFailed);
+      await page.unroute(imaging);
+    }
+  });
+
   it('works from the keyboard alone: sign in, search, open the patient', async () => {
     await page.goto(`${server.url}/`);
     if (await page.locator('#signout').count()) await page.click('#signout');

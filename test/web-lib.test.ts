@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { globSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Observation, Provenance } from '@medplum/fhirtypes';
+import { formatCpr, patientQuery } from '../web/src/lib/patient.ts';
 import { authorizeUrl, codeChallenge, codeVerifier, tokenRequestBody } from '../web/src/lib/pkce.ts';
 import { cumulativeTable, isCritical, originIndex, timeline, trendPoints } from '../web/src/lib/results.ts';
 import { screensFor, sessionFromToken, vaerdispringHeader } from '../web/src/lib/session.ts';
@@ -168,5 +171,28 @@ describe('web app: sign-in (pure)', () => {
       'vital-interest; Bevidstl%C3%B8s%20patient',
     );
     assert.throws(() => vaerdispringHeader('consent', 'kort'), /5–500/);
+  });
+});
+
+describe('web app: patient look-up and layering', () => {
+  it('searches by CPR (with or without the dash) or by name', () => {
+    assert.equal(
+      patientQuery('010180-1234'),
+      '/fhir/Patient?identifier=urn%3Aoid%3A1.2.208.176.1.2%7C0101801234&_count=20',
+    );
+    assert.equal(patientQuery(' Nielsen '), '/fhir/Patient?name=Nielsen&_count=20');
+    assert.equal(patientQuery('01018012'), '/fhir/Patient?name=01018012&_count=20');
+    assert.equal(
+      formatCpr({ resourceType: 'Patient', identifier: [{ system: 'urn:oid:1.2.208.176.1.2', value: '0101801234' }] }),
+      '010180-1234',
+    );
+  });
+
+  it('talks to the server over HTTP only: nothing under web/src imports server code', () => {
+    const root = join(import.meta.dirname, '..', 'web', 'src');
+    const offenders = globSync('**/*.{ts,tsx}', { cwd: root }).filter((f) =>
+      /from ['"](\.\.\/)+(src|bench|scripts|test)\//.test(readFileSync(join(root, f), 'utf8')),
+    );
+    assert.deepEqual(offenders, []);
   });
 });

@@ -13,6 +13,7 @@ import { ErrorNote, Section, When } from '../components/section.tsx';
 import { TrendChart } from '../components/trend-chart.tsx';
 import { VaerdispringDialog } from '../components/vaerdispring-dialog.tsx';
 import { useLocale, useText } from '../i18n.ts';
+import { formatCpr, patientName } from '../lib/patient.ts';
 import {
   cellKey,
   cumulativeTable,
@@ -25,13 +26,6 @@ import {
   trendPoints,
 } from '../lib/results.ts';
 import { useQuery } from '../use-query.ts';
-
-const CPR = 'urn:oid:1.2.208.176.1.2';
-
-export function patientName(p: Patient): string {
-  const n = p.name?.[0];
-  return n?.text ?? [...(n?.given ?? []), n?.family].filter(Boolean).join(' ');
-}
 
 /**
  * "Data follows the patient": every lab result and imaging study across organisations on one
@@ -172,11 +166,6 @@ export function PatientOverview(props: { patientId: string; vaerdispring?: strin
 
 const refOf = (refs: readonly { reference?: string }[] | undefined) =>
   refs?.[0]?.reference ? { reference: refs[0].reference } : {};
-
-function formatCpr(p: Patient): string {
-  const v = p.identifier?.find((i) => i.system === CPR)?.value;
-  return v ? `${v.slice(0, 6)}-${v.slice(6)}` : '—';
-}
 
 type Part<T> = ReturnType<typeof useQuery<{ matches: T[] }>>;
 

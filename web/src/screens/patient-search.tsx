@@ -4,18 +4,8 @@ import { search, withheldForRelation } from '../api.ts';
 import { Section } from '../components/section.tsx';
 import { VaerdispringDialog } from '../components/vaerdispring-dialog.tsx';
 import { useText } from '../i18n.ts';
+import { patientName, patientQuery } from '../lib/patient.ts';
 import { useQuery } from '../use-query.ts';
-import { patientName } from './patient-overview.tsx';
-
-const CPR = 'urn:oid:1.2.208.176.1.2';
-
-/** The FHIR search for what the user typed: a CPR number (with or without the dash) or a name. */
-export function patientQuery(text: string): string {
-  const digits = text.replace(/[\s-]/g, '');
-  return /^\d{10}$/.test(digits)
-    ? `/fhir/Patient?identifier=${encodeURIComponent(`${CPR}|${digits}`)}&_count=20`
-    : `/fhir/Patient?name=${encodeURIComponent(text.trim())}&_count=20`;
-}
 
 /** Find a patient by CPR or name; patients withheld for want of a relation can be found with værdispring. */
 export function PatientSearch(props: { onOpen: (id: string, vaerdispring?: string) => void }) {
