@@ -83,7 +83,13 @@ export async function webScenario(ctx: ScenarioContext): Promise<ScenarioResult>
             { key: 'web.overview.p50', label: 'web: patient overview ready, p50', value: b.p50, unit: 'ms' },
             { key: 'web.overview.p95', label: 'web: patient overview ready, p95', value: b.p95, unit: 'ms' },
           ],
-          detail: { runs, firstScreenMs: firstScreen, overviewMs: overview, bytesTransferredLastRun: transferred, assetBytes },
+          detail: {
+            runs,
+            firstScreenMs: firstScreen,
+            overviewMs: overview,
+            bytesTransferredLastRun: transferred,
+            assetBytes,
+          },
         };
       } finally {
         await browser?.close();

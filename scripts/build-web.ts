@@ -3,7 +3,7 @@
  * sources, so `npm start` and the browser tests always serve the current UI. `node scripts/build-web.ts`
  * (add `--force` to rebuild regardless).
  */
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,7 +15,7 @@ const STAMP = join(WEB_DIST, '.built');
 function newestSource(dir: string): number {
   let newest = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.name === 'dist' || e.name === 'node_modules') continue;
+    if (e.name.startsWith('dist') || e.name === 'node_modules') continue;
     const p = join(dir, e.name);
     newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
   }
@@ -33,14 +33,19 @@ export function webBuildStale(): boolean {
 export async function ensureWebBuilt(opts: { force?: boolean; quiet?: boolean } = {}): Promise<boolean> {
   if (!opts.force && !webBuildStale()) return false;
   const [{ build }, { default: react }] = await Promise.all([import('vite'), import('@vitejs/plugin-react')]);
+  // Built next to the old output and swapped in, so a server (or a second build started by a
+  // parallel test) never reads a half-written directory.
+  const out = `${WEB_DIST}.${process.pid}.tmp`;
   await build({
     root: WEB_ROOT,
     configFile: false,
     logLevel: opts.quiet ? 'error' : 'info',
     plugins: [react()],
-    build: { outDir: WEB_DIST, emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 1000 },
+    build: { outDir: out, emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 1000 },
   });
-  writeFileSync(STAMP, new Date().toISOString());
+  writeFileSync(join(out, '.built'), new Date().toISOString());
+  rmSync(WEB_DIST, { recursive: true, force: true });
+  renameSync(out, WEB_DIST);
   return true;
 }
 

@@ -42,6 +42,8 @@ if (process.env.CI && only.length === 0) {
     step(name, 'npm', args);
   }
 }
+// The browser tests serve the built web app: build it once here, not in parallel test files.
+step('build the web app (when stale)', process.execPath, ['scripts/build-web.ts']);
 // Schemas left by earlier PostgreSQL test runs are dropped first (best effort).
 step('clean old test schemas', process.execPath, [
   '-e',
