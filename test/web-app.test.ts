@@ -105,6 +105,7 @@ describe('web app in a browser, every demo role', {
     assert.equal(await page.locator('#cumulative tbody tr').count(), 3);
     assert.equal(await page.locator('#cumulative thead th').count(), 2 + 7);
     assert.match(await text('#cumulative td.critical'), /6\.4\s*HH!/);
+    assert.match((await page.getAttribute('#cumulative td.critical', 'title')) ?? '', /LIMS demo-ouh-kba-akut/);
     // Trend charts (uPlot canvases) with the critical marker counted.
     assert.equal(await page.locator('#trends figure canvas').count(), 3);
     assert.equal(await page.locator('#trends [data-critical="1"]').count(), 1);

@@ -114,7 +114,7 @@ export function PatientOverview(props: { patientId: string; vaerdispring?: strin
         <OrgNamesProvider>
           <div className="grid">
             <Section id="cumulative" title={t('cumulative')} query={labs}>
-              {() => <Cumulative table={table} locale={locale} />}
+              {() => <Cumulative table={table} origins={origins} locale={locale} />}
             </Section>
             <Section id="trends" title={t('trends')} query={labs}>
               {() =>
@@ -207,6 +207,10 @@ function OriginText(props: { origin?: Origin }) {
   );
 }
 
+/** A cell's tooltip: where the value came from. */
+const originTitle = (o: Origin | undefined) =>
+  o ? [o.agents.join(', '), o.source].filter(Boolean).join(' · ') : undefined;
+
 function FlagBadge(props: { code?: string }) {
   const t = useText();
   if (!props.code || props.code === 'N') return null;
@@ -278,7 +282,11 @@ function Timeline(props: { entries: ReturnType<typeof timeline>; origins: Map<st
   );
 }
 
-function Cumulative(props: { table: ReturnType<typeof cumulativeTable>; locale: string }) {
+function Cumulative(props: {
+  table: ReturnType<typeof cumulativeTable>;
+  origins: Map<string, Origin>;
+  locale: string;
+}) {
   const t = useText();
   const { analyses, times, cells } = props.table;
   if (analyses.length === 0) return <p>{t('noData')}</p>;
@@ -310,7 +318,11 @@ function Cumulative(props: { table: ReturnType<typeof cumulativeTable>; locale: 
                   const o = cells.get(cellKey(a.key, at));
                   const f = o ? flag(o) : undefined;
                   return (
-                    <td key={at} className={isCritical(f) ? 'critical' : f && f !== 'N' ? 'abnormal' : undefined}>
+                    <td
+                      key={at}
+                      className={isCritical(f) ? 'critical' : f && f !== 'N' ? 'abnormal' : undefined}
+                      title={originTitle(o && props.origins.get(`Observation/${o.id}`))}
+                    >
                       {o ? displayValue(o) : ''} <FlagBadge code={f} />
                     </td>
                   );
