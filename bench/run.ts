@@ -12,17 +12,19 @@ import { hl7Scenario } from './scenarios/hl7.ts';
 import { orderSignScenario } from './scenarios/order-sign.ts';
 import { readScenario } from './scenarios/read.ts';
 import { searchScenario } from './scenarios/search.ts';
+import { webScenario } from './web.ts';
 
 const USAGE = `npm run bench -- [options]     (= node bench/run.ts)
 
   --dialect sqlite|postgres|both   databases to measure (default both; PostgreSQL from
                                    DXHUB_BENCH_PG_URL, default ${PG_URL})
   --quick                          small data and short runs: a smoke run in under 2 minutes
-  --only <names>                   comma-separated: bundle, read, search, disk, conditional-put, hl7, order-sign
-                                   (search includes disk; disk alone skips the HTTP run; hl7 is
-                                   HL7 v2 parse + MLLP end to end, not in the default set;
-                                   order-sign is CDS Hooks order-sign with 5,000 results and
-                                   200 rules while Observations are ingested, not in the default set)
+  --only <names>                   comma-separated: bundle, read, search, disk, conditional-put, hl7,
+                                   order-sign, web (search includes disk; disk alone skips the HTTP
+                                   run). Not in the default set: hl7 (HL7 v2 parse + MLLP end to
+                                   end), order-sign (CDS Hooks order-sign with 5,000 results and 200
+                                   rules while Observations are ingested), web (the browser app on
+                                   the demo region in Chromium: first screen and patient overview)
   --observations <n>               Observations pre-loaded for search/disk (default 1,000,000;
                                    50,000 with --quick)
   --compare-medplum                add the Medplum figures cited in the research note
@@ -30,7 +32,7 @@ const USAGE = `npm run bench -- [options]     (= node bench/run.ts)
                                    bench/results/profiles/ (open in Chrome DevTools)
   --help`;
 
-const SCENARIOS = ['bundle', 'read', 'search', 'disk', 'conditional-put', 'hl7', 'order-sign'] as const;
+const SCENARIOS = ['bundle', 'read', 'search', 'disk', 'conditional-put', 'hl7', 'order-sign', 'web'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 
 const RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<ScenarioResult>> = {
@@ -41,6 +43,7 @@ const RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<ScenarioRe
   'conditional-put': conditionalPutScenario,
   hl7: hl7Scenario,
   'order-sign': orderSignScenario,
+  web: webScenario,
 };
 
 function parse() {

@@ -70,13 +70,19 @@ export interface ServerProcess {
 export async function startServer(
   db: string,
   nodeArgs: readonly string[] = [],
-  opts: { readonly mllp?: boolean } = {},
+  opts: { readonly mllp?: boolean; readonly demo?: boolean; readonly env?: Readonly<Record<string, string>> } = {},
 ): Promise<ServerProcess> {
   const port = await freePort();
   const mllpPort = opts.mllp ? await freePort() : undefined;
   // Own signing keys per server; no rate limit (the load generator is one principal).
   const keyDir = mkdtempSync(join(tmpdir(), 'dxhub-bench-keys-'));
-  const env = { ...process.env, DXHUB_LOG_LEVEL: 'warn', DXHUB_KEY_DIR: keyDir, DXHUB_RATE_LIMIT_PER_MINUTE: '0' };
+  const env = {
+    ...process.env,
+    DXHUB_LOG_LEVEL: 'warn',
+    DXHUB_KEY_DIR: keyDir,
+    DXHUB_RATE_LIMIT_PER_MINUTE: '0',
+    ...opts.env,
+  };
   const child: ChildProcess = spawn(
     process.execPath,
     [
@@ -93,6 +99,7 @@ export async function startServer(
       '127.0.0.1',
       '--db',
       db,
+      ...(opts.demo ? ['--demo'] : []),
     ],
     { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -131,7 +138,10 @@ export async function startServer(
     await new Promise((r) => setTimeout(r, 100));
   }
 
-  defaultHeaders.authorization = bearer(['--user', 'bench-interface', '--role', 'integration', '--org', 'bench-org']);
+  // With an external issuer (DXHUB_OIDC_ISSUER) tokens come from it, not from `dxhub token`.
+  if (!opts.env?.DXHUB_OIDC_ISSUER) {
+    defaultHeaders.authorization = bearer(['--user', 'bench-interface', '--role', 'integration', '--org', 'bench-org']);
+  }
   let peak = 0;
   const poll = setInterval(() => {
     peak = Math.max(peak, procStatusBytes(pid, 'VmRSS') ?? 0);

@@ -18,6 +18,7 @@ const only = process.argv.slice(2);
 if (only.length === 0) {
   step('lint (biome)', 'npx', ['biome', 'check', '.']);
   step('types (tsc --noEmit)', 'npx', ['tsc', '--noEmit']);
+  step('types of the web app (tsc --noEmit -p web)', 'npx', ['tsc', '--noEmit', '-p', 'web']);
 }
 // CI only: a runtime dependency with a known high or critical vulnerability fails the build. Dev
 // tools are left out: they never run in production (`--omit=dev`). A registry that does not serve
@@ -41,6 +42,8 @@ if (process.env.CI && only.length === 0) {
     step(name, 'npm', args);
   }
 }
+// The browser tests serve the built web app: build it once here, not in parallel test files.
+step('build the web app (when stale)', process.execPath, ['scripts/build-web.ts']);
 // Schemas left by earlier PostgreSQL test runs are dropped first (best effort).
 step('clean old test schemas', process.execPath, [
   '-e',

@@ -30,6 +30,7 @@ export async function withFreshServer<P, R>(
   ctx: ScenarioContext,
   prepare: (db: BenchDatabase) => Promise<P>,
   fn: (server: ServerProcess, prepared: P, startupSeconds: number) => Promise<R>,
+  serverOpts: Parameters<typeof startServer>[2] = {},
 ): Promise<R> {
   const db = await freshDatabase(ctx.dialect);
   let server: ServerProcess | undefined;
@@ -41,7 +42,7 @@ export async function withFreshServer<P, R>(
   try {
     const prepared = await prepare(db);
     const t0 = performance.now();
-    server = await startServer(db.url, ctx.serverNodeArgs);
+    server = await startServer(db.url, ctx.serverNodeArgs, serverOpts);
     const startup = (performance.now() - t0) / 1000;
     return await fn(server, prepared, startup);
   } catch (e) {

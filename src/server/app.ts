@@ -201,7 +201,7 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
   });
 
   await app.register(securityRoutes, { auth, access, audit, demo: config.demo });
-  await app.register(webRoutes);
+  await app.register(webRoutes, { oidcIssuer: config.oidcIssuer });
   await app.register(identityRoutes, { repo, audit, access });
   const service = new FhirService(repo);
   await app.register(fhirRoutes, { service, baseUrl: config.baseUrl, access });

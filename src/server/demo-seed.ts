@@ -1,5 +1,6 @@
 import { DEMO_ORGANISATIONS, DEMO_SOR_SYSTEM, demoUsers } from '../security/demo-users.ts';
 import type { FhirRepository, Resource } from '../store/repository.ts';
+import { demoClinicalResources } from './demo-clinical-seed.ts';
 
 /**
  * The minimum a demo sign-in needs (`serve --demo`): the demo organisation tree, a Practitioner per
@@ -22,29 +23,8 @@ export async function seedDemo(repo: FhirRepository): Promise<void> {
       resources.push({ resourceType: 'Practitioner', id: u.id, name: [{ text: u.name }], active: true });
     }
   }
-  const citizen = demoUsers().find((u) => u.role === 'citizen');
-  const clinician = demoUsers().find((u) => u.role === 'clinician');
-  if (citizen?.patient && clinician?.org) {
-    resources.push({
-      resourceType: 'Patient',
-      id: citizen.patient,
-      name: [{ family: 'Nielsen', given: ['Anna'], text: citizen.name }],
-      gender: 'female',
-      birthDate: '1980-01-01',
-    });
-    resources.push({
-      resourceType: 'Encounter',
-      id: 'demo-encounter-1',
-      status: 'in-progress',
-      class: {
-        system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode',
-        code: 'IMP',
-        display: 'inpatient encounter',
-      },
-      subject: { reference: `Patient/${citizen.patient}` },
-      serviceProvider: { reference: `Organization/${clinician.org}` },
-    });
-  }
+  // The demo patients, their admissions and clinical data (web app's patient overview).
+  resources.push(...demoClinicalResources(new Date()));
   await repo.transaction(async (w) => {
     for (const r of resources) await repo.put(w, r);
   });

@@ -106,6 +106,7 @@ describe('effectiveScopes: a token never grants more than its role', () => {
         'user/Organization.r',
         'user/Patient.r',
         'user/Practitioner.r',
+        'user/Provenance.r',
         'user/ServiceRequest.r',
         'user/Specimen.r',
       ],

@@ -64,6 +64,8 @@ const off = {
 
 /** Every role, by kind. */
 /** What the laboratory roles work with: orders, specimens, results, reports and analyzers. */
+// `Provenance.rs` in the clinical roles: where a result came from (the sending lab, the source
+// message); the guard allows a Provenance only for the patients of its targets (request-guard.ts).
 const LAB_SCOPES = [
   ...IDENTITY,
   'user/Patient.rs',
@@ -71,6 +73,7 @@ const LAB_SCOPES = [
   'user/Specimen.crus',
   'user/Observation.crus',
   'user/DiagnosticReport.crus',
+  'user/Provenance.rs',
   'user/Device.rs',
 ] as const;
 
@@ -88,6 +91,7 @@ export const ROLES: Readonly<Record<RoleKind, Role>> = Object.freeze({
       'user/Observation.rs',
       'user/DiagnosticReport.rs',
       'user/ImagingStudy.rs',
+      'user/Provenance.rs',
       'user/Practitioner.rs',
       'user/Organization.rs',
     ],
@@ -125,6 +129,7 @@ export const ROLES: Readonly<Record<RoleKind, Role>> = Object.freeze({
       // e.g. creatinine before contrast media.
       'user/Observation.rs',
       'user/DiagnosticReport.rs',
+      'user/Provenance.rs',
     ],
     clinicalData: true,
   }),
@@ -140,6 +145,7 @@ export const ROLES: Readonly<Record<RoleKind, Role>> = Object.freeze({
       'user/ImagingStudy.rus',
       'user/Observation.rs',
       'user/DiagnosticReport.crus',
+      'user/Provenance.rs',
     ],
     clinicalData: true,
     releasesResults: true,
@@ -218,6 +224,7 @@ export const ROLES: Readonly<Record<RoleKind, Role>> = Object.freeze({
       'patient/Observation.rs',
       'patient/DiagnosticReport.rs',
       'patient/ImagingStudy.rs',
+      'patient/Provenance.rs',
       // "Who looked at me" (MinLog-style access log, research note §5.3, §6.3).
       'patient/AuditEvent.rs',
     ],

@@ -1,0 +1,100 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { ensureWebBuilt, WEB_DIST } from '../scripts/build-web.ts';
+import { quantile } from './load.ts';
+import { type ScenarioContext, type ScenarioResult, withFreshServer } from './scenarios/harness.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+/** Median and p95 of a list of milliseconds. */
+function summary(ms: number[]): { p50: number; p95: number } {
+  const sorted = Float64Array.from(ms).sort();
+  return { p50: quantile(sorted, 0.5), p95: quantile(sorted, 0.95) };
+}
+
+/**
+ * `--only web`: the web app on the seeded demo region (`serve --demo`), in Chromium with a fresh
+ * browser context per run (no HTTP cache: the pessimistic first visit). Measured from the start of
+ * navigation, on the bench's clock:
+ * - first screen interactive: the sign-in screen with its demo-user buttons rendered and enabled;
+ * - patient overview ready: a signed-in clinician opens the demo patient until the cumulative
+ *   table, the timeline and every trend chart are drawn (all of its queries answered).
+ */
+export async function webScenario(ctx: ScenarioContext): Promise<ScenarioResult> {
+  if (!existsSync(CHROMIUM)) throw new Error(`no ${CHROMIUM} (apt-get install -y chromium)`);
+  await ensureWebBuilt({ quiet: true });
+  const runs = ctx.quick ? 5 : 20;
+  return withFreshServer(
+    ctx,
+    async () => undefined,
+    async (server) => {
+      let browser: Browser | undefined;
+      try {
+        browser = await chromium.launch({
+          executablePath: CHROMIUM,
+          args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+        });
+        const firstScreen: number[] = [];
+        const overview: number[] = [];
+        let transferred = 0;
+        for (let i = 0; i < runs + 1; i++) {
+          const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'da-DK' });
+          const page = await context.newPage();
+          let bytes = 0;
+          page.on('response', (r) => {
+            void r.body().then(
+              (b) => {
+                bytes += b.length;
+              },
+              () => {},
+            );
+          });
+          const t0 = performance.now();
+          await page.goto(`${server.url}/`);
+          await page.waitForSelector('#users button[data-user="demo-clinician"]:enabled');
+          const t1 = performance.now();
+          await page.click('button[data-user="demo-clinician"]');
+          await page.waitForSelector('#patient-q');
+          const t2 = performance.now();
+          // Strings: the bench is type-checked without the DOM library.
+          await page.evaluate("location.hash = '#/patients/demo-patient-1'");
+          await page.waitForSelector('#cumulative table');
+          await page.waitForSelector('#timeline tbody tr');
+          await page.waitForFunction("document.querySelectorAll('#trends canvas').length === 3");
+          const t3 = performance.now();
+          // The first run warms the server (JIT, statement caches) and is not counted.
+          if (i > 0) {
+            firstScreen.push(t1 - t0);
+            overview.push(t3 - t2);
+            transferred = bytes;
+          }
+          await context.close();
+        }
+        const assets = join(WEB_DIST, 'assets');
+        const assetBytes = readdirSync(assets).reduce((n, f) => n + statSync(join(assets, f)).size, 0);
+        const a = summary(firstScreen);
+        const b = summary(overview);
+        ctx.log(`  first screen p50 ${a.p50.toFixed(0)} ms, overview ready p50 ${b.p50.toFixed(0)} ms (${runs} runs)`);
+        return {
+          figures: [
+            { key: 'web.firstScreen.p50', label: 'web: first screen interactive, p50', value: a.p50, unit: 'ms' },
+            { key: 'web.firstScreen.p95', label: 'web: first screen interactive, p95', value: a.p95, unit: 'ms' },
+            { key: 'web.overview.p50', label: 'web: patient overview ready, p50', value: b.p50, unit: 'ms' },
+            { key: 'web.overview.p95', label: 'web: patient overview ready, p95', value: b.p95, unit: 'ms' },
+          ],
+          detail: {
+            runs,
+            firstScreenMs: firstScreen,
+            overviewMs: overview,
+            bytesTransferredLastRun: transferred,
+            assetBytes,
+          },
+        };
+      } finally {
+        await browser?.close();
+      }
+    },
+    { demo: true },
+  );
+}

@@ -1,0 +1,182 @@
+import { useCallback, useEffect, useState } from 'react';
+import { setToken } from './api.ts';
+import { initialLang, type Lang, LangContext, rememberLang, TEXTS, useText } from './i18n.ts';
+import { tokenRequestBody } from './lib/pkce.ts';
+import { type ScreenName, type Session, screensFor, sessionFromToken } from './lib/session.ts';
+import { Admin } from './screens/admin.tsx';
+import { Counts } from './screens/counts.tsx';
+import { Mine } from './screens/mine.tsx';
+import { PatientOverview } from './screens/patient-overview.tsx';
+import { PatientSearch } from './screens/patient-search.tsx';
+import { CLIENT_ID, PKCE_KEY, redirectUri, SignIn } from './screens/sign-in.tsx';
+
+const SESSION_KEY = 'dxhub.session';
+const NAV: Record<ScreenName, 'navPatients' | 'navMine' | 'navCounts' | 'navAdmin'> = {
+  patients: 'navPatients',
+  mine: 'navMine',
+  counts: 'navCounts',
+  admin: 'navAdmin',
+};
+
+/** `#/<screen>[/<patient id>]`: the screen and, on the patient screen, the open patient. */
+function readRoute(): { screen?: ScreenName; patient?: string } {
+  const [screen, patient] = location.hash.replace(/^#\/?/, '').split('/');
+  return {
+    ...(screen ? { screen: screen as ScreenName } : {}),
+    ...(patient ? { patient: decodeURIComponent(patient) } : {}),
+  };
+}
+
+function restore(): Session | undefined {
+  const saved = sessionStorage.getItem(SESSION_KEY);
+  if (!saved) return undefined;
+  const s = JSON.parse(saved) as Session;
+  return s.exp * 1000 > Date.now() ? s : undefined;
+}
+
+/** Completes the OIDC redirect (`?code=…&state=…`): exchanges the code with the PKCE verifier. */
+async function finishOidc(): Promise<string | undefined> {
+  const params = new URLSearchParams(location.search);
+  const code = params.get('code');
+  const error = params.get('error');
+  if (!code && !error) return undefined;
+  history.replaceState(null, '', location.pathname + location.hash);
+  if (error) throw new Error(`${error}: ${params.get('error_description') ?? ''}`);
+  const saved = JSON.parse(sessionStorage.getItem(PKCE_KEY) ?? 'null') as {
+    verifier: string;
+    state: string;
+    tokenEndpoint: string;
+  } | null;
+  sessionStorage.removeItem(PKCE_KEY);
+  if (!saved || saved.state !== params.get('state'))
+    throw new Error('the sign-in answer does not match the request (state)');
+  const res = await fetch(saved.tokenEndpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: tokenRequestBody(code!, saved.verifier, CLIENT_ID, redirectUri()),
+  });
+  const body = (await res.json()) as { access_token?: string; error_description?: string; error?: string };
+  if (!res.ok || !body.access_token) throw new Error(body.error_description ?? body.error ?? `${res.status}`);
+  return body.access_token;
+}
+
+export function App() {
+  const [lang, setLang] = useState<Lang>(initialLang);
+  const [session, setSession] = useState<Session | undefined>(restore);
+  const [route, setRoute] = useState(readRoute);
+  const [problem, setProblem] = useState<Error>();
+  setToken(session?.token);
+
+  const signIn = useCallback((token: string, name?: string) => {
+    try {
+      const s = sessionFromToken(token, name);
+      sessionStorage.setItem(SESSION_KEY, JSON.stringify(s));
+      setSession(s);
+      location.hash = `#/${screensFor(s.role)[0] ?? ''}`;
+    } catch (e) {
+      setProblem(e as Error);
+    }
+  }, []);
+  useEffect(() => {
+    finishOidc().then((token) => token && signIn(token), setProblem);
+    const onHash = () => setRoute(readRoute());
+    addEventListener('hashchange', onHash);
+    return () => removeEventListener('hashchange', onHash);
+  }, [signIn]);
+  useEffect(() => {
+    document.documentElement.lang = lang;
+    document.title = `dxhub · ${TEXTS[lang].tagline}`;
+  }, [lang]);
+  const signOut = () => {
+    sessionStorage.removeItem(SESSION_KEY);
+    setSession(undefined);
+    location.hash = '';
+  };
+  const toggle = () => {
+    const next = lang === 'da' ? 'en' : 'da';
+    rememberLang(next);
+    setLang(next);
+  };
+  const screens = session ? screensFor(session.role) : [];
+  const screen = route.screen && screens.includes(route.screen) ? route.screen : screens[0];
+  return (
+    <LangContext.Provider value={lang}>
+      <Header session={session} screens={screens} screen={screen} onToggle={toggle} onSignOut={signOut} />
+      <main id="main">
+        {!session && <SignIn onToken={signIn} {...(problem ? { problem } : {})} />}
+        {session &&
+          screen === 'patients' &&
+          (route.patient ? (
+            <>
+              <a href="#/patients" className="back">
+                ← {TEXTS[lang].back}
+              </a>
+              <PatientOverview key={route.patient} patientId={route.patient} {...vdFor(route.patient)} />
+            </>
+          ) : (
+            <PatientSearch
+              onOpen={(id, vd) => {
+                if (vd) sessionStorage.setItem(`dxhub.vd.${id}`, vd);
+                location.hash = `#/patients/${encodeURIComponent(id)}`;
+              }}
+            />
+          ))}
+        {session && screen === 'mine' && <Mine {...(session.patient ? { patient: session.patient } : {})} />}
+        {session && screen === 'counts' && <Counts />}
+        {session && screen === 'admin' && <Admin role={session.role} />}
+      </main>
+    </LangContext.Provider>
+  );
+}
+
+/** A værdispring given in the search carries over to the patient it found (this tab only). */
+function vdFor(patient: string): { vaerdispring?: string } {
+  const vd = sessionStorage.getItem(`dxhub.vd.${patient}`);
+  return vd ? { vaerdispring: vd } : {};
+}
+
+function Header(props: {
+  session?: Session;
+  screens: ScreenName[];
+  screen?: ScreenName;
+  onToggle: () => void;
+  onSignOut: () => void;
+}) {
+  const t = useText();
+  const { session } = props;
+  return (
+    <header className="top">
+      <a href="#main" className="skip">
+        Skip to content
+      </a>
+      <h1>
+        dxhub <span className="tagline">{t('tagline')}</span>
+      </h1>
+      {session && (
+        <nav aria-label="Menu">
+          {props.screens.map((s) => (
+            <a key={s} href={`#/${s}`} aria-current={s === props.screen ? 'page' : undefined}>
+              {t(NAV[s])}
+            </a>
+          ))}
+        </nav>
+      )}
+      <div className="who">
+        {session && (
+          <span id="whoami" data-role={session.role}>
+            {session.name ?? session.user} · {session.role}
+            {session.org ? ` · ${session.org}` : ''}
+          </span>
+        )}
+        <button type="button" id="lang" onClick={props.onToggle} aria-label={t('languageLabel')}>
+          {t('language')}
+        </button>
+        {session && (
+          <button type="button" id="signout" onClick={props.onSignOut}>
+            {t('signOut')}
+          </button>
+        )}
+      </div>
+    </header>
+  );
+}

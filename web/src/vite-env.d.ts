@@ -1,0 +1,2 @@
+// Style imports are bundled by Vite (side effects only).
+declare module '*.css';
