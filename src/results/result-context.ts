@@ -32,6 +32,16 @@ export function valueIn(o: Observation, unit: string): number | undefined {
   return c.ok ? c.value : undefined;
 }
 
+/** The cached promise for `key`, made by `load` on first use. */
+function cached<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  let p = cache.get(key);
+  if (!p) {
+    p = load();
+    cache.set(key, p);
+  }
+  return p;
+}
+
 /**
  * Reads what processing one result needs from the store, with per-batch caches of Patients and
  * ServiceRequests (a batch often holds many results of one patient and one requisition).
@@ -54,17 +64,13 @@ export class ResultContext {
   patient(o: Observation): Promise<Patient | undefined> {
     const id = refId(o.subject, 'Patient');
     if (!id) return Promise.resolve(undefined);
-    let p = this.patients.get(id);
-    if (!p) this.patients.set(id, (p = this.readJson<Patient>('Patient', id)));
-    return p;
+    return cached(this.patients, id, () => this.readJson<Patient>('Patient', id));
   }
 
   serviceRequest(o: { basedOn?: { reference?: string }[] }): Promise<ServiceRequest | undefined> {
     const id = (o.basedOn ?? []).map((r) => refId(r, 'ServiceRequest')).find(Boolean);
     if (!id) return Promise.resolve(undefined);
-    let p = this.requests.get(id);
-    if (!p) this.requests.set(id, (p = this.readJson<ServiceRequest>('ServiceRequest', id)));
-    return p;
+    return cached(this.requests, id, () => this.readJson<ServiceRequest>('ServiceRequest', id));
   }
 
   private async search(type: string, params: [string, string][]): Promise<Observation[]> {
@@ -99,16 +105,12 @@ export class ResultContext {
   /** Other results of the same specimen. */
   specimenResults(specimen: string | undefined): Promise<Observation[]> {
     if (!specimen) return Promise.resolve([]);
-    let p = this.specimens.get(specimen);
-    if (!p)
-      this.specimens.set(
-        specimen,
-        (p = this.search('Observation', [
-          ['specimen', specimen],
-          ['_count', '200'],
-        ])),
-      );
-    return p;
+    return cached(this.specimens, specimen, () =>
+      this.search('Observation', [
+        ['specimen', specimen],
+        ['_count', '200'],
+      ]),
+    );
   }
 
   /** Siblings for the consistency rules, each value in its own analysis unit. */

@@ -15,7 +15,7 @@ import {
 import { OutboxConsumer, type OutboxEvent } from '../store/outbox.ts';
 import type { FhirRepository, Resource } from '../store/repository.ts';
 import { type OutcomeRow, recordOutcome } from './autoverification-rate.ts';
-import { criticalResources, orderingOrganization } from './critical-values.ts';
+import { criticalResources, escalateUnacknowledged, orderingOrganization } from './critical-values.ts';
 import { derivedObservations } from './derived-results.ts';
 import { incidentalTask, isIncidental } from './incidental-findings.ts';
 import { ResultContext } from './result-context.ts';
@@ -32,6 +32,8 @@ export interface ResultPipelineOptions {
   readonly pollMs?: number;
   /** Outbox events per round and transaction (default 200). */
   readonly batch?: number;
+  /** How often the running pipeline looks for unacknowledged critical values to escalate, ms (default 60 s). */
+  readonly escalationCheckMs?: number;
 }
 
 /** One write of a plan: `ifMatch` guards the processed Observation; `ifAbsent` keeps an existing side resource. */
@@ -382,14 +384,24 @@ export class ResultPipeline {
     return next;
   }
 
-  /** Polls the outbox until {@link stop}. */
+  /** Escalates critical values unacknowledged past the rule set's time (see `escalateUnacknowledged`). */
+  escalate(): Promise<string[]> {
+    return escalateUnacknowledged(this.repo, this.now(), this.rules.criticalEscalationMinutes);
+  }
+
+  /** Polls the outbox until {@link stop}; escalates overdue critical values on the way. */
   start(): void {
     if (this.running) return;
     this.running = true;
+    let lastEscalation = 0;
     this.loop = (async () => {
       while (this.running) {
         let n = 0;
         try {
+          if (this.now() - lastEscalation >= (this.opts.escalationCheckMs ?? 60_000)) {
+            lastEscalation = this.now();
+            await this.escalate();
+          }
           n = (await this.runOnce()).events;
         } catch (err) {
           this.opts.onError?.(err);

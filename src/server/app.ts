@@ -9,6 +9,7 @@ import { AstmProcessor } from '../ingest/astm-processor.ts';
 import { Hl7Inbox } from '../ingest/hl7-inbox.ts';
 import { Hl7Processor } from '../ingest/hl7-processor.ts';
 import { InterfaceHealth } from '../ingest/interface-health.ts';
+import { ResultPipeline } from '../results/result-pipeline.ts';
 import { openDialect } from '../store/dialect/dialect.ts';
 import { FhirRepository } from '../store/repository.ts';
 import { Access, type Authentication, openAuthentication, requireAuthentication } from './auth.ts';
@@ -20,6 +21,7 @@ import { createRateLimiter, rateLimitHook, registerHardening, serverOptions } fr
 import { identityRoutes } from './identity-routes.ts';
 import { ingestRoutes } from './ingest-routes.ts';
 import { Metrics } from './metrics.ts';
+import { resultsRoutes } from './results-routes.ts';
 import { securityRoutes } from './security-routes.ts';
 import { webRoutes } from './web-routes.ts';
 
@@ -45,6 +47,8 @@ export interface DxhubApp {
   astmProcessor: AstmProcessor;
   /** Outgoing deliveries (not started: `dxhub serve` starts it). */
   delivery: DeliveryWorker;
+  /** Result processing (autoverification, critical values …): not started, `dxhub serve` starts it. */
+  results: ResultPipeline;
   /** Token verification and, in embedded mode, the local issuer (`auth.issuer.issueToken`). */
   auth: Authentication;
   close(): Promise<void>;
@@ -215,6 +219,9 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
     onError: (err) => app.log.error({ err }, 'delivery failed'),
   });
   await app.register(deliveryRoutes, { delivery });
+  // Result processing: every Observation passes the pipeline (an outbox consumer; started by serve).
+  const results = new ResultPipeline({ repo, onError: (err) => app.log.error({ err }, 'result processing failed') });
+  await app.register(resultsRoutes, { repo, pipeline: results });
 
   return {
     app,
@@ -230,11 +237,13 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
     astmInbox,
     astmProcessor,
     delivery,
+    results,
     async close() {
       closing = true;
       await processor.stop();
       await astmProcessor.stop();
       await delivery.stop();
+      await results.stop();
       await app.close();
       await audit.close();
       await spool?.close();

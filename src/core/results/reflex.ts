@@ -3,15 +3,8 @@ import { type Code, codeKey, type ReflexRule, type RuleSet } from './rule-set.ts
 
 /** The reflex rules a result fires: `outside-reference` fires on L, H, LL and HH. */
 export function reflexesFor(rules: RuleSet, code: Code, interpretation: InterpretationCode | undefined): ReflexRule[] {
-  return rules.reflex.filter((r) => {
-    switch (r.kind) {
-      case 'outside-reference':
-        return (
-          codeKey(r.trigger) === codeKey(code) &&
-          interpretation !== undefined &&
-          interpretation !== 'N' &&
-          interpretation !== 'A'
-        );
-    }
-  });
+  const outsideReference = interpretation !== undefined && interpretation !== 'N' && interpretation !== 'A';
+  return rules.reflex.filter(
+    (r) => r.kind === 'outside-reference' && outsideReference && codeKey(r.trigger) === codeKey(code),
+  );
 }
