@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type BenchDialect, PG_URL, postgresProblem } from './databases.ts';
 import { type Figure, renderTable } from './figures.ts';
+import { resultPipelineScenario } from './result-pipeline.ts';
 import { bundleScenario } from './scenarios/bundle.ts';
 import { conditionalPutScenario } from './scenarios/conditional-put.ts';
 import type { ScenarioContext, ScenarioResult } from './scenarios/harness.ts';
@@ -17,7 +18,7 @@ const USAGE = `npm run bench -- [options]     (= node bench/run.ts)
   --dialect sqlite|postgres|both   databases to measure (default both; PostgreSQL from
                                    DXHUB_BENCH_PG_URL, default ${PG_URL})
   --quick                          small data and short runs: a smoke run in under 2 minutes
-  --only <names>                   comma-separated: bundle, read, search, disk, conditional-put, hl7
+  --only <names>                   comma-separated: bundle, read, search, disk, conditional-put, hl7, result-pipeline
                                    (search includes disk; disk alone skips the HTTP run; hl7 is
                                    HL7 v2 parse + MLLP end to end, not in the default set)
   --observations <n>               Observations pre-loaded for search/disk (default 1,000,000;
@@ -27,7 +28,7 @@ const USAGE = `npm run bench -- [options]     (= node bench/run.ts)
                                    bench/results/profiles/ (open in Chrome DevTools)
   --help`;
 
-const SCENARIOS = ['bundle', 'read', 'search', 'disk', 'conditional-put', 'hl7'] as const;
+const SCENARIOS = ['bundle', 'read', 'search', 'disk', 'conditional-put', 'hl7', 'result-pipeline'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 
 const RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<ScenarioResult>> = {
@@ -37,6 +38,7 @@ const RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<ScenarioRe
   disk: (ctx) => searchScenario(ctx, { http: false }),
   'conditional-put': conditionalPutScenario,
   hl7: hl7Scenario,
+  'result-pipeline': resultPipelineScenario,
 };
 
 function parse() {

@@ -13,7 +13,7 @@ import {
   reflexesFor,
 } from '../core/results/index.ts';
 import { OutboxConsumer, type OutboxEvent } from '../store/outbox.ts';
-import type { FhirRepository, Resource } from '../store/repository.ts';
+import type { FhirRepository, Resource, WriteContext } from '../store/repository.ts';
 import { type OutcomeRow, recordOutcome } from './autoverification-rate.ts';
 import { criticalResources, escalateUnacknowledged, orderingOrganization } from './critical-values.ts';
 import { derivedObservations } from './derived-results.ts';
@@ -45,6 +45,8 @@ interface PlannedWrite {
 interface Plan {
   readonly writes: PlannedWrite[];
   readonly outcome?: OutcomeRow;
+  /** The version this plan autoverifies (`Observation/id/_history/n`), for the batch's Provenance. */
+  readonly autoverified?: string;
 }
 
 const UNVERIFIED = new Set(['registered', 'preliminary', 'unknown']);
@@ -136,14 +138,24 @@ export class ResultPipeline {
     for (const e of events)
       if (e.interaction !== 'delete' && (e.type === 'Observation' || e.type === 'DiagnosticReport'))
         last.set(`${e.type}/${e.id}`, e);
-    for (const e of last.values()) {
-      const v = await this.repo.read(e.type, e.id);
-      if (!v?.json || v.deleted || v.version !== e.version) continue;
+    // One read per type: the current JSON names its version (meta.versionId).
+    const current = new Map<string, Resource>();
+    for (const type of ['Observation', 'DiagnosticReport']) {
+      const ids = [...last.values()].filter((e) => e.type === type).map((e) => e.id);
+      for (const json of await this.repo.readMany(type, ids)) {
+        const r = JSON.parse(json) as Resource;
+        current.set(`${type}/${r.id}`, r);
+      }
+    }
+    for (const [key, e] of last) {
+      const r = current.get(key);
+      // Only the version the event names: a later version has its own event.
+      if (!r || Number(r.meta?.versionId) !== e.version) continue;
       try {
         const plan =
           e.type === 'Observation'
-            ? await this.planObservation(JSON.parse(v.json) as Observation, v.version, ctx, verified)
-            : await this.planReport(JSON.parse(v.json) as DiagnosticReport, ctx);
+            ? await this.planObservation(r as unknown as Observation, e.version, ctx, verified)
+            : await this.planReport(r as unknown as DiagnosticReport, ctx);
         if (plan) plans.push(plan);
       } catch (err) {
         this.opts.onError?.(err);
@@ -193,13 +205,6 @@ export class ResultPipeline {
     this.annotate(next, e, sr);
     const writes: PlannedWrite[] = [{ resource: asResource(next), ifMatch: version }];
     const isFinal = next.status === 'final' || next.status === 'amended' || next.status === 'corrected';
-    if (outcome === 'autoverified') {
-      writes.push({
-        resource: asResource(
-          verificationProvenance(o, version + 1, now, { display: 'dxhub result pipeline' }, rules, 'autoverified'),
-        ),
-      });
-    }
     if (outcome === 'held') writes.push({ resource: asResource(reviewTask(o, e, now)), ifAbsent: true });
     const organization = e.critical || isIncidental(o) ? await orderingOrganization(this.repo, sr) : undefined;
     if (e.critical) {
@@ -216,6 +221,7 @@ export class ResultPipeline {
     const code = e.analysis?.code ?? codesOf(o)[0];
     return {
       writes,
+      ...(outcome === 'autoverified' ? { autoverified: `Observation/${o.id}/_history/${version + 1}` } : {}),
       outcome: {
         observationId: o.id!,
         analysis: code ? `${code.system}|${code.code}` : 'uncoded',
@@ -292,17 +298,31 @@ export class ResultPipeline {
     }));
   }
 
-  /** Writes plans: all in one transaction; when that fails, each on its own (a stale Observation is skipped). */
+  /**
+   * Writes plans: all in one transaction with one Provenance for the batch's autoverifications;
+   * when that fails, each on its own (a stale Observation is skipped).
+   */
   private async apply(plans: readonly Plan[]): Promise<void> {
     if (plans.length === 0) return;
+    const writeAll = async (w: WriteContext, batch: readonly Plan[]) => {
+      for (const p of batch) await this.write(w, p);
+      const targets = batch.map((p) => p.autoverified).filter((t): t is string => t !== undefined);
+      if (targets.length === 0) return;
+      const prov = verificationProvenance(
+        targets,
+        this.now(),
+        { display: 'dxhub result pipeline' },
+        this.rules,
+        'autoverified',
+      );
+      await this.repo.put(w, asResource(prov));
+    };
     try {
-      await this.repo.transaction(async (w) => {
-        for (const p of plans) await this.write(w, p);
-      });
+      await this.repo.transaction((w) => writeAll(w, plans));
     } catch {
       for (const p of plans) {
         try {
-          await this.repo.transaction((w) => this.write(w, p));
+          await this.repo.transaction((w) => writeAll(w, [p]));
         } catch (err) {
           // A newer version of the Observation has its own outbox event: nothing is lost.
           if (!(err instanceof FhirError && err.status === 412) && !(err instanceof FhirError && err.status === 409))
@@ -312,7 +332,7 @@ export class ResultPipeline {
     }
   }
 
-  private async write(w: Parameters<Parameters<FhirRepository['transaction']>[0]>[0], p: Plan): Promise<void> {
+  private async write(w: WriteContext, p: Plan): Promise<void> {
     for (const x of p.writes) {
       if (x.ifAbsent && x.resource.id) {
         const cur = await this.repo.read(x.resource.resourceType, x.resource.id, w);
@@ -353,7 +373,11 @@ export class ResultPipeline {
     };
     const writes: PlannedWrite[] = [
       { resource: asResource(next), ifMatch: version },
-      { resource: asResource(verificationProvenance(o, version + 1, now, who, this.rules, outcome)) },
+      {
+        resource: asResource(
+          verificationProvenance([`Observation/${o.id}/_history/${version + 1}`], now, who, this.rules, outcome),
+        ),
+      },
       {
         resource: asResource({
           ...task,

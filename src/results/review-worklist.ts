@@ -33,10 +33,12 @@ export function reviewTask(o: Observation, e: Evaluation, now: number): Task {
   };
 }
 
-/** A provenance of a verification: by the pipeline (rule set named in `policy`) or by a physician. */
+/**
+ * A provenance of verifications: by the pipeline (one per batch, every autoverified version a
+ * target; the rule set named in `policy`) or by a physician (one target).
+ */
 export function verificationProvenance(
-  o: { id?: string },
-  version: number,
+  targets: readonly string[],
   now: number,
   who: { display: string; reference?: string },
   ruleSet: { id: string; version: string },
@@ -44,7 +46,7 @@ export function verificationProvenance(
 ): Provenance {
   return {
     resourceType: 'Provenance',
-    target: [{ reference: `Observation/${o.id}/_history/${version}` }],
+    target: targets.map((reference) => ({ reference })),
     recorded: new Date(now).toISOString(),
     policy: [`urn:dxhub:rule-set:${ruleSet.id}:${ruleSet.version}`],
     activity: { coding: [{ system: RP, code: activity }] },
