@@ -14,7 +14,7 @@ import {
 } from '../core/results/index.ts';
 import { OutboxConsumer, type OutboxEvent } from '../store/outbox.ts';
 import type { FhirRepository, Resource, WriteContext } from '../store/repository.ts';
-import { type OutcomeRow, recordOutcome } from './autoverification-rate.ts';
+import { type OutcomeRow, recordOutcomes } from './autoverification-rate.ts';
 import { criticalResources, escalateUnacknowledged, orderingOrganization } from './critical-values.ts';
 import { derivedObservations } from './derived-results.ts';
 import { incidentalTask, isIncidental } from './incidental-findings.ts';
@@ -306,6 +306,10 @@ export class ResultPipeline {
     if (plans.length === 0) return;
     const writeAll = async (w: WriteContext, batch: readonly Plan[]) => {
       for (const p of batch) await this.write(w, p);
+      await recordOutcomes(
+        w.tx,
+        batch.flatMap((p) => (p.outcome ? [p.outcome] : [])),
+      );
       const targets = batch.map((p) => p.autoverified).filter((t): t is string => t !== undefined);
       if (targets.length === 0) return;
       const prov = verificationProvenance(
@@ -340,7 +344,6 @@ export class ResultPipeline {
       }
       await this.repo.put(w, x.resource, x.ifMatch === undefined ? {} : { ifMatch: x.ifMatch });
     }
-    if (p.outcome) await recordOutcome(w.tx, p.outcome);
   }
 
   /**
@@ -404,7 +407,10 @@ export class ResultPipeline {
       ruleSet: this.rules.version,
       at: now,
     } as const;
-    await this.repo.transaction((w) => this.write(w, { writes, outcome: row }));
+    await this.repo.transaction(async (w) => {
+      await this.write(w, { writes });
+      await recordOutcomes(w.tx, [row]);
+    });
     return next;
   }
 
