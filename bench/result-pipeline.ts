@@ -132,6 +132,13 @@ export async function resultPipelineScenario(ctx: ScenarioContext): Promise<Scen
           digits: 2,
         },
         {
+          key: 'results.pipelineCpuMsPerObservation',
+          label: 'results: pipeline CPU of this process per Observation',
+          value: cpuMsPer,
+          unit: 'ms',
+          digits: 2,
+        },
+        {
           key: 'results.ingestWithPipelinePerSecond',
           label: 'results: ingestion with pipeline running',
           value: n / ingestWithSeconds,
