@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type BenchDialect, PG_URL, postgresProblem } from './databases.ts';
 import { type Figure, renderTable } from './figures.ts';
+import { resultPipelineScenario } from './result-pipeline.ts';
 import { bundleScenario } from './scenarios/bundle.ts';
 import { conditionalPutScenario } from './scenarios/conditional-put.ts';
 import type { ScenarioContext, ScenarioResult } from './scenarios/harness.ts';
@@ -20,11 +21,13 @@ const USAGE = `npm run bench -- [options]     (= node bench/run.ts)
                                    DXHUB_BENCH_PG_URL, default ${PG_URL})
   --quick                          small data and short runs: a smoke run in under 2 minutes
   --only <names>                   comma-separated: bundle, read, search, disk, conditional-put, hl7,
-                                   order-sign, web (search includes disk; disk alone skips the HTTP
-                                   run). Not in the default set: hl7 (HL7 v2 parse + MLLP end to
-                                   end), order-sign (CDS Hooks order-sign with 5,000 results and 200
-                                   rules while Observations are ingested), web (the browser app on
-                                   the demo region in Chromium: first screen and patient overview)
+                                   order-sign, result-pipeline, web (search includes disk; disk
+                                   alone skips the HTTP run). Not in the default set: hl7 (HL7 v2
+                                   parse + MLLP end to end), order-sign (CDS Hooks order-sign with
+                                   5,000 results and 200 rules while Observations are ingested),
+                                   result-pipeline (Observations with and without result
+                                   processing), web (the browser app on the demo region in
+                                   Chromium: first screen and patient overview)
   --observations <n>               Observations pre-loaded for search/disk (default 1,000,000;
                                    50,000 with --quick)
   --compare-medplum                add the Medplum figures cited in the research note
@@ -32,7 +35,17 @@ const USAGE = `npm run bench -- [options]     (= node bench/run.ts)
                                    bench/results/profiles/ (open in Chrome DevTools)
   --help`;
 
-const SCENARIOS = ['bundle', 'read', 'search', 'disk', 'conditional-put', 'hl7', 'order-sign', 'web'] as const;
+const SCENARIOS = [
+  'bundle',
+  'read',
+  'search',
+  'disk',
+  'conditional-put',
+  'hl7',
+  'order-sign',
+  'result-pipeline',
+  'web',
+] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 
 const RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<ScenarioResult>> = {
@@ -43,6 +56,7 @@ const RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<ScenarioRe
   'conditional-put': conditionalPutScenario,
   hl7: hl7Scenario,
   'order-sign': orderSignScenario,
+  'result-pipeline': resultPipelineScenario,
   web: webScenario,
 };
 

@@ -14,6 +14,7 @@ const LAYER: Record<string, number> = {
   security: 2,
   ingest: 2,
   ordering: 2,
+  results: 2,
   server: 3,
   cli: 4,
 };

@@ -104,6 +104,8 @@ program
       const astmAddress = await astm.listen();
       dx.astmProcessor.start();
       dx.delivery.start();
+      // Result processing: autoverification, critical values, derived values (docs/results.md).
+      dx.results.start();
       dx.app.log.info({ mllp: `${mllpAddress.address}:${mllpAddress.port}` }, 'HL7 v2 MLLP listener ready');
       dx.app.log.info({ astm: `${astmAddress.address}:${astmAddress.port}` }, 'ASTM listener ready');
       dx.app.log.info({ address, db: dx.repo.db.caps.name }, `dxhub FHIR API at ${address}/fhir`);

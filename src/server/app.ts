@@ -10,6 +10,7 @@ import { Hl7Inbox } from '../ingest/hl7-inbox.ts';
 import { Hl7Processor } from '../ingest/hl7-processor.ts';
 import { InterfaceHealth } from '../ingest/interface-health.ts';
 import { type OrderingService, openOrdering } from '../ordering/index.ts';
+import { ResultPipeline } from '../results/result-pipeline.ts';
 import { openDialect } from '../store/dialect/dialect.ts';
 import { FhirRepository } from '../store/repository.ts';
 import { Access, type Authentication, openAuthentication, requireAuthentication } from './auth.ts';
@@ -23,6 +24,7 @@ import { identityRoutes } from './identity-routes.ts';
 import { ingestRoutes } from './ingest-routes.ts';
 import { Metrics } from './metrics.ts';
 import { orderingRoutes } from './ordering-routes.ts';
+import { resultsRoutes } from './results-routes.ts';
 import { securityRoutes } from './security-routes.ts';
 import { webRoutes } from './web-routes.ts';
 
@@ -50,6 +52,8 @@ export interface DxhubApp {
   delivery: DeliveryWorker;
   /** Order entry, rules and CDS Hooks (docs/ordering.md). */
   ordering: OrderingService;
+  /** Result processing (autoverification, critical values …): not started, `dxhub serve` starts it. */
+  results: ResultPipeline;
   /** Token verification and, in embedded mode, the local issuer (`auth.issuer.issueToken`). */
   auth: Authentication;
   close(): Promise<void>;
@@ -235,6 +239,9 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
   const ordering = await openOrdering(repo);
   await app.register(orderingRoutes, { ordering });
   await app.register(cdsHooksRoutes, { ordering, baseUrl: config.baseUrl });
+  // Result processing: every Observation passes the pipeline (an outbox consumer; started by serve).
+  const results = new ResultPipeline({ repo, onError: (err) => app.log.error({ err }, 'result processing failed') });
+  await app.register(resultsRoutes, { repo, pipeline: results });
 
   return {
     app,
@@ -251,12 +258,14 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
     astmProcessor,
     delivery,
     ordering,
+    results,
     async close() {
       closing = true;
       await processor.stop();
       await astmProcessor.stop();
       await delivery.stop();
       await ordering.events.close();
+      await results.stop();
       await app.close();
       await audit.close();
       await repo.close();
