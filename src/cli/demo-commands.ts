@@ -80,7 +80,14 @@ export function registerDemoCommands(program: Command): void {
     .option('--patients <n>', 'patients of the seeded region', whole('--patients'), DEMO_SERVE_REGION.patients)
     .option('--seed <s>', 'seed of the stream (default 1)', '1')
     .option('--rate <n>', 'orders per simulated hour (default 300)', positive('--rate'), 300)
-    .option('--speed-up <x>', 'simulated seconds per real second (default 60)', positive('--speed-up'), 60)
+    .option(
+      '--speed-up <x>',
+      'simulated seconds per real second while catching up with the wall clock (default 60)',
+      positive('--speed-up'),
+      60,
+    )
+    .option('--hours-back <h>', 'start this many hours ago (default 6)', positive('--hours-back'), 6)
+    .option('--no-cap', 'let the simulated clock run ahead of the wall clock')
     .option('--orders <n>', 'stop after this many orders', whole('--orders'))
     .option('--no-faults', 'no bad messages, slow sections or silent analyzers')
     .option(
@@ -98,6 +105,8 @@ export function registerDemoCommands(program: Command): void {
         speedUp: number;
         orders?: number;
         faults: boolean;
+        hoursBack: number;
+        cap: boolean;
         token?: string;
       }) => {
         const token = opts.token ?? (await integrationToken(loadConfig(process.env, {})));
@@ -109,6 +118,8 @@ export function registerDemoCommands(program: Command): void {
           astm: hostPort('--astm', opts.astm),
           ordersPerHour: opts.rate,
           speedUp: opts.speedUp,
+          start: Date.now() - opts.hoursBack * 3_600_000,
+          capAtWallClock: opts.cap,
           maxOrders: opts.orders,
           faults: opts.faults,
           onError: (e) => process.stderr.write(`simulate: ${e.message}\n`),
@@ -124,6 +135,14 @@ export function registerDemoCommands(program: Command): void {
         report();
       },
     );
+}
+
+function envNumber(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!(n > 0)) throw new Error(`${name} must be a positive number, not '${v}'`);
+  return n;
 }
 
 function hostPort(option: string, v: string): { host: string; port: number } {
@@ -169,6 +188,9 @@ export async function startDemoSimulator(
     orders: restOrderChannel(addresses.http, async () => issued.accessToken),
     mllp: addresses.mllp,
     astm: addresses.astm,
+    // Catch-up speed and order rate of the demo (defaults 60× and 300 orders per hour).
+    speedUp: envNumber('DXHUB_DEMO_SPEED_UP') ?? 60,
+    ordersPerHour: envNumber('DXHUB_DEMO_RATE') ?? 300,
     onError: (err) => dx.app.log.warn({ err }, 'demo simulator'),
   });
 }

@@ -26,8 +26,13 @@ export interface SimulatorOptions {
   readonly ordersPerHour?: number;
   /** Simulated seconds per real second (default 60). */
   readonly speedUp?: number;
-  /** Simulated start (default now). */
+  /** Simulated start (default six hours ago: the backlog of the day is resulted while catching up). */
   readonly start?: number;
+  /**
+   * The simulated clock never passes the wall clock (default true): it runs `speedUp` times faster
+   * from `start` until it has caught up, then in real time, so no timestamp lies in the future.
+   */
+  readonly capAtWallClock?: boolean;
   /** Namespace of order ids (default the start time in base 36). */
   readonly runId?: string;
   /** Stop after this many orders (default: run until stopped). */
@@ -71,11 +76,15 @@ export interface Simulator {
  */
 export function startSimulator(options: SimulatorOptions): Simulator {
   const speedUp = options.speedUp ?? 60;
-  const start = options.start ?? Date.now();
+  const start = options.start ?? Date.now() - 6 * 3_600_000;
+  const cap = options.capAtWallClock ?? true;
   const realStart = performance.now();
   const runId = options.runId ?? start.toString(36);
   const faults = options.faults ?? true;
-  const now = () => start + (performance.now() - realStart) * speedUp;
+  const now = () => {
+    const t = start + (performance.now() - realStart) * speedUp;
+    return cap ? Math.min(t, Date.now()) : t;
+  };
   const stats: SimulatorStats = {
     ordersPlaced: 0,
     hl7Sent: 0,
