@@ -165,10 +165,13 @@ export function startSimulator(options: SimulatorOptions): Simulator {
     pending.sort((a, b) => a.order.issued - b.order.issued);
     while (pending.length > 0 && pending[0]!.order.issued <= t) {
       const e = pending[0]!;
-      if (faults && e.route === 'astm' && faultWindow(options.seed, t).silentAnalyzer === e.analyzer) {
+      // Decided at the result's due time (not the tick's), so the stream does not depend on pacing.
+      const silence = faults && e.route === 'astm' ? faultWindow(options.seed, e.order.issued) : undefined;
+      if (silence?.silentAnalyzer === e.analyzer) {
         stats.heldBySilentAnalyzer++;
         pending.shift();
-        pending.push({ ...e, order: { ...e.order, issued: faultWindow(options.seed, t).end } });
+        pending.push({ ...e, order: { ...e.order, issued: silence.end } });
+        pending.sort((a, b) => a.order.issued - b.order.issued);
         continue;
       }
       pending.shift();
