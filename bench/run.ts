@@ -11,15 +11,17 @@ import type { ScenarioContext, ScenarioResult } from './scenarios/harness.ts';
 import { hl7Scenario } from './scenarios/hl7.ts';
 import { readScenario } from './scenarios/read.ts';
 import { searchScenario } from './scenarios/search.ts';
+import { seedScenario } from './scenarios/seed.ts';
 
 const USAGE = `npm run bench -- [options]     (= node bench/run.ts)
 
   --dialect sqlite|postgres|both   databases to measure (default both; PostgreSQL from
                                    DXHUB_BENCH_PG_URL, default ${PG_URL})
   --quick                          small data and short runs: a smoke run in under 2 minutes
-  --only <names>                   comma-separated: bundle, read, search, disk, conditional-put, hl7
+  --only <names>                   comma-separated: bundle, read, search, disk, conditional-put, hl7, seed
                                    (search includes disk; disk alone skips the HTTP run; hl7 is
-                                   HL7 v2 parse + MLLP end to end, not in the default set)
+                                   HL7 v2 parse + MLLP end to end, seed is the demo region build
+                                   for --observations results; neither is in the default set)
   --observations <n>               Observations pre-loaded for search/disk (default 1,000,000;
                                    50,000 with --quick)
   --compare-medplum                add the Medplum figures cited in the research note
@@ -27,7 +29,7 @@ const USAGE = `npm run bench -- [options]     (= node bench/run.ts)
                                    bench/results/profiles/ (open in Chrome DevTools)
   --help`;
 
-const SCENARIOS = ['bundle', 'read', 'search', 'disk', 'conditional-put', 'hl7'] as const;
+const SCENARIOS = ['bundle', 'read', 'search', 'disk', 'conditional-put', 'hl7', 'seed'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 
 const RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<ScenarioResult>> = {
@@ -37,6 +39,7 @@ const RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<ScenarioRe
   disk: (ctx) => searchScenario(ctx, { http: false }),
   'conditional-put': conditionalPutScenario,
   hl7: hl7Scenario,
+  seed: seedScenario,
 };
 
 function parse() {
