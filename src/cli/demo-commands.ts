@@ -4,6 +4,7 @@ import { restOrderChannel } from '../demo/order-channel.ts';
 import { formatSeedProgress } from '../demo/progress-bar.ts';
 import { DEMO_SERVE_REGION, seedRegion } from '../demo/seed-region.ts';
 import { type Simulator, startSimulator } from '../demo/simulator.ts';
+import type { LocalIssuer } from '../security/local-issuer.ts';
 import type { DxhubApp } from '../server/app.ts';
 import { openAuthentication } from '../server/auth.ts';
 import { loadConfig } from '../server/config.ts';
@@ -109,11 +110,18 @@ export function registerDemoCommands(program: Command): void {
         cap: boolean;
         token?: string;
       }) => {
-        const token = opts.token ?? (await integrationToken(loadConfig(process.env, {})));
+        const given = opts.token;
+        let token: () => Promise<string>;
+        if (given) token = async () => given;
+        else {
+          const auth = await openAuthentication(loadConfig(process.env, {}));
+          if (!auth.issuer) throw new Error('no embedded issuer (DXHUB_OIDC_ISSUER is set): pass --token');
+          token = integrationTokens(auth.issuer);
+        }
         const sim = startSimulator({
           seed: opts.seed,
           patientCount: opts.patients,
-          orders: restOrderChannel(opts.url.replace(/\/$/, ''), async () => token),
+          orders: restOrderChannel(opts.url.replace(/\/$/, ''), token),
           mllp: hostPort('--mllp', opts.mllp),
           astm: hostPort('--astm', opts.astm),
           ordersPerHour: opts.rate,
@@ -151,18 +159,24 @@ function hostPort(option: string, v: string): { host: string; port: number } {
   return { host: m[1]!, port: Number(m[2]) };
 }
 
-/** A token of the demo integration account from the embedded issuer. */
-async function integrationToken(config: ReturnType<typeof loadConfig>): Promise<string> {
-  const auth = await openAuthentication(config);
-  if (!auth.issuer) throw new Error('no embedded issuer (DXHUB_OIDC_ISSUER is set): pass --token');
-  const issued = await auth.issuer.issueToken({
-    user: 'demo-simulator',
-    role: 'integration',
-    org: 'demo-ouh-kba',
-    ttlSeconds: 86_400,
-  });
-  if (!issued.ok) throw new Error(`${issued.error}: ${issued.message}`);
-  return issued.accessToken;
+/**
+ * Tokens of the demo integration account from the embedded issuer, renewed after 12 hours (they
+ * live 24), so that a long-running simulator keeps placing orders.
+ */
+function integrationTokens(issuer: LocalIssuer): () => Promise<string> {
+  let current: { token: string; at: number } | undefined;
+  return async () => {
+    if (current && Date.now() - current.at < 12 * 3_600_000) return current.token;
+    const issued = await issuer.issueToken({
+      user: 'demo-simulator',
+      role: 'integration',
+      org: 'demo-ouh-kba',
+      ttlSeconds: 86_400,
+    });
+    if (!issued.ok) throw new Error(`${issued.error}: ${issued.message}`);
+    current = { token: issued.accessToken, at: Date.now() };
+    return current.token;
+  };
 }
 
 /**
@@ -175,17 +189,12 @@ export async function startDemoSimulator(
 ): Promise<Simulator | undefined> {
   const issuer = dx.auth.issuer;
   if (!issuer) return undefined;
-  const issued = await issuer.issueToken({
-    user: 'demo-simulator',
-    role: 'integration',
-    org: 'demo-ouh-kba',
-    ttlSeconds: 86_400,
-  });
-  if (!issued.ok) throw new Error(`${issued.error}: ${issued.message}`);
+  const token = integrationTokens(issuer);
+  await token();
   return startSimulator({
     seed: DEMO_SERVE_REGION.seed,
     patientCount: DEMO_SERVE_REGION.patients,
-    orders: restOrderChannel(addresses.http, async () => issued.accessToken),
+    orders: restOrderChannel(addresses.http, token),
     mllp: addresses.mllp,
     astm: addresses.astm,
     // Catch-up speed and order rate of the demo (defaults 60× and 300 orders per hour).
