@@ -74,6 +74,9 @@ for (const dialect of await testDialects()) {
         assert.ok(hasCpr.length > 0);
         const viaAstm = await search('Observation', [['specimen', `Specimen/${events[0]!.order.id}-sp`]]);
         assert.equal(viaAstm.length, events[0]!.order.results.length);
+        // HL7 results meet the order the channel placed too (OBR-2 carries its placer number): both routes' results.
+        const onOrder = await search('Observation', [['based-on', `ServiceRequest/${events[0]!.order.id}-sr`]]);
+        assert.equal(onOrder.length, 2 * events[0]!.order.results.length);
         assert.ok(results > EVENTS);
         // The fault injector's broken message is refused (AR) and kept as a dead letter.
         const bad = await hl7.accept(Buffer.from(brokenOru('BAD-1'), 'utf8'), 'demo-lis');

@@ -1,7 +1,7 @@
 import { buildOruR01 } from '../hl7/oru-from-fhir.ts';
 import type { DemoOrder } from './demo-orders.ts';
 import { demoPatientResource } from './demo-patients.ts';
-import { orderResources } from './demo-resources.ts';
+import { DEMO_PLACER_NAMESPACE, orderResources } from './demo-resources.ts';
 
 const COPENHAGEN = new Intl.DateTimeFormat('sv-SE', {
   timeZone: 'Europe/Copenhagen',
@@ -42,6 +42,8 @@ export function oruForOrder(o: DemoOrder, controlId: string): string {
     receivingFacility: DEMO_LIS.hubFacility,
     controlId,
     at: new Date(o.issued).toISOString(),
+    // OBR-2: the placer number the order channel gave the ServiceRequest, so results meet their order.
+    placer: [o.id, DEMO_PLACER_NAMESPACE],
   });
 }
 

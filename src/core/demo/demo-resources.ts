@@ -8,8 +8,10 @@ export type DemoResource = Record<string, unknown> & { resourceType: string; id:
 
 /** Identifier system of demo tube barcodes: the ingest default, so ASTM results meet their Specimen. */
 export const DEMO_SPECIMEN_SYSTEM = 'urn:dxhub:specimen-id';
-/** Identifier system of demo placer order numbers (local). */
-export const DEMO_PLACER_SYSTEM = 'urn:dxhub:local:placer-order';
+/** Namespace of demo placer order numbers (the simulated EPR), as HL7 v2 EI-2 sends it. */
+export const DEMO_PLACER_NAMESPACE = 'DEMO-EPJ';
+/** Identifier system of demo placer order numbers: what the HL7 mapping makes of the namespace (`urn:dxhub:id:<ns>`). */
+export const DEMO_PLACER_SYSTEM = `urn:dxhub:id:${DEMO_PLACER_NAMESPACE}`;
 /** Tag on orders placed inside a minimum retest interval (for dashboards and rule tests). */
 export const DEMO_TAG_SYSTEM = 'urn:dxhub:local:demo';
 
