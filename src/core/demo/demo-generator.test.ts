@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CPR_SYSTEM, hasCprModulus11, parseCpr } from '../identity/index.ts';
+import { ROLES } from '../security/roles.ts';
 import {
   ACUTE_HOURS,
   CRITICAL_SHARE,
@@ -17,6 +18,7 @@ import {
   orderResources,
   patientHistory,
   REGION_ORGANISATIONS,
+  staffResources,
   TURNAROUND,
 } from './index.ts';
 
@@ -229,5 +231,14 @@ describe('demo generator', () => {
       }
     }
     assert.equal(demoAnalysis('ddimer').system, LOCAL_ANALYSIS_SYSTEM);
+  });
+
+  it('staff cover every professional role of the access model; every staff unit is in the region', () => {
+    const staff = staffResources(1).filter((r) => r.resourceType === 'PractitionerRole');
+    const roles = new Set(staff.map((r) => (r.code as { coding: { code: string }[] }[])[0]!.coding[0]!.code));
+    const professional = Object.keys(ROLES).filter((k) => k !== 'citizen' && k !== 'integration');
+    assert.deepEqual([...roles].sort(), professional.sort());
+    const units = new Set(REGION_ORGANISATIONS.map((u) => `Organization/${u.code}`));
+    for (const r of staff) assert.ok(units.has((r.organization as { reference: string }).reference));
   });
 });

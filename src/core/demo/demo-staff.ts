@@ -34,30 +34,33 @@ const STAFFING: readonly {
   { unitRole: 'gp', roles: ['clinician'] },
 ];
 
+/** Region-level people: research and administration (citizens are the patients; integration is a system account). */
+const REGION_STAFF = { unit: 'demo-rsd', roles: ['researcher', 'admin'] } as const;
+
 /** Practitioners and PractitionerRoles for every unit: each role the access model knows, at realistic places. */
 export function staffResources(seed: number | string): DemoResource[] {
   const out: DemoResource[] = [];
-  for (const { unitRole, roles } of STAFFING) {
-    for (const unit of unitsWithRole(unitRole)) {
-      roles.forEach((role, i) => {
-        const r = demoRandom(seed, 'staff', unit.code, i);
-        const id = `ds-${unit.code}-${i}`;
-        out.push({
-          resourceType: 'Practitioner',
-          id,
-          active: true,
-          name: [{ family: r.pick(FAMILY), given: [r.pick(GIVEN)] }],
-        });
-        out.push({
-          resourceType: 'PractitionerRole',
-          id: `${id}-role`,
-          active: true,
-          practitioner: { reference: `Practitioner/${id}` },
-          organization: { reference: `Organization/${unit.code}` },
-          code: [{ coding: [{ system: 'urn:dxhub:local:role', code: role }] }],
-        });
+  const places = STAFFING.flatMap(({ unitRole, roles }) => unitsWithRole(unitRole).map((unit) => ({ unit, roles })));
+  places.push({ unit: REGION_ORGANISATIONS.find((u) => u.code === REGION_STAFF.unit)!, roles: REGION_STAFF.roles });
+  for (const { unit, roles } of places) {
+    roles.forEach((role, i) => {
+      const r = demoRandom(seed, 'staff', unit.code, i);
+      const id = `ds-${unit.code}-${i}`;
+      out.push({
+        resourceType: 'Practitioner',
+        id,
+        active: true,
+        name: [{ family: r.pick(FAMILY), given: [r.pick(GIVEN)] }],
       });
-    }
+      out.push({
+        resourceType: 'PractitionerRole',
+        id: `${id}-role`,
+        active: true,
+        practitioner: { reference: `Practitioner/${id}` },
+        organization: { reference: `Organization/${unit.code}` },
+        code: [{ coding: [{ system: 'urn:dxhub:local:role', code: role }] }],
+      });
+    });
   }
   return out;
 }
