@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { getValidator } from '../fhir/validator/index.ts';
 import { CPR_SYSTEM, hasCprModulus11, parseCpr } from '../identity/index.ts';
 import { ROLES } from '../security/roles.ts';
 import {
@@ -10,6 +11,9 @@ import {
   type DemoOrder,
   demoAnalysis,
   demoPatient,
+  demoPatientResource,
+  deviceResources,
+  encounterResource,
   faultWindow,
   GP_HOURS,
   LOCAL_ANALYSIS_SYSTEM,
@@ -18,6 +22,7 @@ import {
   orderResources,
   patientHistory,
   REGION_ORGANISATIONS,
+  regionResources,
   staffResources,
   TURNAROUND,
 } from './index.ts';
@@ -240,5 +245,40 @@ describe('demo generator', () => {
     assert.deepEqual([...roles].sort(), professional.sort());
     const units = new Set(REGION_ORGANISATIONS.map((u) => `Organization/${u.code}`));
     for (const r of staff) assert.ok(units.has((r.organization as { reference: string }).reference));
+  });
+
+  it('every generated resource is valid FHIR R4 (the validator the API uses; seeding bypasses the API)', () => {
+    const sample = [
+      ...regionResources(),
+      ...staffResources(1),
+      ...deviceResources(),
+      ...patients.slice(0, 200).map(demoPatientResource),
+      ...orders.filter((o) => o.patient.index < 200).flatMap((o) => orderResources(o)),
+      ...patients
+        .slice(0, 200)
+        .flatMap((p) => patientHistory(7, p, END - 5 * YEAR, END).encounters.map((e) => encounterResource(e, END))),
+    ];
+    const types = new Set(sample.map((r) => r.resourceType));
+    for (const t of [
+      'Organization',
+      'Location',
+      'Practitioner',
+      'PractitionerRole',
+      'Device',
+      'Patient',
+      'Encounter',
+      'ServiceRequest',
+      'Specimen',
+      'Observation',
+      'DiagnosticReport',
+      'ImagingStudy',
+    ]) {
+      assert.ok(types.has(t), t);
+    }
+    const v = getValidator();
+    for (const r of sample) {
+      const errors = v.validate(r).filter((i) => i.severity === 'error');
+      assert.deepEqual(errors, [], `${r.resourceType}/${r.id}`);
+    }
   });
 });
