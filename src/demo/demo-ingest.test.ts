@@ -40,9 +40,9 @@ for (const dialect of await testDialects()) {
         return ((JSON.parse(r.body!) as { entry?: { resource: Resource }[] }).entry ?? []).map((e) => e.resource);
       };
       try {
-        await seedRegion(repo, { patients: PATIENTS, years: 0.2, seed: 5, asOf: AT });
+        await seedRegion(repo, { patients: PATIENTS, years: 0.2, seed: 6, asOf: AT });
         const events = Array.from({ length: EVENTS }, (_, n) =>
-          liveEvent(5, n, { patientCount: PATIENTS, at: AT + n * 60_000, runId: 't' }),
+          liveEvent(6, n, { patientCount: PATIENTS, at: AT + n * 60_000, runId: 't' }),
         );
         let results = 0;
         for (const e of events) {
@@ -50,16 +50,23 @@ for (const dialect of await testDialects()) {
           // The order as the order channel places it; the analyzer's results meet its Specimen by barcode.
           await repo.transaction(async (w) => {
             await repo.put(w, serviceRequestResource(e.order, 'active'));
-            await repo.put(w, specimenResource(e.order));
+            if (e.order.kind === 'lab') await repo.put(w, specimenResource(e.order));
           });
           const oru = await hl7.accept(Buffer.from(oruForOrder(e.order, `T-${e.n}`), 'utf8'), 'demo-lis');
           assert.equal(oru.outcome, 'stored', `ORU ${e.n}`);
+          // Imaging is reported by the RIS over HL7 only.
+          if (e.order.kind === 'imaging') continue;
           const records = astmForOrder(e.order, e.analyzer);
           const a = await astm.accept(Buffer.from(`${records.join('\r')}\r`, 'latin1'), e.analyzer);
           assert.equal(a.outcome, 'stored', `ASTM ${e.n}`);
         }
         assert.deepEqual(await hl7Processor.runOnce(), { processed: EVENTS, failed: 0, skipped: 0 });
-        assert.deepEqual(await astmProcessor.runOnce(), { processed: EVENTS, failed: 0, skipped: 0 });
+        const imaging = events.filter((e) => e.order.kind === 'imaging');
+        assert.ok(imaging.length > 0, 'the stream has imaging orders');
+        assert.deepEqual(await astmProcessor.runOnce(), { processed: EVENTS - imaging.length, failed: 0, skipped: 0 });
+        // The imaging report text arrives as the result of the order.
+        const report = await search('Observation', [['based-on', `ServiceRequest/${imaging[0]!.order.id}-sr`]]);
+        assert.equal(report[0]?.valueString, imaging[0]!.order.conclusion);
         // Every result arrived twice (once per route) on the right patient.
         for (const e of events.slice(0, 15)) {
           const onPatient = await search('Observation', [
@@ -72,11 +79,13 @@ for (const dialect of await testDialects()) {
         }
         const hasCpr = events.filter((e) => e.order.patient.identifier.some((i) => i.system === CPR_SYSTEM));
         assert.ok(hasCpr.length > 0);
-        const viaAstm = await search('Observation', [['specimen', `Specimen/${events[0]!.order.id}-sp`]]);
-        assert.equal(viaAstm.length, events[0]!.order.results.length);
+        const firstLab = events.find((e) => e.order.kind === 'lab')!;
+        const viaAstm = await search('Observation', [['specimen', `Specimen/${firstLab.order.id}-sp`]]);
+        assert.equal(viaAstm.length, firstLab.order.results.length);
         // HL7 results meet the order the channel placed too (OBR-2 carries its placer number): both routes' results.
-        const onOrder = await search('Observation', [['based-on', `ServiceRequest/${events[0]!.order.id}-sr`]]);
-        assert.equal(onOrder.length, 2 * events[0]!.order.results.length);
+        const lab = events.find((e) => e.order.kind === 'lab')!;
+        const onOrder = await search('Observation', [['based-on', `ServiceRequest/${lab.order.id}-sr`]]);
+        assert.equal(onOrder.length, 2 * lab.order.results.length);
         assert.ok(results > EVENTS);
         // The fault injector's broken message is refused (AR) and kept as a dead letter.
         const bad = await hl7.accept(Buffer.from(brokenOru('BAD-1'), 'utf8'), 'demo-lis');

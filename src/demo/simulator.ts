@@ -154,7 +154,11 @@ export function startSimulator(options: SimulatorOptions): Simulator {
       });
       nextAt = arrivals.next().value as number;
       try {
-        await options.orders.place([serviceRequestResource(e.order, 'active'), specimenResource(e.order)]);
+        await options.orders.place(
+          e.order.kind === 'lab'
+            ? [serviceRequestResource(e.order, 'active'), specimenResource(e.order)]
+            : [serviceRequestResource(e.order, 'active')],
+        );
         stats.ordersPlaced++;
         pending.push(e);
       } catch (err) {

@@ -1,9 +1,10 @@
+import { DEMO_IMAGING } from './analysis-catalogue.ts';
 import { ACUTE_HOURS, acuteUnitsFor, DEMO_UTC_OFFSET_MS } from './demo-history.ts';
-import { type DemoOrder, labOrder } from './demo-orders.ts';
+import { type DemoOrder, imagingOrder, labOrder } from './demo-orders.ts';
 import { demoPatient } from './demo-patients.ts';
 import { demoRandom } from './demo-random.ts';
 import { demoDevices } from './demo-staff.ts';
-import { labSectionFor } from './region-catalogue.ts';
+import { imagingSectionFor, labSectionFor } from './region-catalogue.ts';
 
 /** How a live result reaches the hub: HL7 v2 from the LIS over MLLP, or ASTM from an analyzer. */
 export type LiveRoute = 'hl7' | 'astm';
@@ -13,7 +14,7 @@ export interface LiveEvent {
   readonly n: number;
   readonly order: DemoOrder;
   readonly route: LiveRoute;
-  /** The analyzer (ASTM H-5.1) of the performing section. */
+  /** The analyzer (ASTM H-5.1) of the performing section; the modality for imaging. */
   readonly analyzer: string;
   /** Fault injection: send a broken message (before the real one). */
   readonly badMessage: boolean;
@@ -28,6 +29,8 @@ export const LIVE_MODEL = {
   gpPanelWeights: [4, 3, 2, 1],
   acutePanels: ['acute-basic', 'troponin', 'ddimer'],
   acutePanelWeights: [5, 3, 1],
+  /** Share of emergency orders that are imaging (reported by the RIS over HL7). */
+  imagingShare: 0.15,
 } as const;
 
 /**
@@ -45,12 +48,38 @@ export function liveEvent(
   const acute = r.chance(LIVE_MODEL.acuteShare);
   const units = acuteUnitsFor(p.practice);
   const requester = acute ? units.emergency : p.practice;
+  const id = `dl-${opts.runId}-${n}`;
+  if (acute && r.chance(LIVE_MODEL.imagingShare)) {
+    // Imaging: the RIS reports over HL7 (never ASTM); the modality is the "device".
+    const proc = r.pick(DEMO_IMAGING);
+    const performer = imagingSectionFor(requester).code;
+    const order = imagingOrder(
+      r,
+      {
+        id,
+        patient: p,
+        what: proc.code,
+        kind: 'imaging',
+        requester: requester.code,
+        performer,
+        priority: 'urgent',
+        authored: opts.at,
+        fromGp: false,
+        acute,
+        delayMinutes: opts.delayMinutes?.(performer) ?? 0,
+      },
+      proc.normal,
+      proc.findings,
+    );
+    const modality = demoDevices().find((d) => d.section === performer && d.kind === 'modality')!.name;
+    return { n, order, route: 'hl7', analyzer: modality, badMessage: r.chance(LIVE_MODEL.badMessageShare) };
+  }
   const performer = labSectionFor(requester.site).code;
   const what = acute
     ? r.weighted(LIVE_MODEL.acutePanels, LIVE_MODEL.acutePanelWeights)
     : r.weighted(LIVE_MODEL.gpPanels, LIVE_MODEL.gpPanelWeights);
   const order = labOrder(r, {
-    id: `dl-${opts.runId}-${n}`,
+    id,
     patient: p,
     what,
     kind: 'lab',

@@ -23,15 +23,17 @@ export function astmLocalTime(ms: number): string {
 export const DEMO_LIS = { application: 'DEMO-LIS', facility: 'DEMO-RSD', hub: 'DXHUB', hubFacility: 'RSD' } as const;
 
 /**
- * The ORU^R01 a LIS sends for a resulted lab order: PID from the Patient (CPR), OBR from the
+ * The ORU^R01 a LIS (or, for imaging, a RIS) sends for a resulted order: PID from the Patient (CPR), OBR from the
  * report, one OBX per result (built by `core/hl7/oru-from-fhir.ts`, the same encoder dxhub uses
  * outbound). A corrected result is sent in its final, corrected state.
  */
 export function oruForOrder(o: DemoOrder, controlId: string): string {
   const resources = orderResources(o);
   const report = resources.find((r) => r.resourceType === 'DiagnosticReport')!;
-  const latest = new Map<string, (typeof resources)[number]>();
+  const latest = new Map<string, Record<string, unknown>>();
   for (const r of resources) if (r.resourceType === 'Observation') latest.set(r.id, r);
+  // An imaging report (RIS) is one text OBX with the conclusion, coded as the procedure.
+  if (o.kind === 'imaging') latest.set('report', { status: 'final', code: report.code, valueString: o.conclusion });
   return buildOruR01({
     report,
     observations: [...latest.values()],
