@@ -15,6 +15,7 @@ const LAYER: Record<string, number> = {
   ingest: 2,
   ordering: 2,
   results: 2,
+  demo: 2,
   server: 3,
   cli: 4,
 };

@@ -15,6 +15,7 @@ import { loadConfig } from '../server/config.ts';
 import { openDialect } from '../store/dialect/dialect.ts';
 import { migrate } from '../store/migrations/index.ts';
 import { FhirRepository } from '../store/repository.ts';
+import { registerDemoCommands, startDemoSimulator } from './demo-commands.ts';
 
 const port = (v: string) => {
   const n = Number(v);
@@ -87,10 +88,12 @@ program
         onError: (peer, err) => dx.app.log.warn({ peer, err }, 'ASTM connection problem'),
       });
       let closing = false;
+      let simulator: Awaited<ReturnType<typeof startDemoSimulator>>;
       const shutdown = async (signal: string) => {
         if (closing) return;
         closing = true;
         dx.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+        await simulator?.stop();
         await mllp.close();
         await astm.close();
         await dx.close();
@@ -109,6 +112,15 @@ program
       dx.app.log.info({ mllp: `${mllpAddress.address}:${mllpAddress.port}` }, 'HL7 v2 MLLP listener ready');
       dx.app.log.info({ astm: `${astmAddress.address}:${astmAddress.port}` }, 'ASTM listener ready');
       dx.app.log.info({ address, db: dx.repo.db.caps.name }, `dxhub FHIR API at ${address}/fhir`);
+      // Demo mode: live orders and results from the simulator, through the real API and listeners.
+      if (config.demo) {
+        simulator = await startDemoSimulator(dx, {
+          http: address,
+          mllp: { host: mllpAddress.address, port: mllpAddress.port },
+          astm: { host: astmAddress.address, port: astmAddress.port },
+        });
+        dx.app.log.info('demo simulator running: live orders, HL7 v2 and ASTM results');
+      }
     },
   );
 
@@ -291,6 +303,7 @@ program
       process.exitCode = 1;
     }
   });
+registerDemoCommands(program);
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`dxhub: ${err.message}\n`);

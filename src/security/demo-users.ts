@@ -1,39 +1,10 @@
+import { DEMO_SOR_SYSTEM, type DemoOrganisation, REGION_ORGANISATIONS } from '../core/demo/region-catalogue.ts';
 import type { RoleKind } from '../core/security/roles.ts';
 
-/**
- * A clearly local code system for the demo organisation codes. They are invented and are NOT SOR
- * codes (real SOR identifiers use `urn:oid:1.2.208.176.1.1`, research note §5.4).
- */
-export const DEMO_SOR_SYSTEM = 'http://dxhub.example/CodeSystem/demo-sor';
+export { DEMO_SOR_SYSTEM, type DemoOrganisation };
 
-/** One unit of the synthetic organisation tree. */
-export interface DemoOrganisation {
-  readonly code: string;
-  readonly name: string;
-  readonly level: 'region' | 'hospital' | 'department' | 'section';
-  readonly parent?: string;
-}
-
-/** Region → hospitals → departments → lab sections, mirroring the SOR levels (research note §5.4). */
-export const DEMO_ORGANISATIONS: readonly DemoOrganisation[] = Object.freeze([
-  { code: 'demo-rsd', name: 'Region Syddanmark (demo)', level: 'region' },
-  { code: 'demo-ouh', name: 'Odense Universitetshospital (demo)', level: 'hospital', parent: 'demo-rsd' },
-  { code: 'demo-ouh-kba', name: 'Klinisk Biokemisk Afdeling, OUH (demo)', level: 'department', parent: 'demo-ouh' },
-  { code: 'demo-ouh-kba-akut', name: 'Akutlaboratoriet, OUH (demo)', level: 'section', parent: 'demo-ouh-kba' },
-  { code: 'demo-ouh-kba-koag', name: 'Koagulationslaboratoriet, OUH (demo)', level: 'section', parent: 'demo-ouh-kba' },
-  { code: 'demo-ouh-rad', name: 'Radiologisk Afdeling, OUH (demo)', level: 'department', parent: 'demo-ouh' },
-  { code: 'demo-ouh-rad-ct', name: 'CT-sektionen, OUH (demo)', level: 'section', parent: 'demo-ouh-rad' },
-  { code: 'demo-ouh-med', name: 'Medicinsk Afdeling, OUH (demo)', level: 'department', parent: 'demo-ouh' },
-  { code: 'demo-sve', name: 'Sydvestjysk Sygehus Esbjerg (demo)', level: 'hospital', parent: 'demo-rsd' },
-  { code: 'demo-sve-kba', name: 'Klinisk Biokemisk Afdeling, Esbjerg (demo)', level: 'department', parent: 'demo-sve' },
-  {
-    code: 'demo-sve-kba-rutine',
-    name: 'Rutinelaboratoriet, Esbjerg (demo)',
-    level: 'section',
-    parent: 'demo-sve-kba',
-  },
-  { code: 'demo-sve-akm', name: 'Akutmodtagelsen, Esbjerg (demo)', level: 'department', parent: 'demo-sve' },
-]);
+/** Region → hospitals → departments → sections (SOR levels, research note §5.4): the demo region's tree. */
+export const DEMO_ORGANISATIONS: readonly DemoOrganisation[] = REGION_ORGANISATIONS;
 
 const PARENT = new Map(DEMO_ORGANISATIONS.map((o) => [o.code, o.parent]));
 

@@ -87,6 +87,8 @@ export interface OruInput {
   readonly controlId: string;
   /** MSH-7, an ISO instant. */
   readonly at: string;
+  /** OBR-2 placer order number (EI: value and namespace), when the sender knows it. */
+  readonly placer?: readonly [value: string, namespace: string];
 }
 
 /**
@@ -149,7 +151,7 @@ export function buildOruR01(input: OruInput): string {
     name: 'OBR',
     fields: [
       '1',
-      undefined,
+      input.placer ? [...input.placer] : undefined,
       [reportId, 'DXHUB'],
       cwe(report.code as Concept),
       undefined,
