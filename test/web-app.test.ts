@@ -181,7 +181,8 @@ describe('web app in a browser, every demo role', {
 
   it('a clinician without a treatment relation gets the værdispring dialog and sees the data after giving a reason', async () => {
     await signInAs('demo-clinician');
-    await page.fill('#patient-q', 'Jensen');
+    // Bo Jensen (demo-patient-2) lies in another hospital: found by CPR, withheld without a relation.
+    await page.fill('#patient-q', '020191-9990');
     await page.click('#patient-search button[type="submit"]');
     await page.waitForSelector('#patients .notice');
     assert.equal(await page.locator('button[data-patient]').count(), 0);
@@ -228,7 +229,8 @@ describe('web app in a browser, every demo role', {
   it('a department manager sees counts only, and no patient screen', async () => {
     await signInAs('demo-department-manager');
     await page.waitForSelector('#count-0 output');
-    assert.equal(await text('#count-0 output'), '25');
+    // The simulator keeps adding results: a count, never a list.
+    assert.match(await text('#count-0 output'), /^[1-9][\d.,\s]*$/);
     assert.doesNotMatch(await text('header nav'), /Patienter/);
     // Asking for a patient's page shows the counts again; the API refuses the record anyway.
     await page.goto(`${server.url}/#/patients/demo-patient-1`);
