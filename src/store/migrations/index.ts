@@ -7,6 +7,7 @@ import * as uniqueIdentifier from './2026-11-29-005-unique-identifier.ts';
 import * as hl7Inbox from './2026-11-29-006-hl7-inbox.ts';
 import * as astmInbox from './2026-11-29-007-astm-inbox.ts';
 import * as deliveryQueue from './2026-11-29-008-delivery-queue.ts';
+import * as operations from './2026-11-29-011-operations.ts';
 
 /** A schema migration: its timestamped name and the DDL it runs on the given dialect. */
 export interface Migration {
@@ -24,6 +25,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '2026-11-29-006-hl7-inbox', up: hl7Inbox.up },
   { name: '2026-11-29-007-astm-inbox', up: astmInbox.up },
   { name: '2026-11-29-008-delivery-queue', up: deliveryQueue.up },
+  { name: '2026-11-29-011-operations', up: operations.up },
 ];
 
 /**

@@ -1,0 +1,215 @@
+import { decodeSketch, sketchQuantile } from '../core/operations/ddsketch.ts';
+import { type BucketCell, DAY_MS, type DimKind, emptyCell, type Grain, HOUR_MS, mergeCell } from '../core/operations/indicator-buckets.ts';
+import { INTERVALS } from '../core/operations/stages.ts';
+import { targetFor } from '../core/operations/tat-targets.ts';
+import type { Dialect } from '../store/dialect/dialect.ts';
+import type { OperationsConfig } from './operations-config.ts';
+
+/** Time windows of the API. */
+export const WINDOWS = ['live', 'today', '7d', '30d', '365d'] as const;
+export type TimeWindow = (typeof WINDOWS)[number];
+/** Breakdowns of the API: a stored breakdown, or by section, or by hour of day (Danish time). */
+export type GroupBy = DimKind | 'section' | 'hour';
+export const GROUP_BY: readonly GroupBy[] = ['all', 'analysis', 'priority', 'instrument', 'department', 'section', 'hour'];
+const HOURLY_GROUPS: readonly GroupBy[] = ['all', 'analysis', 'priority', 'section', 'hour'];
+
+const TZ = 'Europe/Copenhagen';
+/** Local (Danish) midnight before `now`, as epoch ms. */
+function localMidnight(now: number): number {
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: TZ, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    .formatToParts(new Date(now))
+    .reduce<Record<string, number>>((a, p) => ({ ...a, [p.type]: Number(p.value) }), {});
+  const sinceMidnight = ((parts.hour ?? 0) * 60 + (parts.minute ?? 0)) * 60_000;
+  return Math.floor((now - sinceMidnight) / 60_000) * 60_000;
+}
+const localHour = (t: number): string =>
+  new Intl.DateTimeFormat('en-GB', { timeZone: TZ, hour: '2-digit', hourCycle: 'h23' }).format(new Date(t));
+
+/**
+ * The buckets a window reads: `live` = the current and previous hour, `today` = hours since
+ * Danish midnight, `7d`/`30d`/`365d` = days (UTC) including today. Hour-of-day and the coarser
+ * breakdowns of long windows come from day buckets except `hour`, which needs hour buckets.
+ */
+export function windowRange(w: TimeWindow, now: number, by: GroupBy): { grain: Grain; from: number; to: number; hours: number } {
+  const hourFloor = Math.floor(now / HOUR_MS) * HOUR_MS;
+  const days = w === '7d' ? 7 : w === '30d' ? 30 : w === '365d' ? 365 : 0;
+  if (w === 'live') return { grain: 'h', from: hourFloor - HOUR_MS, to: hourFloor, hours: (now - hourFloor + HOUR_MS) / HOUR_MS };
+  if (w === 'today') {
+    const from = Math.floor(localMidnight(now) / HOUR_MS) * HOUR_MS;
+    return { grain: 'h', from, to: hourFloor, hours: Math.max(1 / 60, (now - from) / HOUR_MS) };
+  }
+  const dayFloor = Math.floor(now / DAY_MS) * DAY_MS;
+  const from = dayFloor - (days - 1) * DAY_MS;
+  if (by === 'hour') return { grain: 'h', from, to: hourFloor, hours: (now - from) / HOUR_MS };
+  return { grain: 'd', from, to: dayFloor, hours: (now - from) / HOUR_MS };
+}
+
+/** One row of an indicator answer. */
+export interface IndicatorRow {
+  readonly measure: string;
+  /** The breakdown value ('' for `all`). */
+  readonly group: string;
+  readonly n: number;
+  readonly perHour: number;
+  readonly medianMinutes?: number | null;
+  readonly p90Minutes?: number | null;
+  readonly meanMinutes?: number | null;
+  /** Orders with a configured target, the share (%) within it, and the target(s) applied. */
+  readonly targeted: number;
+  readonly withinTargetPercent: number | null;
+  readonly hits: number;
+}
+
+export interface IndicatorQuery {
+  readonly window: TimeWindow;
+  readonly by: GroupBy;
+  /** Sections to include (null: all). */
+  readonly sections: readonly string[] | null;
+  readonly measures?: readonly string[];
+  readonly now: number;
+}
+
+const INTERVAL_NAMES = new Set(INTERVALS.map((i) => i.name));
+const round = (v: number | null, d = 1): number | null => (v === null ? null : Math.round(v * 10 ** d) / 10 ** d);
+
+/**
+ * Reads the buckets of a window and rolls them up by the breakdown, merging sketches: median,
+ * P90 and mean for intervals, counts and per-hour rates for everything. The cost is the number
+ * of buckets in the window (at most 365 per section and breakdown value), never the number of results.
+ */
+export async function queryIndicators(db: Dialect, q: IndicatorQuery): Promise<IndicatorRow[]> {
+  if (q.sections && q.sections.length === 0) return [];
+  const range = windowRange(q.window, q.now, q.by);
+  const grain = HOURLY_GROUPS.includes(q.by) ? range.grain : 'd';
+  const dim: DimKind = q.by === 'section' || q.by === 'hour' ? 'all' : q.by;
+  const params: unknown[] = [grain, dim, range.from, range.to];
+  let sql =
+    'SELECT section, start, measure, value, n, targeted, hits, total, sketch FROM ops_bucket WHERE grain = ? AND dim = ? AND start >= ? AND start <= ?';
+  if (q.measures?.length) {
+    sql += ` AND measure IN (${q.measures.map(() => '?').join(',')})`;
+    params.push(...q.measures);
+  }
+  if (q.sections) {
+    sql += ` AND section IN (${q.sections.map(() => '?').join(',')})`;
+    params.push(...q.sections);
+  }
+  const rows = await db.all<{
+    section: string;
+    start: number | string;
+    measure: string;
+    value: string;
+    n: number | string;
+    targeted: number | string;
+    hits: number | string;
+    total: number | string;
+    sketch: string;
+  }>(sql, params);
+  const groups = new Map<string, { measure: string; group: string; cell: BucketCell }>();
+  for (const r of rows) {
+    const group = q.by === 'section' ? r.section : q.by === 'hour' ? localHour(Number(r.start)) : r.value;
+    const k = `${r.measure}\u0001${group}`;
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { measure: r.measure, group, cell: emptyCell() }));
+    const cell: BucketCell = {
+      n: Number(r.n),
+      targeted: Number(r.targeted),
+      hits: Number(r.hits),
+      total: Number(r.total),
+      sketch: r.sketch === '0;' ? emptyCell().sketch : decodeSketch(r.sketch),
+    };
+    mergeCell(g.cell, cell);
+  }
+  const out: IndicatorRow[] = [];
+  for (const g of groups.values()) {
+    const c = g.cell;
+    const interval = INTERVAL_NAMES.has(g.measure);
+    const q50 = interval ? sketchQuantile(c.sketch, 0.5) : null;
+    const q90 = interval ? sketchQuantile(c.sketch, 0.9) : null;
+    out.push({
+      measure: g.measure,
+      group: g.group,
+      n: c.n,
+      perHour: round(c.n / range.hours, 2)!,
+      ...(interval
+        ? {
+            medianMinutes: round(q50 === null ? null : q50 / 60),
+            p90Minutes: round(q90 === null ? null : q90 / 60),
+            meanMinutes: round(c.n > 0 ? c.total / c.n / 60 : null),
+          }
+        : {}),
+      targeted: c.targeted,
+      withinTargetPercent: c.targeted > 0 ? round((100 * c.hits) / c.targeted) : null,
+      hits: c.hits,
+    });
+  }
+  return out.sort((a, b) => a.measure.localeCompare(b.measure) || a.group.localeCompare(b.group));
+}
+
+/** An open order past (overdue) or near (at risk) a target's deadline. */
+export interface LateOrder {
+  /** `ServiceRequest/…` (left out for roles that see aggregates only). */
+  readonly order?: string;
+  readonly analysis: string;
+  readonly priority: string;
+  readonly section: string;
+  readonly stage: string;
+  readonly interval: string;
+  readonly elapsedMinutes: number;
+  readonly targetMinutes: number;
+}
+
+/** Work in progress: open orders per section and stage, and the overdue and at-risk lists. */
+export async function workInProgress(
+  db: Dialect,
+  q: { sections: readonly string[] | null; now: number; config: OperationsConfig; withOrders: boolean; limit?: number },
+): Promise<{
+  byStage: { section: string; stage: string; count: number; oldestMinutes: number }[];
+  overdue: LateOrder[];
+  atRisk: LateOrder[];
+}> {
+  if (q.sections && q.sections.length === 0) return { byStage: [], overdue: [], atRisk: [] };
+  const since = q.now - q.config.staleAfterMs;
+  const inSections = q.sections ? ` AND section IN (${q.sections.map(() => '?').join(',')})` : '';
+  const sp = q.sections ?? [];
+  const grouped = await db.all<{ section: string; stage: string; n: number | string; oldest: number | string }>(
+    `SELECT section, stage, COUNT(*) AS n, MIN(stage_at) AS oldest FROM ops_timeline WHERE open = 1 AND started_at >= ?${inSections} GROUP BY section, stage ORDER BY section, stage`,
+    [since, ...sp],
+  );
+  const open = await db.all<{ key: string; kind: string; analysis: string; priority: string; section: string; stage: string; stages: string }>(
+    `SELECT key, kind, analysis, priority, section, stage, stages FROM ops_timeline WHERE open = 1 AND started_at >= ?${inSections} ORDER BY started_at LIMIT ?`,
+    [since, ...sp, q.limit ?? 5000],
+  );
+  const overdue: LateOrder[] = [];
+  const atRisk: LateOrder[] = [];
+  for (const o of open) {
+    const stages = JSON.parse(o.stages) as Record<string, number>;
+    for (const iv of INTERVALS) {
+      if (iv.kind !== o.kind || stages[iv.from] === undefined || stages[iv.to] !== undefined) continue;
+      const t = targetFor(q.config.targets, o.analysis, o.priority, iv.name);
+      if (!t) continue;
+      const elapsed = (q.now - stages[iv.from]!) / 60_000;
+      const late: LateOrder = {
+        ...(q.withOrders ? { order: o.key } : {}),
+        analysis: o.analysis,
+        priority: o.priority,
+        section: o.section,
+        stage: o.stage,
+        interval: iv.name,
+        elapsedMinutes: Math.round(elapsed),
+        targetMinutes: t.minutes,
+      };
+      if (elapsed > t.minutes) overdue.push(late);
+      else if (elapsed > t.minutes * q.config.atRiskShare) atRisk.push(late);
+    }
+  }
+  return {
+    byStage: grouped.map((g) => ({
+      section: g.section,
+      stage: g.stage,
+      count: Number(g.n),
+      oldestMinutes: Math.round((q.now - Number(g.oldest)) / 60_000),
+    })),
+    overdue,
+    atRisk,
+  };
+}
