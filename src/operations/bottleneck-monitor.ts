@@ -8,6 +8,7 @@ import {
 import type { Stage } from '../core/operations/stages.ts';
 import type { Dialect } from '../store/dialect/dialect.ts';
 import type { OperationsConfig } from './operations-config.ts';
+import { upsertRows } from './upsert-rows.ts';
 
 /** A bottleneck alert (row of `ops_alert`). */
 export interface BottleneckAlert {
@@ -103,10 +104,11 @@ export class BottleneckMonitor {
     );
     const seen = new Map(rows.map((r) => [qkey(r.stage, r.section), r]));
     // Queues that emptied still tick (with L = 0), so their baselines see quiet periods too.
-    for (const k of states.keys()) if (!seen.has(k)) {
-      const [stage, section] = k.split('\u0001') as [string, string];
-      seen.set(k, { stage, section, n: 0, s: 0 });
-    }
+    for (const k of states.keys())
+      if (!seen.has(k)) {
+        const [stage, section] = k.split('\u0001') as [string, string];
+        seen.set(k, { stage, section, n: 0, s: 0 });
+      }
     const raised: BottleneckAlert[] = [];
     const cleared: BottleneckAlert[] = [];
     const readings: QueueView[] = [];
@@ -133,15 +135,7 @@ export class BottleneckMonitor {
       if (step.signal === 'raise') raised.push(await this.#raise(r.stage, r.section, reading, before.mean, now));
       if (step.signal === 'clear') cleared.push(...(await this.#clear(r.stage, r.section, now)));
     }
-    await this.#db.transaction(async (tx) => {
-      await tx.deleteMany(
-        'ops_detector',
-        ['key'],
-        ['text'],
-        updates.map((u) => [u[0]]),
-      );
-      await tx.insertMany('ops_detector', ['key', 'state', 'updated_at'], ['text', 'text', 'bigint'], updates);
-    });
+    await upsertRows(this.#db, 'ops_detector', ['key', 'state', 'updated_at'], 1, updates);
     this.readings = readings;
     for (const a of raised) this.onAlert?.(a, 'raised');
     for (const a of cleared) this.onAlert?.(a, 'cleared');
@@ -174,7 +168,13 @@ export class BottleneckMonitor {
   }
 
   /** Alerts, newest first: active ones only, or all raised since a time. */
-  async alerts(q: { active?: boolean; since?: number; stage?: string; section?: string; limit?: number }): Promise<BottleneckAlert[]> {
+  async alerts(q: {
+    active?: boolean;
+    since?: number;
+    stage?: string;
+    section?: string;
+    limit?: number;
+  }): Promise<BottleneckAlert[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (q.active) where.push('cleared_at IS NULL');

@@ -14,7 +14,11 @@ const FIVE_MIN = 5 * 60_000;
  * Plays simulated order timelines into the real indicator state (database) in 5-minute steps of
  * an injected clock, ticking the detector at each step; returns the alerts raised.
  */
-async function play(dialect: 'sqlite' | 'postgres', hours: number, slowdown?: { section: string; from: number; factor: number }) {
+async function play(
+  dialect: 'sqlite' | 'postgres',
+  hours: number,
+  slowdown?: { section: string; from: number; factor: number },
+) {
   const repo = await freshRepo(dialect);
   try {
     const config = DEFAULT_OPERATIONS_CONFIG;
@@ -56,6 +60,9 @@ for (const dialect of await testDialects()) {
     assert.ok(delayMin > 0 && delayMin <= 120, `raised ${delayMin} min after the slowdown began`);
     assert.ok(first.queue >= 10 && first.waitSeconds >= first.normalWaitSeconds * 2, first.message);
     assert.match(first.message, /stage 'received' in section S1/);
-    assert.ok(raised.every((a) => a.section === 'S1'), 'the healthy section raises nothing');
+    assert.ok(
+      raised.every((a) => a.section === 'S1'),
+      'the healthy section raises nothing',
+    );
   });
 }

@@ -1,5 +1,13 @@
 import { decodeSketch, sketchQuantile } from '../core/operations/ddsketch.ts';
-import { type BucketCell, DAY_MS, type DimKind, emptyCell, type Grain, HOUR_MS, mergeCell } from '../core/operations/indicator-buckets.ts';
+import {
+  type BucketCell,
+  DAY_MS,
+  type DimKind,
+  emptyCell,
+  type Grain,
+  HOUR_MS,
+  mergeCell,
+} from '../core/operations/indicator-buckets.ts';
 import { INTERVALS } from '../core/operations/stages.ts';
 import { targetFor } from '../core/operations/tat-targets.ts';
 import type { Dialect } from '../store/dialect/dialect.ts';
@@ -10,7 +18,15 @@ export const WINDOWS = ['live', 'today', '7d', '30d', '365d'] as const;
 export type TimeWindow = (typeof WINDOWS)[number];
 /** Breakdowns of the API: a stored breakdown, or by section, or by hour of day (Danish time). */
 export type GroupBy = DimKind | 'section' | 'hour';
-export const GROUP_BY: readonly GroupBy[] = ['all', 'analysis', 'priority', 'instrument', 'department', 'section', 'hour'];
+export const GROUP_BY: readonly GroupBy[] = [
+  'all',
+  'analysis',
+  'priority',
+  'instrument',
+  'department',
+  'section',
+  'hour',
+];
 const HOURLY_GROUPS: readonly GroupBy[] = ['all', 'analysis', 'priority', 'section', 'hour'];
 
 const TZ = 'Europe/Copenhagen';
@@ -30,10 +46,15 @@ const localHour = (t: number): string =>
  * Danish midnight, `7d`/`30d`/`365d` = days (UTC) including today. Hour-of-day and the coarser
  * breakdowns of long windows come from day buckets except `hour`, which needs hour buckets.
  */
-export function windowRange(w: TimeWindow, now: number, by: GroupBy): { grain: Grain; from: number; to: number; hours: number } {
+export function windowRange(
+  w: TimeWindow,
+  now: number,
+  by: GroupBy,
+): { grain: Grain; from: number; to: number; hours: number } {
   const hourFloor = Math.floor(now / HOUR_MS) * HOUR_MS;
   const days = w === '7d' ? 7 : w === '30d' ? 30 : w === '365d' ? 365 : 0;
-  if (w === 'live') return { grain: 'h', from: hourFloor - HOUR_MS, to: hourFloor, hours: (now - hourFloor + HOUR_MS) / HOUR_MS };
+  if (w === 'live')
+    return { grain: 'h', from: hourFloor - HOUR_MS, to: hourFloor, hours: (now - hourFloor + HOUR_MS) / HOUR_MS };
   if (w === 'today') {
     const from = Math.floor(localMidnight(now) / HOUR_MS) * HOUR_MS;
     return { grain: 'h', from, to: hourFloor, hours: Math.max(1 / 60, (now - from) / HOUR_MS) };
@@ -175,7 +196,15 @@ export async function workInProgress(
     `SELECT section, stage, COUNT(*) AS n, MIN(stage_at) AS oldest FROM ops_timeline WHERE open = 1 AND started_at >= ?${inSections} GROUP BY section, stage ORDER BY section, stage`,
     [since, ...sp],
   );
-  const open = await db.all<{ key: string; kind: string; analysis: string; priority: string; section: string; stage: string; stages: string }>(
+  const open = await db.all<{
+    key: string;
+    kind: string;
+    analysis: string;
+    priority: string;
+    section: string;
+    stage: string;
+    stages: string;
+  }>(
     `SELECT key, kind, analysis, priority, section, stage, stages FROM ops_timeline WHERE open = 1 AND started_at >= ?${inSections} ORDER BY started_at LIMIT ?`,
     [since, ...sp, q.limit ?? 5000],
   );

@@ -16,6 +16,7 @@ import { targetFor } from '../core/operations/tat-targets.ts';
 import type { Dialect, SqlExecutor } from '../store/dialect/dialect.ts';
 import type { OutboxConsumer } from '../store/outbox.ts';
 import type { OperationsConfig } from './operations-config.ts';
+import { upsertRows } from './upsert-rows.ts';
 
 /** Breakdown values with organisations resolved to SOR codes. */
 export type Dims = { readonly [K in keyof OrderDims]?: string };
@@ -54,10 +55,8 @@ const TIMELINE_COLUMNS = [
   'started_at',
   'open',
 ] as const;
-const TIMELINE_TYPES = ['text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'bigint', 'int'] as const;
 const BUCKET_KEY = ['grain', 'dim', 'section', 'start', 'measure', 'value'] as const;
 const BUCKET_COLUMNS = [...BUCKET_KEY, 'n', 'targeted', 'hits', 'total', 'sketch'] as const;
-const BUCKET_TYPES = ['text', 'text', 'text', 'bigint', 'text', 'text', 'bigint', 'bigint', 'bigint', 'double', 'text'] as const;
 
 interface TimelineRow {
   key: string;
@@ -150,7 +149,10 @@ export class IndicatorState {
    * otherwise: another process got there first), and the position moves to `to` in the same
    * transaction.
    */
-  async apply(inputs: readonly OpsInput[], outbox?: { consumer: OutboxConsumer; from: number; to: number }): Promise<boolean> {
+  async apply(
+    inputs: readonly OpsInput[],
+    outbox?: { consumer: OutboxConsumer; from: number; to: number },
+  ): Promise<boolean> {
     if (this.#cells.size > this.maxCachedCells) this.invalidate();
     try {
       return await this.db.transaction(async (tx) => {
@@ -225,16 +227,11 @@ export class IndicatorState {
     }
     if (changed.size > 0) {
       const list = [...changed];
-      await tx.deleteMany(
-        'ops_timeline',
-        ['key'],
-        ['text'],
-        list.map((t) => [t.key]),
-      );
-      await tx.insertMany(
+      await upsertRows(
+        tx,
         'ops_timeline',
         TIMELINE_COLUMNS,
-        TIMELINE_TYPES,
+        1,
         list.map((t) => [
           t.key,
           t.kind,
@@ -300,7 +297,13 @@ export class IndicatorState {
     for (const { interval, seconds } of completedIntervals(tl.kind, tl.stages, stage)) {
       const target = targetFor(this.config.targets, tl.analysis, tl.priority, interval.name);
       const endAt = tl.stages[interval.to]!;
-      observe(interval.name, endAt, tl, {}, { seconds, target: target ? { met: seconds <= target.minutes * 60 } : undefined });
+      observe(
+        interval.name,
+        endAt,
+        tl,
+        {},
+        { seconds, target: target ? { met: seconds <= target.minutes * 60 } : undefined },
+      );
     }
   }
 
@@ -317,12 +320,19 @@ export class IndicatorState {
       hits: number | string;
       total: number | string;
       sketch: string;
-    }>('SELECT dim, section, measure, value, n, targeted, hits, total, sketch FROM ops_bucket WHERE grain = ? AND start = ?', [
-      grain,
-      start,
-    ]);
+    }>(
+      'SELECT dim, section, measure, value, n, targeted, hits, total, sketch FROM ops_bucket WHERE grain = ? AND start = ?',
+      [grain, start],
+    );
     for (const r of rows) {
-      const key: BucketKey = { grain, dim: r.dim as BucketKey['dim'], section: r.section, start, measure: r.measure, value: r.value };
+      const key: BucketKey = {
+        grain,
+        dim: r.dim as BucketKey['dim'],
+        section: r.section,
+        start,
+        measure: r.measure,
+        value: r.value,
+      };
       const text = bucketKeyText(key);
       if (this.#cells.has(text)) continue;
       const cell: BucketCell = {
@@ -359,29 +369,21 @@ export class IndicatorState {
   async #flushCells(tx: SqlExecutor): Promise<void> {
     const dirty = [...this.#cells.values()].filter((e) => e.dirty);
     if (dirty.length === 0) return;
-    for (let i = 0; i < dirty.length; i += 2000) {
-      const chunk = dirty.slice(i, i + 2000);
-      const keyRow = (k: BucketKey) => [k.grain, k.dim, k.section, k.start, k.measure, k.value];
-      await tx.deleteMany(
-        'ops_bucket',
-        BUCKET_KEY,
-        BUCKET_TYPES.slice(0, BUCKET_KEY.length),
-        chunk.map((e) => keyRow(e.key)),
-      );
-      await tx.insertMany(
-        'ops_bucket',
-        BUCKET_COLUMNS,
-        BUCKET_TYPES,
-        chunk.map((e) => [
-          ...keyRow(e.key),
-          e.cell.n,
-          e.cell.targeted,
-          e.cell.hits,
-          e.cell.total,
-          encodeSketch(e.cell.sketch),
-        ]),
-      );
-    }
+    const keyRow = (k: BucketKey) => [k.grain, k.dim, k.section, k.start, k.measure, k.value];
+    await upsertRows(
+      tx,
+      'ops_bucket',
+      BUCKET_COLUMNS,
+      BUCKET_KEY.length,
+      dirty.map((e) => [
+        ...keyRow(e.key),
+        e.cell.n,
+        e.cell.targeted,
+        e.cell.hits,
+        e.cell.total,
+        encodeSketch(e.cell.sketch),
+      ]),
+    );
     for (const e of dirty) e.dirty = false;
   }
 

@@ -48,7 +48,8 @@ export function operationsConfigFrom(json: unknown): OperationsConfig {
     INTERVALS.map((i) => i.name),
   );
   c.capacity.forEach((cap, i) => {
-    if (!cap.unit || !(cap.resultsPerHour > 0)) problems.push(`capacity ${i}: unit and resultsPerHour > 0 are required`);
+    if (!cap.unit || !(cap.resultsPerHour > 0))
+      problems.push(`capacity ${i}: unit and resultsPerHour > 0 are required`);
     if (!cap.source?.trim()) problems.push(`capacity ${i}: a source is required`);
   });
   if (problems.length > 0) throw new Error(`operations configuration: ${problems.join('; ')}`);

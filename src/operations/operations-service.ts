@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { OrganisationDirectory } from '../access/access-control.ts';
 import { factsOf, type OpsFact, type OrderDims, type OrgRef } from '../core/operations/stage-facts.ts';
-import { type OutboxEvent, OutboxConsumer } from '../store/outbox.ts';
+import { OutboxConsumer, type OutboxEvent } from '../store/outbox.ts';
 import type { FhirRepository } from '../store/repository.ts';
 import { BottleneckMonitor } from './bottleneck-monitor.ts';
 import { IndicatorState, type OpsInput } from './indicator-state.ts';
@@ -94,7 +94,8 @@ export class OperationsService extends EventEmitter {
     const code = async (ref: OrgRef | undefined): Promise<string | undefined> => {
       if (!ref) return undefined;
       const k = JSON.stringify(ref);
-      if (!cache.has(k)) cache.set(k, (await dir.codeOf(ref, this.repo)) ?? ref.reference ?? ref.identifier?.value ?? '');
+      if (!cache.has(k))
+        cache.set(k, (await dir.codeOf(ref, this.repo)) ?? ref.reference ?? ref.identifier?.value ?? '');
       return cache.get(k) || undefined;
     };
     const out: OpsInput[] = [];

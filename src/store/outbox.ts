@@ -26,9 +26,10 @@ export class OutboxConsumer {
 
   /** The last acknowledged sequence number (0 for a new consumer). */
   async position(within?: SqlExecutor): Promise<number> {
-    const rows = await (within ?? this.db).all<{ position: number }>('SELECT position FROM outbox_consumer WHERE name = ?', [
-      this.name,
-    ]);
+    const rows = await (within ?? this.db).all<{ position: number }>(
+      'SELECT position FROM outbox_consumer WHERE name = ?',
+      [this.name],
+    );
     return Number(rows[0]?.position ?? 0);
   }
 

@@ -24,6 +24,8 @@ export interface SimulationOptions {
 }
 
 const MIN = 60_000;
+/** Whole milliseconds, as FHIR instants give. */
+const ms = (t: number) => Math.round(t);
 
 /**
  * Synthetic lab order timelines as indicator inputs, in time order: Poisson arrivals by hour,
@@ -53,15 +55,23 @@ export function simulateOrders(o: SimulationOptions): OpsInput[] {
         section,
         department: departments[Math.floor(rnd() * departments.length)]!,
       };
-      const ordered = t;
-      const collected = ordered + u(5, 20) * MIN;
-      const received = collected + u(10, 25) * MIN;
+      const ordered = ms(t);
+      const collected = ms(ordered + u(5, 20) * MIN);
+      const received = ms(collected + u(10, 25) * MIN);
       const slow = o.slowdown && o.slowdown.section === section && received >= o.slowdown.from ? o.slowdown.factor : 1;
-      const analysed = received + exp(15 * slow) * MIN;
-      const verified = analysed + u(5, 10) * MIN;
-      const reported = verified + u(1, 3) * MIN;
+      const analysed = ms(received + exp(15 * slow) * MIN);
+      const verified = ms(analysed + u(5, 10) * MIN);
+      const reported = ms(verified + u(1, 3) * MIN);
       const stage = (s: 'ordered' | 'collected' | 'received' | 'in-analysis' | 'verified' | 'reported', at: number) =>
-        out.push({ kind: 'stage', id: `${s}:${key}`, key, timeline: 'lab', stage: s, at, dims: s === 'ordered' ? dims : {} });
+        out.push({
+          kind: 'stage',
+          id: `${s}:${key}`,
+          key,
+          timeline: 'lab',
+          stage: s,
+          at,
+          dims: s === 'ordered' ? dims : {},
+        });
       stage('ordered', ordered);
       stage('collected', collected);
       out.push({ kind: 'specimen', id: `specimen:${key}`, key, at: received, dims: {} });
@@ -71,7 +81,14 @@ export function simulateOrders(o: SimulationOptions): OpsInput[] {
       const instrument = `${section}-analyzer-${1 + Math.floor(rnd() * 2)}`;
       for (let r = 0; r < (o.resultsPerOrder ?? 1); r++) {
         out.push({ kind: 'result', id: `result:${key}:${r}`, key, at: verified, dims: { instrument } });
-        out.push({ kind: 'verification', id: `verification:${key}:${r}`, key, at: verified, dims: { instrument }, code: rnd() < 0.7 ? 'autoverified' : 'released' });
+        out.push({
+          kind: 'verification',
+          id: `verification:${key}:${r}`,
+          key,
+          at: verified,
+          dims: { instrument },
+          code: rnd() < 0.7 ? 'autoverified' : 'released',
+        });
       }
       stage('reported', reported);
     }

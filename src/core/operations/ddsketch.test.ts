@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { prng } from '../../../test/support/prng.ts';
-import { addToSketch, decodeSketch, encodeSketch, mergeSketch, newSketch, SKETCH_ALPHA, sketchQuantile } from './ddsketch.ts';
+import {
+  addToSketch,
+  decodeSketch,
+  encodeSketch,
+  mergeSketch,
+  newSketch,
+  SKETCH_ALPHA,
+  sketchQuantile,
+} from './ddsketch.ts';
 
 /** Exact lower nearest-rank quantile, as the sketch defines it. */
 function exact(sorted: number[], q: number): number {

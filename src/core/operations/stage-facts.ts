@@ -72,7 +72,8 @@ const time = (v: unknown): number | undefined => {
   const t = Date.parse(v);
   return Number.isNaN(t) ? undefined : t;
 };
-const refs = (v: unknown): { reference?: string }[] => (Array.isArray(v) ? v : v ? [v] : []) as { reference?: string }[];
+const refs = (v: unknown): { reference?: string }[] =>
+  (Array.isArray(v) ? v : v ? [v] : []) as { reference?: string }[];
 /** The first reference of `field` to `type`, as `type/id`. */
 const firstRef = (v: unknown, type: string): string | undefined =>
   refs(v)
@@ -100,7 +101,8 @@ function serviceRequestFacts(r: Json, id: string, lastUpdated: number): OpsFact[
   };
   const out: OpsFact[] = [];
   const ordered = time(r.authoredOn);
-  if (ordered !== undefined) out.push({ kind: 'stage', id: `ordered:${key}`, key, timeline, stage: 'ordered', at: ordered, dims });
+  if (ordered !== undefined)
+    out.push({ kind: 'stage', id: `ordered:${key}`, key, timeline, stage: 'ordered', at: ordered, dims });
   // Imaging: a planned occurrence is the scheduled time (a Task or Appointment may say so too).
   const occurrence = time(r.occurrenceDateTime) ?? time((r.occurrencePeriod as Json | undefined)?.start);
   if (imaging && occurrence !== undefined) {
@@ -117,7 +119,13 @@ function serviceRequestFacts(r: Json, id: string, lastUpdated: number): OpsFact[
 export function factsOf(resource: Json, lastUpdated: number): OpsFact[] {
   const id = String(resource.id ?? '');
   const rt = resource.resourceType;
-  const stage = (key: string | undefined, timeline: TimelineKind, s: Stage, at: number | undefined, dims: OrderDims = {}) =>
+  const stage = (
+    key: string | undefined,
+    timeline: TimelineKind,
+    s: Stage,
+    at: number | undefined,
+    dims: OrderDims = {},
+  ) =>
     key && at !== undefined ? [{ kind: 'stage' as const, id: `${s}:${key}`, key, timeline, stage: s, at, dims }] : [];
   switch (rt) {
     case 'ServiceRequest':
@@ -145,7 +153,8 @@ export function factsOf(resource: Json, lastUpdated: number): OpsFact[] {
     case 'Task': {
       if (resource.status !== 'in-progress' && resource.status !== 'completed') return [];
       const key = firstRef(resource.basedOn, 'ServiceRequest') ?? firstRef(resource.focus, 'ServiceRequest');
-      const at = time((resource.executionPeriod as Json | undefined)?.start) ?? time(resource.lastModified) ?? lastUpdated;
+      const at =
+        time((resource.executionPeriod as Json | undefined)?.start) ?? time(resource.lastModified) ?? lastUpdated;
       return stage(key, 'lab', 'in-analysis', at, { section: orgOf(resource.owner) });
     }
     case 'Appointment': {

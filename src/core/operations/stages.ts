@@ -3,7 +3,15 @@
  * A1, after the generic TAT timeline of BMC Med Inform Decis Mak 2011;11:34 and Hawkins,
  * Clin Biochem Rev 2007;28:179–194). Imaging uses `ordered` for "requested".
  */
-export const LAB_STAGES = ['ordered', 'collected', 'received', 'in-analysis', 'verified', 'reported', 'viewed'] as const;
+export const LAB_STAGES = [
+  'ordered',
+  'collected',
+  'received',
+  'in-analysis',
+  'verified',
+  'reported',
+  'viewed',
+] as const;
 export const IMAGING_STAGES = ['ordered', 'scheduled', 'performed', 'reported', 'viewed'] as const;
 
 export type Stage = (typeof LAB_STAGES)[number] | (typeof IMAGING_STAGES)[number];
@@ -38,7 +46,13 @@ export const INTERVALS: readonly IntervalDefinition[] = [
   { name: 'order-to-collection', kind: 'lab', from: 'ordered', to: 'collected', source: A1 },
   { name: 'collection-to-receipt', kind: 'lab', from: 'collected', to: 'received', source: A1 },
   { name: 'receipt-to-result', kind: 'lab', from: 'received', to: 'verified', source: A1 },
-  { name: 'receipt-to-report', kind: 'lab', from: 'received', to: 'reported', source: `${A1}: intra-lab TAT (CAP QT8)` },
+  {
+    name: 'receipt-to-report',
+    kind: 'lab',
+    from: 'received',
+    to: 'reported',
+    source: `${A1}: intra-lab TAT (CAP QT8)`,
+  },
   { name: 'collection-to-report', kind: 'lab', from: 'collected', to: 'reported', source: `${A1}: NACB troponin` },
   { name: 'order-to-report', kind: 'lab', from: 'ordered', to: 'reported', source: `${A1}: total TAT` },
   { name: 'report-to-viewed', kind: 'lab', from: 'reported', to: 'viewed', source: `${A1}: E7/E8` },
