@@ -13,6 +13,7 @@ const LAYER: Record<string, number> = {
   delivery: 2,
   security: 2,
   ingest: 2,
+  operations: 2,
   server: 3,
   cli: 4,
 };

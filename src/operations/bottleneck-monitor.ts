@@ -66,7 +66,10 @@ export class BottleneckMonitor {
   departure(stage: Stage, section: string, at: number): void {
     const k = qkey(stage, section);
     let m = this.#departures.get(k);
-    if (!m) this.#departures.set(k, (m = new Map()));
+    if (!m) {
+      m = new Map();
+      this.#departures.set(k, m);
+    }
     const minute = Math.floor(at / MINUTE);
     m.set(minute, (m.get(minute) ?? 0) + 1);
     if (at > this.#latestDeparture) {
@@ -178,9 +181,13 @@ export class BottleneckMonitor {
     const where: string[] = [];
     const params: unknown[] = [];
     if (q.active) where.push('cleared_at IS NULL');
-    if (q.since !== undefined) where.push('raised_at >= ?') && params.push(q.since);
-    if (q.stage) where.push('stage = ?') && params.push(q.stage);
-    if (q.section) where.push('section = ?') && params.push(q.section);
+    const add = (clause: string, value: unknown) => {
+      where.push(clause);
+      params.push(value);
+    };
+    if (q.since !== undefined) add('raised_at >= ?', q.since);
+    if (q.stage) add('stage = ?', q.stage);
+    if (q.section) add('section = ?', q.section);
     const rows = await this.#db.all<{
       id: number | string;
       stage: string;

@@ -32,10 +32,14 @@ const HOURLY_GROUPS: readonly GroupBy[] = ['all', 'analysis', 'priority', 'secti
 const TZ = 'Europe/Copenhagen';
 /** Local (Danish) midnight before `now`, as epoch ms. */
 function localMidnight(now: number): number {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: TZ, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-    .formatToParts(new Date(now))
-    .reduce<Record<string, number>>((a, p) => ({ ...a, [p.type]: Number(p.value) }), {});
-  const sinceMidnight = ((parts.hour ?? 0) * 60 + (parts.minute ?? 0)) * 60_000;
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone: TZ,
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(new Date(now));
+  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const sinceMidnight = (part('hour') * 60 + part('minute')) * 60_000;
   return Math.floor((now - sinceMidnight) / 60_000) * 60_000;
 }
 const localHour = (t: number): string =>
@@ -130,7 +134,10 @@ export async function queryIndicators(db: Dialect, q: IndicatorQuery): Promise<I
     const group = q.by === 'section' ? r.section : q.by === 'hour' ? localHour(Number(r.start)) : r.value;
     const k = `${r.measure}\u0001${group}`;
     let g = groups.get(k);
-    if (!g) groups.set(k, (g = { measure: r.measure, group, cell: emptyCell() }));
+    if (!g) {
+      g = { measure: r.measure, group, cell: emptyCell() };
+      groups.set(k, g);
+    }
     const cell: BucketCell = {
       n: Number(r.n),
       targeted: Number(r.targeted),

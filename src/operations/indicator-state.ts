@@ -289,10 +289,12 @@ export class IndicatorState {
     tl.stage = now;
     tl.stageAt = tl.stages[now]!;
     tl.startedAt = Math.min(...Object.values(tl.stages));
-    if (stage === 'ordered') observe('orders', at, tl, {});
+    // Orders and completed orders count lab and imaging work; a critical value is not an order.
+    const order = tl.kind !== 'critical';
+    if (stage === 'ordered' && order) observe('orders', at, tl, {});
     if (stage === 'reported') {
       tl.open = false;
-      observe('completed', at, tl, {});
+      if (order) observe('completed', at, tl, {});
     }
     for (const { interval, seconds } of completedIntervals(tl.kind, tl.stages, stage)) {
       const target = targetFor(this.config.targets, tl.analysis, tl.priority, interval.name);

@@ -9,6 +9,8 @@ import { AstmProcessor } from '../ingest/astm-processor.ts';
 import { Hl7Inbox } from '../ingest/hl7-inbox.ts';
 import { Hl7Processor } from '../ingest/hl7-processor.ts';
 import { InterfaceHealth } from '../ingest/interface-health.ts';
+import { registerOperationsMetrics } from '../operations/operations-metrics.ts';
+import { OperationsService } from '../operations/operations-service.ts';
 import { openDialect } from '../store/dialect/dialect.ts';
 import { FhirRepository } from '../store/repository.ts';
 import { Access, type Authentication, openAuthentication, requireAuthentication } from './auth.ts';
@@ -20,6 +22,7 @@ import { createRateLimiter, rateLimitHook, registerHardening, serverOptions } fr
 import { identityRoutes } from './identity-routes.ts';
 import { ingestRoutes } from './ingest-routes.ts';
 import { Metrics } from './metrics.ts';
+import { operationsRoutes } from './operations-routes.ts';
 import { securityRoutes } from './security-routes.ts';
 import { webRoutes } from './web-routes.ts';
 
@@ -45,6 +48,8 @@ export interface DxhubApp {
   astmProcessor: AstmProcessor;
   /** Outgoing deliveries (not started: `dxhub serve` starts it). */
   delivery: DeliveryWorker;
+  /** Management information (outbox consumer 'operations'; not started: `dxhub serve` starts it). */
+  operations: OperationsService;
   /** Token verification and, in embedded mode, the local issuer (`auth.issuer.issueToken`). */
   auth: Authentication;
   close(): Promise<void>;
@@ -215,6 +220,15 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
     onError: (err) => app.log.error({ err }, 'delivery failed'),
   });
   await app.register(deliveryRoutes, { delivery });
+  // Management information (docs/operations.md): indicators from the outbox, /mi/ API, metrics.
+  const operations = new OperationsService({
+    repo,
+    directory: () => access.facts.directory(),
+    now: () => repo.clock.now(),
+    onError: (err) => app.log.error({ err }, 'operations indicators failed'),
+  });
+  registerOperationsMetrics(metrics.registry, operations);
+  await app.register(operationsRoutes, { ops: operations, interfaces });
 
   return {
     app,
@@ -230,8 +244,10 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
     astmInbox,
     astmProcessor,
     delivery,
+    operations,
     async close() {
       closing = true;
+      await operations.stop();
       await processor.stop();
       await astmProcessor.stop();
       await delivery.stop();
