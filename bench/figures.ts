@@ -29,6 +29,9 @@ export const TARGETS: Readonly<Record<string, Partial<Record<BenchDialect, Targe
   'hl7.parsePerSecond': { sqlite: { op: '>=', value: 100_000 }, postgres: { op: '>=', value: 100_000 } },
   'hl7.endToEndPerSecond': { sqlite: { op: '>=', value: 2_000 }, postgres: { op: '>=', value: 1_000 } },
   'hl7.deadLetters': { sqlite: { op: '<=', value: 0 }, postgres: { op: '<=', value: 0 } },
+  'operations.dashboard.p95': { sqlite: { op: '<=', value: 100 }, postgres: { op: '<=', value: 100 } },
+  'operations.managerDashboard.p95': { sqlite: { op: '<=', value: 100 }, postgres: { op: '<=', value: 100 } },
+  'operations.lagP95Bucket': { sqlite: { op: '<=', value: 1 }, postgres: { op: '<=', value: 1 } },
 };
 
 /**

@@ -9,6 +9,7 @@ import { bundleScenario } from './scenarios/bundle.ts';
 import { conditionalPutScenario } from './scenarios/conditional-put.ts';
 import type { ScenarioContext, ScenarioResult } from './scenarios/harness.ts';
 import { hl7Scenario } from './scenarios/hl7.ts';
+import { operationsScenario } from './scenarios/operations.ts';
 import { readScenario } from './scenarios/read.ts';
 import { searchScenario } from './scenarios/search.ts';
 
@@ -19,7 +20,9 @@ const USAGE = `npm run bench -- [options]     (= node bench/run.ts)
   --quick                          small data and short runs: a smoke run in under 2 minutes
   --only <names>                   comma-separated: bundle, read, search, disk, conditional-put, hl7
                                    (search includes disk; disk alone skips the HTTP run; hl7 is
-                                   HL7 v2 parse + MLLP end to end, not in the default set)
+                                   HL7 v2 parse + MLLP end to end, not in the default set;
+                                   operations is management information on 10 M results of
+                                   history, 1 M with --quick, not in the default set)
   --observations <n>               Observations pre-loaded for search/disk (default 1,000,000;
                                    50,000 with --quick)
   --compare-medplum                add the Medplum figures cited in the research note
@@ -27,7 +30,7 @@ const USAGE = `npm run bench -- [options]     (= node bench/run.ts)
                                    bench/results/profiles/ (open in Chrome DevTools)
   --help`;
 
-const SCENARIOS = ['bundle', 'read', 'search', 'disk', 'conditional-put', 'hl7'] as const;
+const SCENARIOS = ['bundle', 'read', 'search', 'disk', 'conditional-put', 'hl7', 'operations'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 
 const RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<ScenarioResult>> = {
@@ -37,6 +40,7 @@ const RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<ScenarioRe
   disk: (ctx) => searchScenario(ctx, { http: false }),
   'conditional-put': conditionalPutScenario,
   hl7: hl7Scenario,
+  operations: operationsScenario,
 };
 
 function parse() {

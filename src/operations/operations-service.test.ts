@@ -273,7 +273,7 @@ for (const dialect of await testDialects()) {
         /^group,specimens,rejectedPercent,haemolysedPercent,verifiedResults,autoverificationPercent/,
       );
       assert.match(csv.body, /,6,16\.7,16\.7,3,66\.7,1,/);
-      const api = await dx.rawInject({ url: '/mi/openapi.json' });
+      const api = await get('/mi/openapi.json', manager);
       assert.equal(api.statusCode, 200);
       assert.ok(JSON.parse(api.body).paths['/mi/tat']);
       assert.equal((await dx.rawInject({ url: '/mi/tat' })).statusCode, 401);

@@ -110,7 +110,7 @@ export async function operationsRoutes(
     return body;
   };
 
-  app.get('/mi/openapi.json', { config: { public: true } }, async () => OPERATIONS_OPENAPI);
+  app.get('/mi/openapi.json', async () => OPERATIONS_OPENAPI);
 
   app.get<{ Querystring: Query }>('/mi/tat', async (req, reply) => {
     const sections = await scope(req);
