@@ -118,7 +118,12 @@ export async function operationsScenario(ctx: ScenarioContext): Promise<Scenario
         })
       ).text();
       const bucket = (le: string) =>
-        Number(new RegExp(`dxhub_ops_event_lag_seconds_bucket\\{le="${le}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+        Number(
+          metrics
+            .split('\n')
+            .find((l) => l.startsWith(`dxhub_ops_event_lag_seconds_bucket{le="${le}"}`))
+            ?.split(' ')[1] ?? 0,
+        );
       const total = bucket('+Inf');
       const les = ['0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '30'];
       const p95 = les.find((le) => bucket(le) >= 0.95 * total) ?? '>30';

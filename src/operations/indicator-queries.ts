@@ -1,8 +1,11 @@
 import { decodeSketch, sketchQuantile } from '../core/operations/ddsketch.ts';
 import {
   type BucketCell,
+  bucketStart,
   DAY_MS,
+  DIMS_BY_GRAIN,
   type DimKind,
+  danishHour,
   emptyCell,
   type Grain,
   HOUR_MS,
@@ -27,7 +30,6 @@ export const GROUP_BY: readonly GroupBy[] = [
   'section',
   'hour',
 ];
-const HOURLY_GROUPS: readonly GroupBy[] = ['all', 'analysis', 'priority', 'section', 'hour'];
 
 const TZ = 'Europe/Copenhagen';
 /** Local (Danish) midnight before `now`, as epoch ms. */
@@ -42,31 +44,43 @@ function localMidnight(now: number): number {
   const sinceMidnight = (part('hour') * 60 + part('minute')) * 60_000;
   return Math.floor((now - sinceMidnight) / 60_000) * 60_000;
 }
-const localHour = (t: number): string =>
-  new Intl.DateTimeFormat('en-GB', { timeZone: TZ, hour: '2-digit', hourCycle: 'h23' }).format(new Date(t));
+
+/** A range of bucket starts (inclusive) of one grain. */
+export interface Segment {
+  readonly grain: Grain;
+  readonly from: number;
+  readonly to: number;
+}
 
 /**
  * The buckets a window reads: `live` = the current and previous hour, `today` = hours since
- * Danish midnight, `7d`/`30d`/`365d` = days (UTC) including today. Hour-of-day and the coarser
- * breakdowns of long windows come from day buckets except `hour`, which needs hour buckets.
+ * Danish midnight, `7d`/`30d` = days (UTC) including today, `365d` = whole months plus the days
+ * at both edges. Breakdowns that hour buckets do not keep (instrument, department) come from the
+ * day buckets of today for `live` and `today`.
  */
-export function windowRange(
-  w: TimeWindow,
-  now: number,
-  by: GroupBy,
-): { grain: Grain; from: number; to: number; hours: number } {
-  const hourFloor = Math.floor(now / HOUR_MS) * HOUR_MS;
-  const days = w === '7d' ? 7 : w === '30d' ? 30 : w === '365d' ? 365 : 0;
-  if (w === 'live')
-    return { grain: 'h', from: hourFloor - HOUR_MS, to: hourFloor, hours: (now - hourFloor + HOUR_MS) / HOUR_MS };
-  if (w === 'today') {
-    const from = Math.floor(localMidnight(now) / HOUR_MS) * HOUR_MS;
-    return { grain: 'h', from, to: hourFloor, hours: Math.max(1 / 60, (now - from) / HOUR_MS) };
+export function windowSegments(w: TimeWindow, now: number, by: GroupBy): { segments: Segment[]; hours: number } {
+  const hourFloor = bucketStart('h', now);
+  const dayFloor = bucketStart('d', now);
+  if (w === 'live' || w === 'today') {
+    const from = w === 'live' ? hourFloor - HOUR_MS : bucketStart('h', localMidnight(now));
+    const hours = Math.max(1 / 60, (now - from) / HOUR_MS);
+    if (by !== 'section' && by !== 'hour' && !DIMS_BY_GRAIN.h.includes(by)) {
+      return { segments: [{ grain: 'd', from: bucketStart('d', from), to: dayFloor }], hours };
+    }
+    return { segments: [{ grain: 'h', from, to: hourFloor }], hours };
   }
-  const dayFloor = Math.floor(now / DAY_MS) * DAY_MS;
+  const days = w === '7d' ? 7 : w === '30d' ? 30 : 365;
   const from = dayFloor - (days - 1) * DAY_MS;
-  if (by === 'hour') return { grain: 'h', from, to: hourFloor, hours: (now - from) / HOUR_MS };
-  return { grain: 'd', from, to: dayFloor, hours: (now - from) / HOUR_MS };
+  const hours = (now - from) / HOUR_MS;
+  const month = bucketStart('m', from);
+  const firstFull = month === from ? from : bucketStart('m', month + 32 * DAY_MS);
+  const current = bucketStart('m', now);
+  if (firstFull >= current) return { segments: [{ grain: 'd', from, to: dayFloor }], hours };
+  const segments: Segment[] = [];
+  if (firstFull > from) segments.push({ grain: 'd', from, to: firstFull - DAY_MS });
+  segments.push({ grain: 'm', from: firstFull, to: current - 1 });
+  segments.push({ grain: 'd', from: current, to: dayFloor });
+  return { segments, hours };
 }
 
 /** One row of an indicator answer. */
@@ -104,12 +118,15 @@ const round = (v: number | null, d = 1): number | null => (v === null ? null : M
  */
 export async function queryIndicators(db: Dialect, q: IndicatorQuery): Promise<IndicatorRow[]> {
   if (q.sections && q.sections.length === 0) return [];
-  const range = windowRange(q.window, q.now, q.by);
-  const grain = HOURLY_GROUPS.includes(q.by) ? range.grain : 'd';
-  const dim: DimKind = q.by === 'section' || q.by === 'hour' ? 'all' : q.by;
-  const params: unknown[] = [grain, dim, range.from, range.to];
-  let sql =
-    'SELECT section, start, measure, value, n, targeted, hits, total, sketch FROM ops_bucket WHERE grain = ? AND dim = ? AND start >= ? AND start <= ?';
+  const { segments, hours } = windowSegments(q.window, q.now, q.by);
+  const hourly = segments[0]!.grain === 'h';
+  // Hour of day: from the hour buckets' own start (live, today), else the stored `hour` breakdown.
+  const dim: DimKind = q.by === 'section' || (q.by === 'hour' && hourly) ? 'all' : q.by;
+  const params: unknown[] = [dim];
+  let sql = `SELECT section, start, measure, value, n, targeted, hits, total, sketch FROM ops_bucket WHERE dim = ? AND (${segments
+    .map(() => '(grain = ? AND start >= ? AND start <= ?)')
+    .join(' OR ')})`;
+  for (const g of segments) params.push(g.grain, g.from, g.to);
   if (q.measures?.length) {
     sql += ` AND measure IN (${q.measures.map(() => '?').join(',')})`;
     params.push(...q.measures);
@@ -131,7 +148,7 @@ export async function queryIndicators(db: Dialect, q: IndicatorQuery): Promise<I
   }>(sql, params);
   const groups = new Map<string, { measure: string; group: string; cell: BucketCell }>();
   for (const r of rows) {
-    const group = q.by === 'section' ? r.section : q.by === 'hour' ? localHour(Number(r.start)) : r.value;
+    const group = q.by === 'section' ? r.section : q.by === 'hour' && hourly ? danishHour(Number(r.start)) : r.value;
     const k = `${r.measure}\u0001${group}`;
     let g = groups.get(k);
     if (!g) {
@@ -157,7 +174,7 @@ export async function queryIndicators(db: Dialect, q: IndicatorQuery): Promise<I
       measure: g.measure,
       group: g.group,
       n: c.n,
-      perHour: round(c.n / range.hours, 2)!,
+      perHour: round(c.n / hours, 2)!,
       ...(interval
         ? {
             medianMinutes: round(q50 === null ? null : q50 / 60),

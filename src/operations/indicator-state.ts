@@ -7,7 +7,9 @@ import {
   type DimValues,
   emptyCell,
   type Grain,
+  HOUR_MS,
   keysOf,
+  mergeCell,
   type Observation,
 } from '../core/operations/indicator-buckets.ts';
 import type { OpsFact, OrderDims } from '../core/operations/stage-facts.ts';
@@ -124,7 +126,7 @@ export class IndicatorState {
   readonly #slices = new Set<string>();
   #position: number | undefined;
   /** Cells kept in memory at most (then the cache is dropped after a commit and reloaded by slice). */
-  maxCachedCells = 400_000;
+  maxCachedCells = 100_000;
 
   constructor(db: Dialect, config: OperationsConfig) {
     this.db = db;
@@ -349,8 +351,24 @@ export class IndicatorState {
     this.#slices.add(id);
   }
 
+  /**
+   * Adds observations to their buckets. Observations that land in the same buckets (same measure,
+   * section, breakdowns and hour: the results of one order, say) are summed first, so that the
+   * bucket keys are built once per group rather than once per observation.
+   */
   async #addAll(tx: SqlExecutor, observations: readonly Observation[]): Promise<void> {
+    const groups = new Map<string, { o: Observation; cell: BucketCell }>();
     for (const o of observations) {
+      const d = o.dims;
+      const sig = `${o.measure}\u0001${o.section}\u0001${d.analysis}\u0001${d.priority}\u0001${d.instrument}\u0001${d.department}\u0001${Math.floor(o.at / HOUR_MS)}`;
+      let g = groups.get(sig);
+      if (!g) {
+        g = { o, cell: emptyCell() };
+        groups.set(sig, g);
+      }
+      addToCell(g.cell, o);
+    }
+    for (const { o, cell } of groups.values()) {
       for (const key of keysOf(o)) {
         const text = bucketKeyText(key);
         let entry = this.#cells.get(text);
@@ -362,7 +380,7 @@ export class IndicatorState {
             this.#cells.set(text, entry);
           }
         }
-        addToCell(entry.cell, o);
+        mergeCell(entry.cell, cell);
         entry.dirty = true;
       }
     }

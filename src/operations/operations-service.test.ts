@@ -186,6 +186,29 @@ for (const dialect of await testDialects()) {
           ['unknown', 1],
         ],
       );
+      // A year reads month buckets: the same counts and percentiles.
+      const year = await queryIndicators(db, { window: '365d', by: 'all', sections: null, now: NOW });
+      const summary = (rs: typeof rows) =>
+        rs.map((r) => [r.measure, r.n, r.medianMinutes, r.p90Minutes, r.withinTargetPercent]);
+      assert.deepEqual(summary(year), summary(rows));
+      // Workload by hour of day (Danish time, UTC+1): reports at 08:40, 09:55, 11:05, 12:20, 13:40 UTC.
+      const byHour = await queryIndicators(db, {
+        window: '30d',
+        by: 'hour',
+        sections: null,
+        now: NOW,
+        measures: ['completed'],
+      });
+      assert.deepEqual(
+        byHour.map((r) => [r.group, r.n]),
+        [
+          ['09', 1],
+          ['10', 1],
+          ['12', 1],
+          ['13', 1],
+          ['14', 1],
+        ],
+      );
     });
 
     test(`${dialect}: Little's law holds on the synthetic history (L = λ·W over the day)`, async () => {

@@ -1,22 +1,45 @@
 import { addToSketch, mergeSketch, newSketch, type Sketch } from './ddsketch.ts';
 
-/** Hour and day buckets (UTC; Danish local hours are whole-hour offsets, so hours roll up to local days). */
-export type Grain = 'h' | 'd';
+/**
+ * Hour, day and month buckets (UTC; Danish local hours are whole-hour offsets, so hours roll up
+ * to local days). Months serve the long windows: a year is 12 month rows plus the days at its
+ * edges instead of 365 day rows.
+ */
+export type Grain = 'h' | 'd' | 'm';
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
-export const grainMs = (g: Grain): number => (g === 'h' ? HOUR_MS : DAY_MS);
+
+/** The start of the bucket of `grain` that holds `at`. */
+export function bucketStart(grain: Grain, at: number): number {
+  if (grain === 'h') return Math.floor(at / HOUR_MS) * HOUR_MS;
+  if (grain === 'd') return Math.floor(at / DAY_MS) * DAY_MS;
+  const d = new Date(at);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+}
 
 /** The breakdowns an indicator is kept under (one row each per bucket, measure and section). */
-export type DimKind = 'all' | 'analysis' | 'priority' | 'instrument' | 'department';
-export const DIM_KINDS: readonly DimKind[] = ['all', 'analysis', 'priority', 'instrument', 'department'];
-/** Hour buckets keep fewer breakdowns: they serve "live" and "today", and hour-of-day charts. */
+export type DimKind = 'all' | 'analysis' | 'priority' | 'instrument' | 'department' | 'hour';
+export const DIM_KINDS: readonly DimKind[] = ['all', 'analysis', 'priority', 'instrument', 'department', 'hour'];
+/**
+ * Hour buckets keep fewer breakdowns: they serve "live" and "today". Day and month buckets keep
+ * every breakdown, including the hour of day (Danish time) for workload-by-hour charts.
+ */
 export const DIMS_BY_GRAIN: Readonly<Record<Grain, readonly DimKind[]>> = {
   h: ['all', 'analysis', 'priority'],
   d: DIM_KINDS,
+  m: DIM_KINDS,
 };
 
+const HOUR_OF_DAY = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/Copenhagen',
+  hour: '2-digit',
+  hourCycle: 'h23',
+});
+/** The hour of day (00–23) in Danish time. */
+export const danishHour = (at: number): string => HOUR_OF_DAY.format(new Date(at));
+
 /** The values of an order's breakdowns; `unknown` where no resource said. */
-export type DimValues = Readonly<Record<Exclude<DimKind, 'all'>, string>>;
+export type DimValues = Readonly<Record<Exclude<DimKind, 'all' | 'hour'>, string>>;
 
 export interface BucketKey {
   readonly grain: Grain;
@@ -58,10 +81,12 @@ export interface Observation {
 /** The bucket keys an observation lands in: each grain × breakdown. */
 export function keysOf(o: Observation): BucketKey[] {
   const keys: BucketKey[] = [];
-  for (const grain of ['h', 'd'] as const) {
-    const start = Math.floor(o.at / grainMs(grain)) * grainMs(grain);
+  const hour = danishHour(o.at);
+  for (const grain of ['h', 'd', 'm'] as const) {
+    const start = bucketStart(grain, o.at);
     for (const dim of DIMS_BY_GRAIN[grain]) {
-      keys.push({ grain, dim, section: o.section, start, measure: o.measure, value: dim === 'all' ? '' : o.dims[dim] });
+      const value = dim === 'all' ? '' : dim === 'hour' ? hour : o.dims[dim];
+      keys.push({ grain, dim, section: o.section, start, measure: o.measure, value });
     }
   }
   return keys;
