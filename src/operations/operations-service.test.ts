@@ -301,8 +301,29 @@ for (const dialect of await testDialects()) {
       assert.ok(JSON.parse(api.body).paths['/mi/tat']);
       assert.equal((await dx.rawInject({ url: '/mi/tat' })).statusCode, 401);
       assert.equal((await get('/mi/requisitions')).statusCode, 501);
+      // Interface health: an HL7 sender that has been quiet for two days is silent.
+      const msh = (n: number) =>
+        Buffer.from(
+          `MSH|^~\\&|LIS|KBA|DXHUB|REGION|20261126080000||ADT^A08|CTRL${n}|P|2.5\rEVN|A08|20261126080000\rPID|1||0101011234^^^CPR||Test^Person\r`,
+          'latin1',
+        );
+      await dx.inbox.accept(msh(1), '10.0.0.1');
+      await dx.inbox.accept(msh(2), '10.0.0.1');
+      const realNow = Date.now();
+      const clock = dx.repo.clock.now;
+      dx.repo.clock.now = () => realNow + 2 * 86_400_000;
       const ifaces = JSON.parse((await get('/mi/interfaces')).body);
+      dx.repo.clock.now = clock;
       assert.deepEqual(ifaces.analyzers, []);
+      assert.deepEqual(
+        ifaces.hl7Senders.map((s: { sender: string; silent: boolean; messagesInWindow: number }) => [
+          s.sender,
+          s.silent,
+          s.messagesInWindow,
+        ]),
+        [['LIS^KBA', true, 0]],
+      );
+      assert.equal(ifaces.ingest.totals.queueDepth, 2);
       const orgs = JSON.parse((await get('/mi/organisations')).body).nodes;
       assert.ok(orgs.some((n: { code: string; parent: string }) => n.code === '1003' && n.parent === '1002'));
       const metrics = await get('/metrics', { role: 'admin' });

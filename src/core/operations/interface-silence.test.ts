@@ -16,6 +16,8 @@ test('a sender of 288 messages a day (one per 5 min) is silent after 5 normal ga
 });
 
 test('without enough messages to know what is normal, nothing is called silent', () => {
-  assert.equal(silenceVerdict(1, NOW - 48 * 60 * MIN, NOW).silent, false);
+  assert.equal(silenceVerdict(1, NOW - 60 * MIN, NOW).silent, false);
+  // ...except a sender seen before that sent nothing for a whole window.
+  assert.equal(silenceVerdict(0, NOW - 48 * 60 * MIN, NOW).silent, true);
   assert.equal(silenceVerdict(0, null, NOW).silentForMs, null);
 });

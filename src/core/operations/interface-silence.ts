@@ -2,7 +2,8 @@
  * "Silence longer than normal" for a sender or analyzer: normal is the mean gap between its
  * messages over the look-back window; a sender is silent when its last message is older than
  * `factor` normal gaps and at least `minSilenceMs` (a sender of one message a day is not late
- * after a minute). Pure; the figures come from the inbox tables.
+ * after a minute); a sender with nothing for a whole window is silent. Pure; the figures come
+ * from the inbox tables.
  */
 export interface SilenceSettings {
   readonly windowMs: number;
@@ -27,7 +28,10 @@ export function silenceVerdict(
 ): SilenceVerdict {
   const silentForMs = lastAt === null ? null : Math.max(0, now - lastAt);
   const normalGapMs = messagesInWindow >= 2 ? s.windowMs / messagesInWindow : null;
+  // Nothing for a whole window from a sender seen before is silence whatever its normal pace.
   const silent =
-    silentForMs !== null && normalGapMs !== null && silentForMs > Math.max(s.factor * normalGapMs, s.minSilenceMs);
+    silentForMs !== null &&
+    (silentForMs > s.windowMs ||
+      (normalGapMs !== null && silentForMs > Math.max(s.factor * normalGapMs, s.minSilenceMs)));
   return { normalGapMs, silentForMs, silent };
 }
