@@ -1,15 +1,12 @@
-import { decodeSketch, sketchQuantile } from '../core/operations/ddsketch.ts';
+import { type DenseSketch, denseQuantile, mergeEncodedSketch, newDenseSketch } from '../core/operations/ddsketch.ts';
 import {
-  type BucketCell,
   bucketStart,
   DAY_MS,
   DIMS_BY_GRAIN,
   type DimKind,
   danishHour,
-  emptyCell,
   type Grain,
   HOUR_MS,
-  mergeCell,
 } from '../core/operations/indicator-buckets.ts';
 import { INTERVALS } from '../core/operations/stages.ts';
 import { targetFor } from '../core/operations/tat-targets.ts';
@@ -146,30 +143,29 @@ export async function queryIndicators(db: Dialect, q: IndicatorQuery): Promise<I
     total: number | string;
     sketch: string;
   }>(sql, params);
-  const groups = new Map<string, { measure: string; group: string; cell: BucketCell }>();
+  type Group = { n: number; targeted: number; hits: number; total: number; sketch: DenseSketch };
+  const groups = new Map<string, { measure: string; group: string; cell: Group }>();
   for (const r of rows) {
     const group = q.by === 'section' ? r.section : q.by === 'hour' && hourly ? danishHour(Number(r.start)) : r.value;
     const k = `${r.measure}\u0001${group}`;
     let g = groups.get(k);
     if (!g) {
-      g = { measure: r.measure, group, cell: emptyCell() };
+      g = { measure: r.measure, group, cell: { n: 0, targeted: 0, hits: 0, total: 0, sketch: newDenseSketch() } };
       groups.set(k, g);
     }
-    const cell: BucketCell = {
-      n: Number(r.n),
-      targeted: Number(r.targeted),
-      hits: Number(r.hits),
-      total: Number(r.total),
-      sketch: r.sketch === '0;' ? emptyCell().sketch : decodeSketch(r.sketch),
-    };
-    mergeCell(g.cell, cell);
+    const c = g.cell;
+    c.n += Number(r.n);
+    c.targeted += Number(r.targeted);
+    c.hits += Number(r.hits);
+    c.total += Number(r.total);
+    if (r.sketch !== '0;') mergeEncodedSketch(c.sketch, r.sketch);
   }
   const out: IndicatorRow[] = [];
   for (const g of groups.values()) {
     const c = g.cell;
     const interval = INTERVAL_NAMES.has(g.measure);
-    const q50 = interval ? sketchQuantile(c.sketch, 0.5) : null;
-    const q90 = interval ? sketchQuantile(c.sketch, 0.9) : null;
+    const q50 = interval ? denseQuantile(c.sketch, 0.5) : null;
+    const q90 = interval ? denseQuantile(c.sketch, 0.9) : null;
     out.push({
       measure: g.measure,
       group: g.group,

@@ -69,3 +69,16 @@ test('encode/decode round trip; malformed text is refused', () => {
   assert.throws(() => decodeSketch('x;1:2'), /malformed/);
   assert.throws(() => decodeSketch('0;1:-2'), /malformed/);
 });
+
+test('rolling encoded sketches up into a dense sketch gives the same quantiles as merging them', () => {
+  const a = newSketch();
+  const b = newSketch();
+  for (let i = 1; i <= 300; i++) addToSketch(i % 3 ? a : b, i * 13);
+  addToSketch(b, 0);
+  const dense = newDenseSketch();
+  mergeEncodedSketch(dense, encodeSketch(a));
+  mergeEncodedSketch(dense, encodeSketch(b));
+  mergeSketch(a, b);
+  for (const q of [0, 0.5, 0.9, 1]) assert.equal(denseQuantile(dense, q), sketchQuantile(a, q));
+  assert.equal(dense.count, 301);
+});
