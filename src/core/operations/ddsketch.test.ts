@@ -4,8 +4,11 @@ import { prng } from '../../../test/support/prng.ts';
 import {
   addToSketch,
   decodeSketch,
+  denseQuantile,
   encodeSketch,
+  mergeEncodedSketch,
   mergeSketch,
+  newDenseSketch,
   newSketch,
   SKETCH_ALPHA,
   sketchQuantile,
