@@ -30,7 +30,7 @@ export async function operationsScenario(ctx: ScenarioContext): Promise<Scenario
       const state = new IndicatorState(repo.db, DEFAULT_OPERATIONS_CONFIG);
       const heap0 = process.memoryUsage().heapUsed;
       const end = Date.UTC(2026, 10, 29);
-      const days = Math.ceil(target / (SECTIONS.length * (11 * 150 + 13 * 50) * RESULTS_PER_ORDER)) + 1;
+      const days = Math.ceil(target / (SECTIONS.length * (11 * 150 + 13 * 50) * RESULTS_PER_ORDER)) + 3;
       let results = 0;
       let inputs = 0;
       const t0 = performance.now();
