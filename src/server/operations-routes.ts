@@ -55,7 +55,7 @@ export async function operationsRoutes(
   const knownSections = () => {
     if (!known || Date.now() - known.at > 10_000) {
       const sections = ops.repo.db
-        .all<{ section: string }>("SELECT DISTINCT section FROM ops_bucket WHERE grain = 'd' AND dim = 'all'")
+        .all<{ section: string }>("SELECT DISTINCT section FROM ops_bucket WHERE grain = 'm' AND dim = 'all'")
         .then((rows) => rows.map((r) => r.section));
       known = { at: Date.now(), sections };
     }

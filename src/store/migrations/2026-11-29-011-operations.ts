@@ -3,7 +3,8 @@ import type { DialectCapabilities } from '../dialect/dialect.ts';
 /**
  * Management information state (src/operations/), maintained incrementally from the outbox:
  * - `ops_timeline`: one row per order (or critical value) with its stage times (JSON) and the
- *   dimensions it is counted under; `open` rows are the work in progress.
+ *   dimensions it is counted under; `open` rows are the work in progress (a partial index keeps
+ *   them apart from the closed history, so WIP queries never touch it).
  * - `ops_bucket`: per hour (`h`) or day (`d`), measure, section and one breakdown (`dim` = all,
  *   analysis, priority, instrument, department; `value` its value): counts, the number with a
  *   target and within it, the sum of durations (s) and a DDSketch of them.
@@ -25,7 +26,7 @@ CREATE TABLE ops_timeline (
   started_at BIGINT NOT NULL,
   open INTEGER NOT NULL
 );
-CREATE INDEX ops_timeline_open ON ops_timeline (open, section, stage);
+CREATE INDEX ops_timeline_open ON ops_timeline (started_at, section, stage) WHERE open = 1;
 CREATE TABLE ops_bucket (
   grain TEXT NOT NULL,
   dim TEXT NOT NULL,
