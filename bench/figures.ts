@@ -35,6 +35,9 @@ export const TARGETS: Readonly<Record<string, Partial<Record<BenchDialect, Targe
   'web.firstScreen.p50': { sqlite: { op: '<=', value: 1_500 }, postgres: { op: '<=', value: 1_500 } },
   'web.overview.p50': { sqlite: { op: '<=', value: 1_500 }, postgres: { op: '<=', value: 1_500 } },
   'results.pipelineMsPerObservation': { sqlite: { op: '<=', value: 1 }, postgres: { op: '<=', value: 1 } },
+  'operations.dashboard.p95': { sqlite: { op: '<=', value: 100 }, postgres: { op: '<=', value: 100 } },
+  'operations.managerDashboard.p95': { sqlite: { op: '<=', value: 100 }, postgres: { op: '<=', value: 100 } },
+  'operations.lagP95Bucket': { sqlite: { op: '<=', value: 1 }, postgres: { op: '<=', value: 1 } },
 };
 
 /**

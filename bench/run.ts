@@ -10,6 +10,7 @@ import { bundleScenario } from './scenarios/bundle.ts';
 import { conditionalPutScenario } from './scenarios/conditional-put.ts';
 import type { ScenarioContext, ScenarioResult } from './scenarios/harness.ts';
 import { hl7Scenario } from './scenarios/hl7.ts';
+import { operationsScenario } from './scenarios/operations.ts';
 import { orderSignScenario } from './scenarios/order-sign.ts';
 import { readScenario } from './scenarios/read.ts';
 import { searchScenario } from './scenarios/search.ts';
@@ -22,14 +23,15 @@ const USAGE = `npm run bench -- [options]     (= node bench/run.ts)
                                    DXHUB_BENCH_PG_URL, default ${PG_URL})
   --quick                          small data and short runs: a smoke run in under 2 minutes
   --only <names>                   comma-separated: bundle, read, search, disk, conditional-put, hl7,
-                                   order-sign, result-pipeline, seed, web (search includes disk;
-                                   disk alone skips the HTTP run). Not in the default set: hl7 (HL7
-                                   v2 parse + MLLP end to end), order-sign (CDS Hooks order-sign
-                                   with 5,000 results and 200 rules while Observations are
-                                   ingested), result-pipeline (Observations with and without result
-                                   processing), seed (the demo region build for --observations
-                                   results), web (the browser app on the demo region in Chromium:
-                                   first screen and patient overview)
+                                   operations, order-sign, result-pipeline, seed, web (search
+                                   includes disk; disk alone skips the HTTP run). Not in the default
+                                   set: hl7 (HL7 v2 parse + MLLP end to end), operations (management
+                                   information on 10 M results of history, 1 M with --quick),
+                                   order-sign (CDS Hooks order-sign with 5,000 results and 200 rules
+                                   while Observations are ingested), result-pipeline (Observations
+                                   with and without result processing), seed (the demo region build
+                                   for --observations results), web (the browser app on the demo
+                                   region in Chromium: first screen and patient overview)
   --observations <n>               Observations pre-loaded for search/disk (default 1,000,000;
                                    50,000 with --quick)
   --compare-medplum                add the Medplum figures cited in the research note
@@ -44,6 +46,7 @@ const SCENARIOS = [
   'disk',
   'conditional-put',
   'hl7',
+  'operations',
   'order-sign',
   'result-pipeline',
   'seed',
@@ -58,6 +61,7 @@ const RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<ScenarioRe
   disk: (ctx) => searchScenario(ctx, { http: false }),
   'conditional-put': conditionalPutScenario,
   hl7: hl7Scenario,
+  operations: operationsScenario,
   'order-sign': orderSignScenario,
   'result-pipeline': resultPipelineScenario,
   seed: seedScenario,

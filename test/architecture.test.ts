@@ -16,6 +16,7 @@ const LAYER: Record<string, number> = {
   ordering: 2,
   results: 2,
   demo: 2,
+  operations: 2,
   server: 3,
   cli: 4,
 };

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
+import { AccessFacts } from '../access/access-control.ts';
 import { AuditJournal, AuditLog, auditJournalOf, verifyAuditChain } from '../audit/index.ts';
 import { ROLES, roleOf } from '../core/security/roles.ts';
 import { FhirService } from '../fhir-api/fhir-service.ts';
@@ -9,6 +10,7 @@ import { AstmListener } from '../ingest/astm-listener.ts';
 import { Hl7Inbox, type Hl7InboxState } from '../ingest/hl7-inbox.ts';
 import { Hl7Processor } from '../ingest/hl7-processor.ts';
 import { MllpListener, readMllpTls } from '../ingest/mllp-listener.ts';
+import { OperationsService } from '../operations/operations-service.ts';
 import { buildApp } from '../server/app.ts';
 import { openAuthentication } from '../server/auth.ts';
 import { loadConfig } from '../server/config.ts';
@@ -109,6 +111,7 @@ program
       dx.delivery.start();
       // Result processing: autoverification, critical values, derived values (docs/results.md).
       dx.results.start();
+      dx.operations.start();
       dx.app.log.info({ mllp: `${mllpAddress.address}:${mllpAddress.port}` }, 'HL7 v2 MLLP listener ready');
       dx.app.log.info({ astm: `${astmAddress.address}:${astmAddress.port}` }, 'ASTM listener ready');
       dx.app.log.info({ address, db: dx.repo.db.caps.name }, `dxhub FHIR API at ${address}/fhir`);
@@ -304,6 +307,33 @@ program
     }
   });
 registerDemoCommands(program);
+// Management information (docs/operations.md).
+const opsCommand = program.command('ops').description('management information (turnaround, WIP, bottlenecks)');
+opsCommand
+  .command('rebuild')
+  .description('recompute every indicator from the stored history (outbox), replacing the current state')
+  .option('--db <url>', 'database URL (DXHUB_DB)')
+  .action(async (opts: { db?: string }) => {
+    const config = loadConfig(process.env, { db: opts.db });
+    const repo = await FhirRepository.open(await openDialect(config.db));
+    const facts = new AccessFacts(repo);
+    const ops = new OperationsService({ repo, directory: () => facts.directory() });
+    const t0 = Date.now();
+    const bar = (done: number, total: number) => {
+      const share = total > 0 ? Math.min(1, done / total) : 1;
+      const filled = Math.round(share * 30);
+      const rate = Math.round(done / Math.max(0.001, (Date.now() - t0) / 1000));
+      process.stderr.write(
+        `\r[${'#'.repeat(filled)}${'-'.repeat(30 - filled)}] ${(share * 100).toFixed(1)}% ${done}/${total} events, ${rate}/s`,
+      );
+    };
+    const n = await ops.rebuild(bar);
+    bar(n, n);
+    process.stderr.write(
+      `\nrebuilt management information from ${n} outbox events in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+    );
+    await repo.close();
+  });
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`dxhub: ${err.message}\n`);

@@ -9,6 +9,8 @@ import { AstmProcessor } from '../ingest/astm-processor.ts';
 import { Hl7Inbox } from '../ingest/hl7-inbox.ts';
 import { Hl7Processor } from '../ingest/hl7-processor.ts';
 import { InterfaceHealth } from '../ingest/interface-health.ts';
+import { registerOperationsMetrics } from '../operations/operations-metrics.ts';
+import { OperationsService } from '../operations/operations-service.ts';
 import { type OrderingService, openOrdering } from '../ordering/index.ts';
 import { ResultPipeline } from '../results/result-pipeline.ts';
 import { openDialect } from '../store/dialect/dialect.ts';
@@ -23,6 +25,7 @@ import { createRateLimiter, rateLimitHook, registerHardening, serverOptions } fr
 import { identityRoutes } from './identity-routes.ts';
 import { ingestRoutes } from './ingest-routes.ts';
 import { Metrics } from './metrics.ts';
+import { operationsRoutes } from './operations-routes.ts';
 import { orderingRoutes } from './ordering-routes.ts';
 import { resultsRoutes } from './results-routes.ts';
 import { securityRoutes } from './security-routes.ts';
@@ -54,6 +57,8 @@ export interface DxhubApp {
   ordering: OrderingService;
   /** Result processing (autoverification, critical values …): not started, `dxhub serve` starts it. */
   results: ResultPipeline;
+  /** Management information (outbox consumer 'operations'; not started: `dxhub serve` starts it). */
+  operations: OperationsService;
   /** Token verification and, in embedded mode, the local issuer (`auth.issuer.issueToken`). */
   auth: Authentication;
   close(): Promise<void>;
@@ -242,6 +247,15 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
   // Result processing: every Observation passes the pipeline (an outbox consumer; started by serve).
   const results = new ResultPipeline({ repo, onError: (err) => app.log.error({ err }, 'result processing failed') });
   await app.register(resultsRoutes, { repo, pipeline: results });
+  // Management information (docs/operations.md): indicators from the outbox, /mi/ API, metrics.
+  const operations = new OperationsService({
+    repo,
+    directory: () => access.facts.directory(),
+    now: () => repo.clock.now(),
+    onError: (err) => app.log.error({ err }, 'operations indicators failed'),
+  });
+  registerOperationsMetrics(metrics.registry, operations);
+  await app.register(operationsRoutes, { ops: operations, interfaces });
 
   return {
     app,
@@ -259,8 +273,10 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
     delivery,
     ordering,
     results,
+    operations,
     async close() {
       closing = true;
+      await operations.stop();
       await processor.stop();
       await astmProcessor.stop();
       await delivery.stop();

@@ -1,4 +1,4 @@
-import type { Dialect } from './dialect/dialect.ts';
+import type { Dialect, SqlExecutor } from './dialect/dialect.ts';
 
 /** One committed change, as consumers receive it. */
 export interface OutboxEvent {
@@ -25,10 +25,11 @@ export class OutboxConsumer {
   }
 
   /** The last acknowledged sequence number (0 for a new consumer). */
-  async position(): Promise<number> {
-    const rows = await this.db.all<{ position: number }>('SELECT position FROM outbox_consumer WHERE name = ?', [
-      this.name,
-    ]);
+  async position(within?: SqlExecutor): Promise<number> {
+    const rows = await (within ?? this.db).all<{ position: number }>(
+      'SELECT position FROM outbox_consumer WHERE name = ?',
+      [this.name],
+    );
     return Number(rows[0]?.position ?? 0);
   }
 
@@ -42,10 +43,14 @@ export class OutboxConsumer {
     return rows.map((r) => ({ ...r, seq: Number(r.seq), at: Number(r.at) }));
   }
 
-  /** Acknowledges everything up to and including `seq`. Positions never move backwards. */
-  async ack(seq: number): Promise<void> {
+  /**
+   * Acknowledges everything up to and including `seq`. Positions never move backwards. Given a
+   * transaction, the position commits with it (a consumer whose state lives in the same database
+   * then sees each event exactly once).
+   */
+  async ack(seq: number, within?: SqlExecutor): Promise<void> {
     const now = Date.now();
-    await this.db.transaction(async (tx) => {
+    const write = async (tx: SqlExecutor) => {
       const n = await tx.run(
         'UPDATE outbox_consumer SET position = ?, updated_at = ? WHERE name = ? AND position < ?',
         [seq, now, this.name, seq],
@@ -58,7 +63,9 @@ export class OutboxConsumer {
           [[this.name, seq, now]],
         );
       }
-    });
+    };
+    if (within) await write(within);
+    else await this.db.transaction(write);
   }
 
   /**
