@@ -238,7 +238,7 @@ export class DeliveryWorker {
     const subId = d.channel.slice('Subscription/'.length);
     const v = await this.opts.repo.read('Subscription', subId);
     const sub = v?.json ? (JSON.parse(v.json) as Subscription) : undefined;
-    if (!sub || sub.status !== 'active' || !sub.channel?.endpoint) {
+    if (sub?.status !== 'active' || !sub.channel?.endpoint) {
       throw new Error(`Subscription/${subId} is no longer active`);
     }
     const headers: Record<string, string> = {};
