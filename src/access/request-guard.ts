@@ -390,7 +390,15 @@ export class RequestGuard implements AccessGuard {
     if (role.ownDataOnly) return patient === p.patient ? undefined : refusal('own-data');
     if (role.context === 'system') return undefined;
     if (!role.clinicalData || role.aggregatesOnly || role.pseudonymisedOnly) return refusal('role');
-    return this.patientRefusal([patient], resource && (() => resource), await this.facts.directory());
+    const dir = await this.facts.directory();
+    if (resource) return this.patientRefusal([patient], () => resource, dir);
+    // A look-up of the patient's data as a whole (summary, decision support) may include any
+    // blocked part: any block covering the user refuses it, unless værdispring.
+    const r = await this.patientRefusal([patient], undefined, dir);
+    if (r || this.info.breakGlass) return r;
+    const now = Date.now();
+    const facts = await this.facts.facts(patient);
+    return facts.blocks.some((b) => this.covers(b, dir, now)) ? refusal('blocked') : undefined;
   }
 
   /**
@@ -459,17 +467,23 @@ export class RequestGuard implements AccessGuard {
     // The place the data comes from keeps seeing it.
     if (org && origins.some((o) => dir.within(org, o) || dir.within(o, org))) return false;
     for (const b of blocks) {
-      if ((b.start !== undefined && now < b.start) || (b.end !== undefined && now > b.end)) continue;
+      if (!this.covers(b, dir, now)) continue;
       if (b.types.length && !b.types.includes(resource.resourceType)) continue;
-      const everyone = b.recipientOrgs.length === 0 && b.recipientUsers.length === 0;
-      const me =
-        everyone ||
-        (org !== undefined && b.recipientOrgs.some((o) => dir.within(org, o))) ||
-        (this.principal.fhirUser !== undefined && b.recipientUsers.includes(this.principal.fhirUser));
-      if (!me) continue;
       if (b.sourceOrgs.length === 0 || origins.some((o) => b.sourceOrgs.some((s) => dir.within(o, s)))) return true;
     }
     return false;
+  }
+
+  /** A block in force now that names the principal (or everyone) as recipient. */
+  private covers(b: Block, dir: OrganisationDirectory, now: number): boolean {
+    if ((b.start !== undefined && now < b.start) || (b.end !== undefined && now > b.end)) return false;
+    const org = this.principal.organisation;
+    const everyone = b.recipientOrgs.length === 0 && b.recipientUsers.length === 0;
+    return (
+      everyone ||
+      (org !== undefined && b.recipientOrgs.some((o) => dir.within(org, o))) ||
+      (this.principal.fhirUser !== undefined && b.recipientUsers.includes(this.principal.fhirUser))
+    );
   }
 }
 
