@@ -7,6 +7,7 @@ import { patient } from '../../test/support/factories.ts';
 import { SOR_SYSTEM } from '../access/index.ts';
 import { verifyAuditChain } from '../audit/index.ts';
 import { CODES } from '../core/results/index.ts';
+import { incidentalTask } from '../results/incidental-findings.ts';
 import type { Resource } from '../store/repository.ts';
 
 /**
@@ -298,6 +299,40 @@ for (const dialect of await testDialects()) {
       assert.ok(rows.some((r) => r.action === 'break-glass' && r.patient === 'p2'));
       assert.ok(rows.some((r) => r.action === 'create' && r.patient === 'p1' && r.agent === 'Practitioner/dr-med'));
       assert.equal((await verifyAuditChain(dx.repo.db)).ok, true);
+    });
+
+    it('results: incidental findings listed and acknowledged only in a relation', async () => {
+      for (const id of ['p1', 'p2']) {
+        const task = incidentalTask(
+          { resourceType: 'Observation', id: `k-${id}`, subject: { reference: `Patient/${id}` } },
+          undefined,
+          { reference: `Organization/${id === 'p1' ? 'med' : 'omed'}` },
+          Date.now(),
+        );
+        await dx.repo.transaction((w) => dx.repo.put(w, task as unknown as Resource));
+      }
+      const seq = await lastSeq();
+      const list = await as(MED, 'GET', '/results/incidental-findings');
+      assert.equal(list.status, 200);
+      assert.deepEqual(
+        (list.json() as { for: { reference: string } }[]).map((t) => t.for.reference),
+        ['Patient/p1'],
+      );
+      const ack = (id: string) =>
+        as(MED, 'POST', `/results/incidental-findings/rp-incidental-k-${id}/acknowledge`, {
+          plan: 'Kontrol om 3 mdr.',
+        });
+      const refused = await ack('p2');
+      assert.equal(refused.status, 403);
+      assert.match(refused.json().issue[0].diagnostics, RELATION);
+      assert.equal((await ack('p1')).status, 200);
+      const rows = await auditSince(seq);
+      assert.deepEqual(
+        rows.filter((r) => r.action === 'search').map((r) => r.patient),
+        ['p1'],
+      );
+      assert.ok(rows.some((r) => r.action === 'denied' && r.patient === 'p2'));
+      assert.ok(rows.some((r) => r.action === 'update' && r.patient === 'p1' && r.agent === 'Practitioner/dr-med'));
     });
 
     it('a department manager gets aggregates only, never patients', async () => {
