@@ -362,15 +362,97 @@ export class RequestGuard implements AccessGuard {
     if (role.context === 'system') return undefined;
     if (!role.clinicalData || role.aggregatesOnly) return refusal('role');
     if (role.pseudonymisedOnly) return mode === 'write' ? refusal('role') : undefined;
+    return this.patientRefusal(patients, type === 'Patient' ? undefined : resource, dir, w);
+  }
+
+  /** The treatment relation (§ 42 a) and the blocks covering `resource`, unless a værdispring is given. */
+  private async patientRefusal(
+    patients: readonly string[],
+    resource: (() => Resource) | undefined,
+    dir: OrganisationDirectory,
+    w?: WriteContext,
+  ): Promise<Refusal | undefined> {
     for (const patient of patients) {
       const facts = await this.facts.facts(patient, w);
       if (!this.related(facts, dir) && !this.info.breakGlass) return refusal('relation');
       // Parses the resource only for a patient with blocks (its origins decide).
-      if (type !== 'Patient' && facts.blocks.length > 0 && !this.info.breakGlass) {
+      if (resource && facts.blocks.length > 0 && !this.info.breakGlass) {
         if (await this.blocked(facts.blocks, resource(), dir)) return refusal('blocked');
       }
     }
     return undefined;
+  }
+
+  /** The refusal of patient data outside the FHIR API (no per-type scope): role, then relation and blocks. */
+  private async lookUpRefusal(patient: string, resource: Resource | undefined): Promise<Refusal | undefined> {
+    const p = this.principal;
+    const role = p.role;
+    if (role.ownDataOnly) return patient === p.patient ? undefined : refusal('own-data');
+    if (role.context === 'system') return undefined;
+    if (!role.clinicalData || role.aggregatesOnly || role.pseudonymisedOnly) return refusal('role');
+    const dir = await this.facts.directory();
+    if (resource) return this.patientRefusal([patient], () => resource, dir);
+    // A look-up of the patient's data as a whole (summary, decision support) may include any
+    // blocked part: any block covering the user refuses it, unless værdispring.
+    const r = await this.patientRefusal([patient], undefined, dir);
+    if (r || this.info.breakGlass) return r;
+    const now = Date.now();
+    const facts = await this.facts.facts(patient);
+    return facts.blocks.some((b) => this.covers(b, dir, now)) ? refusal('blocked') : undefined;
+  }
+
+  /**
+   * A look-up of named patients' data by a route outside the FHIR API (ordering, results, CDS
+   * Hooks): refused (audited as denied, 403) like a FHIR read of the patient's data — role,
+   * treatment relation, the blocks covering `resource` — unless a værdispring is given; otherwise
+   * one audit entry per patient (`action`), and a break-glass entry where the override was needed.
+   * Inside a write transaction (`w`) the entries commit with it (through `beforeCommit`).
+   */
+  async lookUp(
+    action: AuditAction,
+    patients: readonly string[],
+    fields: Partial<AuditEntry> = {},
+    resource?: Resource,
+    w?: WriteContext,
+  ): Promise<void> {
+    const unique = [...new Set(patients)];
+    for (const patient of unique) {
+      // An unknown patient is a 404, as on the FHIR API.
+      const row = await this.facts.repo.read('Patient', patient, w);
+      if (!row || row.deleted) throw Errors.notFound('Patient', patient);
+      const r = await this.lookUpRefusal(patient, resource);
+      if (r) throw await this.deny(r.text, { patient, ...fields });
+    }
+    const entries = [
+      ...(await this.overrides(unique, w)),
+      ...unique.map((patient) => this.entry(action, { patient, ...fields })),
+    ];
+    if (w) this.writes.push(...entries);
+    else await Promise.all(entries.map((e) => this.audit.record(e)));
+  }
+
+  /**
+   * Of a worklist's items, those whose patient the principal may see (as `lookUp`, without the
+   * 403): the rest are withheld. Audit with `auditSearch` afterwards (one entry per listed patient).
+   */
+  async screenItems<T>(
+    items: readonly T[],
+    patientOf: (item: T) => string | undefined,
+    resourceOf?: (item: T) => Resource | undefined,
+  ): Promise<T[]> {
+    const out: T[] = [];
+    for (const item of items) {
+      const patient = patientOf(item);
+      const r = patient ? await this.lookUpRefusal(patient, resourceOf?.(item)) : undefined;
+      if (r) {
+        this.withheld++;
+        this.reasons.add(r.text);
+        continue;
+      }
+      if (patient) this.seen.add(patient);
+      out.push(item);
+    }
+    return out;
   }
 
   private async blocked(blocks: readonly Block[], resource: Resource, dir: OrganisationDirectory): Promise<boolean> {
@@ -385,17 +467,23 @@ export class RequestGuard implements AccessGuard {
     // The place the data comes from keeps seeing it.
     if (org && origins.some((o) => dir.within(org, o) || dir.within(o, org))) return false;
     for (const b of blocks) {
-      if ((b.start !== undefined && now < b.start) || (b.end !== undefined && now > b.end)) continue;
+      if (!this.covers(b, dir, now)) continue;
       if (b.types.length && !b.types.includes(resource.resourceType)) continue;
-      const everyone = b.recipientOrgs.length === 0 && b.recipientUsers.length === 0;
-      const me =
-        everyone ||
-        (org !== undefined && b.recipientOrgs.some((o) => dir.within(org, o))) ||
-        (this.principal.fhirUser !== undefined && b.recipientUsers.includes(this.principal.fhirUser));
-      if (!me) continue;
       if (b.sourceOrgs.length === 0 || origins.some((o) => b.sourceOrgs.some((s) => dir.within(o, s)))) return true;
     }
     return false;
+  }
+
+  /** A block in force now that names the principal (or everyone) as recipient. */
+  private covers(b: Block, dir: OrganisationDirectory, now: number): boolean {
+    if ((b.start !== undefined && now < b.start) || (b.end !== undefined && now > b.end)) return false;
+    const org = this.principal.organisation;
+    const everyone = b.recipientOrgs.length === 0 && b.recipientUsers.length === 0;
+    return (
+      everyone ||
+      (org !== undefined && b.recipientOrgs.some((o) => dir.within(org, o))) ||
+      (this.principal.fhirUser !== undefined && b.recipientUsers.includes(this.principal.fhirUser))
+    );
   }
 }
 

@@ -7,7 +7,7 @@ import { type CompiledRules, evaluateOrders, unliftedBlocks } from '../core/orde
 import { INDICATION_SYSTEM } from '../core/ordering/seed/rule-set.ts';
 import type { DraftOrder, Finding, Priority, Setting } from '../core/ordering/types.ts';
 import { validateBody } from '../fhir-api/fhir-service.ts';
-import type { FhirRepository, Resource } from '../store/repository.ts';
+import type { FhirRepository, Resource, WriteInterceptor } from '../store/repository.ts';
 import { LatestResults } from './latest-results.ts';
 import type { OrderEvent, OrderEventLog } from './order-events.ts';
 import { loadPatientContext, openOrders, REQUESTER_ORG_EXTENSION } from './patient-context.ts';
@@ -189,6 +189,7 @@ export class OrderingService {
   async createRequisition(
     actor: Actor,
     body: OrderBody,
+    interceptor?: WriteInterceptor,
   ): Promise<{ requisition: string; orders: Resource[]; findings: Finding[] }> {
     const p = this.parseBody(body);
     const requisition = randomUUID();
@@ -237,7 +238,7 @@ export class OrderingService {
       const out: Resource[] = [];
       for (const r of resources) out.push(JSON.parse((await this.repo.put(w, r)).json!) as Resource);
       return out;
-    });
+    }, interceptor);
     const idOf = new Map(p.drafts.map((d, i) => [d.id, String(stored[i]!.id)]));
     const findings = findings0.map((f) => ({ ...f, orderId: idOf.get(f.orderId) ?? f.orderId }));
     const base = {
@@ -275,6 +276,7 @@ export class OrderingService {
     actor: Actor,
     id: string,
     overrides: readonly { rule: string; reason: string; orderId?: string }[],
+    interceptor?: WriteInterceptor,
   ): Promise<{ orders: Resource[]; findings: Finding[] }> {
     const orders = await this.requisition(id);
     const notDraft = orders.filter((o) => o.status !== 'draft');
@@ -333,7 +335,7 @@ export class OrderingService {
         out.push(JSON.parse((await this.repo.put(w, validateBody(next, 'ServiceRequest'))).json!) as Resource);
       }
       return out;
-    });
+    }, interceptor);
     const base = {
       at: now,
       channel: 'requisition' as const,
@@ -358,7 +360,13 @@ export class OrderingService {
   }
 
   /** Revokes (cancels) a requisition's draft and active orders, or completes its active orders. */
-  async transition(actor: Actor, id: string, to: 'revoked' | 'completed', reason?: string): Promise<Resource[]> {
+  async transition(
+    actor: Actor,
+    id: string,
+    to: 'revoked' | 'completed',
+    reason?: string,
+    interceptor?: WriteInterceptor,
+  ): Promise<Resource[]> {
     const orders = await this.requisition(id);
     const from = to === 'revoked' ? ['draft', 'active', 'on-hold'] : ['active'];
     const movable = orders.filter((o) => from.includes(String(o.status)));
@@ -383,7 +391,7 @@ export class OrderingService {
         res.push(JSON.parse((await this.repo.put(w, validateBody(next, 'ServiceRequest'))).json!) as Resource);
       }
       return res;
-    });
+    }, interceptor);
     const mapped = draftsFromServiceRequests(movable, this.catalogue);
     const patient = String((movable[0]!.subject as Obj).reference).replace(/^Patient\//, '');
     await this.events.recordNow(

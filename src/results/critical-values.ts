@@ -10,7 +10,7 @@ import type {
 import { Errors } from '../core/fhir/errors.ts';
 import { parseSearchRequest } from '../core/fhir/search-request.ts';
 import type { Finding } from '../core/results/index.ts';
-import type { FhirRepository, Resource } from '../store/repository.ts';
+import type { FhirRepository, Resource, WriteInterceptor } from '../store/repository.ts';
 import { RP } from './result-facts.ts';
 
 /** The category every critical-value CommunicationRequest and Communication carries (shared contract). */
@@ -73,7 +73,7 @@ export function criticalResources(
 
 const asResource = (r: object) => r as unknown as Resource;
 
-async function readRequest(repo: FhirRepository, id: string): Promise<CommunicationRequest> {
+export async function readRequest(repo: FhirRepository, id: string): Promise<CommunicationRequest> {
   const v = await repo.read('CommunicationRequest', id);
   if (!v?.json || v.deleted) throw Errors.notFound('CommunicationRequest', id);
   const cr = JSON.parse(v.json) as CommunicationRequest;
@@ -96,7 +96,14 @@ export async function recordCommunication(
   repo: FhirRepository,
   requestId: string,
   kind: CommunicationKind,
-  opts: { now: number; sentAt?: number; receivedAt?: number; text?: string; sender?: string },
+  opts: {
+    now: number;
+    sentAt?: number;
+    receivedAt?: number;
+    text?: string;
+    sender?: string;
+    interceptor?: WriteInterceptor;
+  },
 ): Promise<Communication> {
   const cr = await readRequest(repo, requestId);
   if (kind === 'acknowledgement' && cr.status === 'completed')
@@ -131,12 +138,14 @@ export async function recordCommunication(
       }
     }
     return JSON.parse(written.json!) as Communication;
-  });
+  }, opts.interceptor);
 }
 
 /** A critical-value request with its loop: times and minutes from raise to notification and to acknowledgement. */
 export interface CriticalValueStatus {
   readonly request: string;
+  /** The patient's id (the request's subject). */
+  readonly patient?: string;
   readonly observation?: string;
   readonly status: string;
   readonly raisedAt: string;
@@ -146,6 +155,10 @@ export interface CriticalValueStatus {
   readonly minutesToNotification?: number;
   readonly minutesToAcknowledgement?: number;
 }
+
+/** The id of a `Patient/<id>` reference. */
+export const patientIdOf = (ref: { reference?: string } | undefined) =>
+  /^Patient\/(.+)$/.exec(ref?.reference ?? '')?.[1];
 
 const minutes = (from: string, to: string | undefined) =>
   to ? Math.round((Date.parse(to) - Date.parse(from)) / 600) / 100 : undefined;
@@ -180,6 +193,7 @@ export async function criticalValues(repo: FhirRepository, since: number, count 
     const acknowledgedAt = first('acknowledgement');
     out.push({
       request: `CommunicationRequest/${cr.id}`,
+      patient: patientIdOf(cr.subject),
       observation: cr.about?.find((a) => a.reference?.startsWith('Observation/'))?.reference,
       status: cr.status,
       raisedAt,

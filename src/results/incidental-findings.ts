@@ -1,7 +1,7 @@
 import type { Reference, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { Errors } from '../core/fhir/errors.ts';
 import { parseSearchRequest } from '../core/fhir/search-request.ts';
-import type { FhirRepository } from '../store/repository.ts';
+import type { FhirRepository, WriteInterceptor } from '../store/repository.ts';
 import { EXT, RP } from './result-facts.ts';
 import { asResource } from './review-worklist.ts';
 
@@ -63,6 +63,7 @@ export async function acknowledgeIncidental(
   who: string,
   plan: string,
   now: number,
+  interceptor?: WriteInterceptor,
 ): Promise<Task> {
   const v = await repo.read('Task', taskId);
   if (!v?.json || v.deleted) throw Errors.notFound('Task', taskId);
@@ -76,6 +77,6 @@ export async function acknowledgeIncidental(
     executionPeriod: { start: task.authoredOn, end: new Date(now).toISOString() },
     note: [...(task.note ?? []), { authorString: who, time: new Date(now).toISOString(), text: plan }],
   };
-  const r = await repo.transaction((w) => repo.put(w, asResource(done), { ifMatch: v.version }));
+  const r = await repo.transaction((w) => repo.put(w, asResource(done), { ifMatch: v.version }), interceptor);
   return JSON.parse(r.json!) as Task;
 }

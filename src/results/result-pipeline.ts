@@ -13,7 +13,7 @@ import {
   reflexesFor,
 } from '../core/results/index.ts';
 import { OutboxConsumer, type OutboxEvent } from '../store/outbox.ts';
-import type { FhirRepository, Resource, WriteContext } from '../store/repository.ts';
+import type { FhirRepository, Resource, WriteContext, WriteInterceptor } from '../store/repository.ts';
 import { type OutcomeRow, recordOutcomes } from './autoverification-rate.ts';
 import { criticalResources, escalateUnacknowledged, orderingOrganization } from './critical-values.ts';
 import { derivedObservations } from './derived-results.ts';
@@ -356,7 +356,7 @@ export class ResultPipeline {
     taskId: string,
     decision: 'release' | 'reject',
     who: { display: string; reference?: string },
-    opts: { reason?: string; status?: 'cancelled' | 'entered-in-error' } = {},
+    opts: { reason?: string; status?: 'cancelled' | 'entered-in-error'; interceptor?: WriteInterceptor } = {},
   ): Promise<Observation> {
     const { task, observation: o, version } = await openReview(this.repo, taskId);
     const now = this.now();
@@ -410,7 +410,7 @@ export class ResultPipeline {
     await this.repo.transaction(async (w) => {
       await this.write(w, { writes });
       await recordOutcomes(w.tx, [row]);
-    });
+    }, opts.interceptor);
     return next;
   }
 

@@ -242,11 +242,11 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
   await app.register(deliveryRoutes, { delivery });
   // Rational diagnostics: order entry, rules as data and CDS Hooks on one engine (docs/ordering.md).
   const ordering = await openOrdering(repo);
-  await app.register(orderingRoutes, { ordering });
-  await app.register(cdsHooksRoutes, { ordering, baseUrl: config.baseUrl });
+  await app.register(orderingRoutes, { ordering, access });
+  await app.register(cdsHooksRoutes, { ordering, access, baseUrl: config.baseUrl });
   // Result processing: every Observation passes the pipeline (an outbox consumer; started by serve).
   const results = new ResultPipeline({ repo, onError: (err) => app.log.error({ err }, 'result processing failed') });
-  await app.register(resultsRoutes, { repo, pipeline: results });
+  await app.register(resultsRoutes, { repo, pipeline: results, access });
   // Management information (docs/operations.md): indicators from the outbox, /mi/ API, metrics.
   const operations = new OperationsService({
     repo,

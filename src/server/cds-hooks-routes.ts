@@ -6,6 +6,7 @@ import { draftsFromServiceRequests } from '../core/ordering/draft-orders.ts';
 import type { Finding } from '../core/ordering/types.ts';
 import type { OrderEvent } from '../ordering/order-events.ts';
 import type { OrderingService } from '../ordering/ordering-service.ts';
+import type { Access } from './auth.ts';
 import { baseOf } from './fhir-routes.ts';
 import { actorFor, ORDERING_ROLES } from './ordering-routes.ts';
 
@@ -105,7 +106,10 @@ function parseCall(body: unknown, hook: string, ourFhirServer: string) {
 }
 
 /** CDS Hooks 2.0: discovery, order-select, order-sign and feedback, on the same engine as order entry. */
-export async function cdsHooksRoutes(app: FastifyInstance, opts: { ordering: OrderingService; baseUrl?: string }) {
+export async function cdsHooksRoutes(
+  app: FastifyInstance,
+  opts: { ordering: OrderingService; access: Access; baseUrl?: string },
+) {
   const svc = opts.ordering;
   // Discovery: CDS Hooks clients send their bearer token on every call, discovery included (§Security).
   app.get('/cds-services', async () => ({ services: CDS_SERVICES }));
@@ -121,6 +125,8 @@ export async function cdsHooksRoutes(app: FastifyInstance, opts: { ordering: Ord
       if (!mapped.ok) throw bad(mapped.errors.join('; '));
       let findings: Finding[];
       try {
+        // The service reads the patient's data (prefetch, store): the same rules as a FHIR read.
+        await opts.access.guard(req).lookUp('read', [call.patientId], { query: `cds-services/${service.id}` });
         findings = await svc.evaluate({
           patientId: call.patientId,
           encounterId: call.encounterId,

@@ -4,6 +4,8 @@ import { catalogueBundle } from '../core/ordering/catalogue-fhir.ts';
 import { dryRun } from '../ordering/dry-run.ts';
 import type { PatternDimension } from '../ordering/order-events.ts';
 import type { Actor, OrderBody, OrderingService } from '../ordering/ordering-service.ts';
+import type { Resource } from '../store/repository.ts';
+import type { Access } from './auth.ts';
 
 /** Roles that order (requisitions are signed by them; their organisation is the requester's). */
 export const ORDERING_ROLES = ['clinician', 'lab-physician', 'radiologist'];
@@ -21,12 +23,31 @@ export function actorFor(req: FastifyRequest, roles: readonly string[], what: st
   return { subject: p.subject, role: p.role.kind, ...(p.organisation ? { organisation: p.organisation } : {}) };
 }
 
+/** The patient of a requisition's orders (they share one). */
+const patientOfOrders = (orders: readonly Resource[]) =>
+  String((orders[0]?.subject as { reference?: string } | undefined)?.reference ?? '').replace(/^Patient\//, '');
+
+/** The patient an order body names, when it names one (the service validates the body). */
+const patientOfBody = (body: OrderBody | undefined) =>
+  typeof body?.patientId === 'string' && body.patientId !== '' ? [body.patientId] : [];
+
 /**
  * Order entry over HTTP (see docs/ordering.md): catalogue, patient summary, check, requisitions
  * (draft → sign → completed / revoked; blocks enforced at sign), rule sets and patterns.
+ * Patient-specific routes go through the request's guard (docs/security.md): the treatment
+ * relation, blocks, værdispring, one audit entry per look-up; writes audited in their transaction.
  */
-export async function orderingRoutes(app: FastifyInstance, opts: { ordering: OrderingService }) {
+export async function orderingRoutes(app: FastifyInstance, opts: { ordering: OrderingService; access: Access }) {
   const svc = opts.ordering;
+  /** Reads a requisition for a request: its orders, after the guard let the user see its patient. */
+  const requisitionFor = async (req: FastifyRequest, id: string) => {
+    const guard = opts.access.guard(req);
+    const orders = await svc.requisition(id);
+    await guard.lookUp('read', [patientOfOrders(orders)], {
+      resource: `ServiceRequest?requisition=${id}`,
+    });
+    return { guard, orders };
+  };
   const cat = svc.catalogue;
 
   app.get<{ Querystring: { q?: string; lang?: string; limit?: string } }>('/ordering/catalogue', async (req) => {
@@ -67,20 +88,28 @@ export async function orderingRoutes(app: FastifyInstance, opts: { ordering: Ord
 
   app.get<{ Params: { id: string } }>('/ordering/patients/:id/summary', async (req) => {
     actorFor(req, READ_ROLES, 'the patient summary');
+    await opts.access.guard(req).lookUp('read', [req.params.id], { resource: `Patient/${req.params.id}/summary` });
     return svc.summary(req.params.id);
   });
 
-  app.post<{ Body: OrderBody }>('/ordering/check', async (req) =>
-    svc.check(actorFor(req, CHECK_ROLES, 'checking orders'), req.body),
-  );
+  app.post<{ Body: OrderBody }>('/ordering/check', async (req) => {
+    const actor = actorFor(req, CHECK_ROLES, 'checking orders');
+    // The check reads the patient's results, orders and conditions.
+    await opts.access.guard(req).lookUp('read', patientOfBody(req.body), { query: 'ordering/check' });
+    return svc.check(actor, req.body);
+  });
 
   app.post<{ Body: OrderBody }>('/ordering/requisitions', async (req, reply) => {
     const actor = actorFor(req, ORDERING_ROLES, 'a requisition');
-    return reply.code(201).send(await svc.createRequisition(actor, req.body));
+    const guard = opts.access.guard(req);
+    // The evaluation reads the patient's data; the drafts are written (and audited) through the guard.
+    await guard.lookUp('read', patientOfBody(req.body), { query: 'ordering/requisitions' });
+    return reply.code(201).send(await svc.createRequisition(actor, req.body, guard));
   });
   app.get<{ Params: { id: string } }>('/ordering/requisitions/:id', async (req) => {
     actorFor(req, READ_ROLES, 'reading a requisition');
-    return { requisition: req.params.id, orders: await svc.requisition(req.params.id) };
+    const { orders } = await requisitionFor(req, req.params.id);
+    return { requisition: req.params.id, orders };
   });
   app.post<{ Params: { id: string }; Body: { overrides?: unknown } }>(
     '/ordering/requisitions/:id/sign',
@@ -92,7 +121,8 @@ export async function orderingRoutes(app: FastifyInstance, opts: { ordering: Ord
         !overrides.every((o) => o && typeof o.rule === 'string' && typeof o.reason === 'string')
       )
         throw Errors.badRequest('overrides must be a list of {rule, reason[, orderId]}', 'overrides');
-      return svc.sign(actor, req.params.id, overrides);
+      const { guard } = await requisitionFor(req, req.params.id);
+      return svc.sign(actor, req.params.id, overrides, guard);
     },
   );
   app.post<{ Params: { id: string }; Body: { reason?: unknown } }>('/ordering/requisitions/:id/revoke', async (req) => {
@@ -100,11 +130,13 @@ export async function orderingRoutes(app: FastifyInstance, opts: { ordering: Ord
     const reason = req.body?.reason;
     if (reason !== undefined && typeof reason !== 'string')
       throw Errors.badRequest('reason must be a string', 'reason');
-    return { orders: await svc.transition(actor, req.params.id, 'revoked', reason) };
+    const { guard } = await requisitionFor(req, req.params.id);
+    return { orders: await svc.transition(actor, req.params.id, 'revoked', reason, guard) };
   });
   app.post<{ Params: { id: string } }>('/ordering/requisitions/:id/complete', async (req) => {
     const actor = actorFor(req, FULFIL_ROLES, 'completing a requisition');
-    return { orders: await svc.transition(actor, req.params.id, 'completed') };
+    const { guard } = await requisitionFor(req, req.params.id);
+    return { orders: await svc.transition(actor, req.params.id, 'completed', undefined, guard) };
   });
 
   app.get('/ordering/rulesets', async (req) => {

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildTestApp, type TestApp } from '../../test/support/app.ts';
 import { freshDbUrl, testDialects } from '../../test/support/dialects.ts';
+import { SOR_SYSTEM } from '../access/index.ts';
 import { CODES } from '../core/results/index.ts';
+
+/** The ordering emergency department and the performing laboratory: their users have the relation (§ 42 a). */
+const CLINICIAN = { role: 'clinician', org: 'sor-akut' } as const;
+const TECHNOLOGIST = { role: 'lab-technologist', org: 'sor-kba' } as const;
+const PHYSICIAN = { role: 'lab-physician', org: 'sor-kba' } as const;
 
 for (const dialect of await testDialects()) {
   describe(`results routes (${dialect})`, () => {
@@ -21,13 +27,23 @@ for (const dialect of await testDialects()) {
         post(`/fhir/${type}`, body, { 'content-type': 'application/fhir+json' });
       const p = await fhir('Patient', { resourceType: 'Patient', gender: 'male', birthDate: '1970-01-01' });
       const patient = `Patient/${p.json().id}`;
-      const org = await fhir('Organization', { resourceType: 'Organization', name: 'Akutmodtagelsen' });
+      const org = await fhir('Organization', {
+        resourceType: 'Organization',
+        identifier: [{ system: SOR_SYSTEM, value: 'sor-akut' }],
+        name: 'Akutmodtagelsen',
+      });
+      const lab = await fhir('Organization', {
+        resourceType: 'Organization',
+        identifier: [{ system: SOR_SYSTEM, value: 'sor-kba' }],
+        name: 'Klinisk Biokemisk Afdeling',
+      });
       const sr = await fhir('ServiceRequest', {
         resourceType: 'ServiceRequest',
         status: 'active',
         intent: 'order',
         subject: { reference: patient },
         requester: { reference: `Organization/${org.json().id}` },
+        performer: [{ reference: `Organization/${lab.json().id}` }],
       });
       for (const [id, value] of [
         ['a', 4.0],
@@ -56,11 +72,8 @@ for (const dialect of await testDialects()) {
     after(() => dx.close());
 
     it('review worklist: lab roles only; held result with reasons and history', async () => {
-      assert.equal(
-        (await dx.app.inject({ url: '/results/review', headers: await as({ role: 'clinician' }) })).statusCode,
-        403,
-      );
-      const r = await dx.app.inject({ url: '/results/review', headers: await as({ role: 'lab-technologist' }) });
+      assert.equal((await dx.app.inject({ url: '/results/review', headers: await as(CLINICIAN) })).statusCode, 403);
+      const r = await dx.app.inject({ url: '/results/review', headers: await as(TECHNOLOGIST) });
       assert.equal(r.statusCode, 200);
       const items = r.json() as { task: string; reasons: string[]; observation: { id: string } }[];
       assert.deepEqual(
@@ -72,33 +85,30 @@ for (const dialect of await testDialects()) {
 
     it('release is for a laboratory physician; reject needs a reason', async () => {
       const url = '/results/review/rp-review-k-b/release';
-      assert.equal((await post(url, {}, await as({ role: 'lab-technologist' }))).statusCode, 403);
-      const bad = await post('/results/review/rp-review-k-b/reject', {}, await as({ role: 'lab-physician' }));
+      assert.equal((await post(url, {}, await as(TECHNOLOGIST))).statusCode, 403);
+      const bad = await post('/results/review/rp-review-k-b/reject', {}, await as(PHYSICIAN));
       assert.equal(bad.statusCode, 400);
       assert.equal(bad.json().resourceType, 'OperationOutcome');
-      const ok = await post(url, {}, await as({ role: 'lab-physician' }));
+      const ok = await post(url, {}, await as(PHYSICIAN));
       assert.equal(ok.statusCode, 200, ok.body);
       assert.equal(ok.json().status, 'final');
-      assert.equal((await post(url, {}, await as({ role: 'lab-physician' }))).statusCode, 400, 'already decided');
+      assert.equal((await post(url, {}, await as(PHYSICIAN))).statusCode, 400, 'already decided');
     });
 
     it('critical value loop over HTTP with time to notification', async () => {
       const base = '/results/critical-values/rp-crit-k-b';
-      assert.equal((await post(`${base}/notification`, {}, await as({ role: 'lab-technologist' }))).statusCode, 200);
+      assert.equal((await post(`${base}/notification`, {}, await as(TECHNOLOGIST))).statusCode, 200);
       assert.equal(
-        (await post(`${base}/read-back`, {}, await as({ role: 'clinician' }))).statusCode,
+        (await post(`${base}/read-back`, {}, await as(CLINICIAN))).statusCode,
         400,
         'read-back needs its text',
       );
-      assert.equal(
-        (await post(`${base}/read-back`, { text: 'K 7.2' }, await as({ role: 'clinician' }))).statusCode,
-        200,
-      );
-      assert.equal((await post(`${base}/acknowledgement`, {}, await as({ role: 'clinician' }))).statusCode, 200);
-      assert.equal((await post(`${base}/escalation`, {}, await as({ role: 'clinician' }))).statusCode, 400);
+      assert.equal((await post(`${base}/read-back`, { text: 'K 7.2' }, await as(CLINICIAN))).statusCode, 200);
+      assert.equal((await post(`${base}/acknowledgement`, {}, await as(CLINICIAN))).statusCode, 200);
+      assert.equal((await post(`${base}/escalation`, {}, await as(CLINICIAN))).statusCode, 400);
       const list = await dx.app.inject({
         url: '/results/critical-values?since=2020-01-01T00:00:00Z',
-        headers: await as({ role: 'clinician' }),
+        headers: await as(CLINICIAN),
       });
       const item = list.json().items.find((i: { request: string }) => i.request === 'CommunicationRequest/rp-crit-k-b');
       assert.ok(item.acknowledgedAt && item.notifiedAt);
@@ -129,7 +139,7 @@ for (const dialect of await testDialects()) {
         ).statusCode,
         400,
       );
-      const rs = await dx.app.inject({ url: '/results/rule-set', headers: await as({ role: 'lab-physician' }) });
+      const rs = await dx.app.inject({ url: '/results/rule-set', headers: await as(PHYSICIAN) });
       assert.equal(rs.json().version, '2026.11.1');
     });
   });

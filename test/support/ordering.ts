@@ -59,5 +59,21 @@ export async function seedOrderingPatient(dx: TestApp): Promise<{ patientId: str
       { url: REQUESTER_ORG_EXTENSION, valueIdentifier: { system: 'urn:oid:1.2.208.176.1.1', value: '999999999999' } },
     ],
   });
+  // The ordering ward (SOR 111111111111) treats the patient now: its users have the relation (§ 42 a).
+  const ward = await create(dx, {
+    resourceType: 'Organization',
+    identifier: [{ system: 'urn:oid:1.2.208.176.1.1', value: TREATING_ORG }],
+    name: 'Medicinsk afdeling',
+  });
+  await create(dx, {
+    resourceType: 'Encounter',
+    status: 'in-progress',
+    class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP' },
+    subject: { reference: `Patient/${patientId}` },
+    serviceProvider: { reference: `Organization/${ward}` },
+  });
   return { patientId, tshOrder };
 }
+
+/** The SOR code of the organisation treating the seeded ordering patient. */
+export const TREATING_ORG = '111111111111';
