@@ -6,6 +6,7 @@ import { RuleSetStore } from '../../src/ordering/rule-set-store.ts';
 import { openDialect } from '../../src/store/dialect/dialect.ts';
 import { FhirRepository } from '../../src/store/repository.ts';
 import { fetchJson, runLoad } from '../load.ts';
+import { processCpuMicros } from '../server-process.ts';
 import { type ScenarioContext, type ScenarioResult, seconds, warmupSeconds, withFreshServer } from './harness.ts';
 
 const RESULTS = 5_000;
@@ -145,7 +146,14 @@ export async function orderSignScenario(ctx: ScenarioContext): Promise<ScenarioR
         runLoad({ baseUrl: server.url, connections: 8, seconds: secs, next }),
         runLoad({ baseUrl: server.url, connections: 2, seconds: secs, next: ingest }),
       ]);
+      const cpu0 = processCpuMicros(server.pid);
       const alone = await runLoad({ baseUrl: server.url, connections: 8, seconds: seconds(ctx, 6), next });
+      const cpu1 = processCpuMicros(server.pid);
+      // Server CPU per evaluation: the figure that holds on a busy machine (throughput does not).
+      const cpuPerEval =
+        cpu0 === undefined || cpu1 === undefined || alone.responses === 0
+          ? Number.NaN
+          : (cpu1 - cpu0) / alone.responses;
       return {
         figures: [
           {
@@ -187,6 +195,12 @@ export async function orderSignScenario(ctx: ScenarioContext): Promise<ScenarioR
             value: alone.p99,
             unit: 'ms',
             digits: 1,
+          },
+          {
+            key: 'orderSign.cpuPerEvaluation',
+            label: 'order-sign without ingestion: server CPU per evaluation',
+            value: cpuPerEval,
+            unit: 'µs',
           },
         ],
         detail: { hooks, ingestion, alone, cardsFired: fired, results: RESULTS, rules: RULES },

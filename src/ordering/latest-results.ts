@@ -2,6 +2,7 @@ import type { Catalogue } from '../core/ordering/catalogue.ts';
 import type { LatestResult } from '../core/ordering/types.ts';
 import { OutboxConsumer } from '../store/outbox.ts';
 import type { FhirRepository } from '../store/repository.ts';
+import { coalesced } from './coalesce.ts';
 import { latestResult } from './patient-context.ts';
 
 type Obj = Record<string, unknown>;
@@ -18,26 +19,13 @@ export class LatestResults {
   private readonly repo: FhirRepository;
   private readonly catalogue: Catalogue;
   private readonly consumer: OutboxConsumer;
-  private tail: Promise<void> = Promise.resolve();
-  private waiting: Promise<void> | undefined;
+  /** Applies all committed Observation changes not yet projected; concurrent callers share a drain. */
+  readonly catchUp: () => Promise<void> = coalesced(() => this.drain());
 
   constructor(repo: FhirRepository, catalogue: Catalogue) {
     this.repo = repo;
     this.catalogue = catalogue;
     this.consumer = new OutboxConsumer(repo.db, CONSUMER);
-  }
-
-  /** Applies all committed Observation changes not yet projected. */
-  catchUp(): Promise<void> {
-    // Callers arriving while a drain runs wait for the next one, which starts after they arrived.
-    if (this.waiting) return this.waiting;
-    const next = this.tail.then(() => {
-      this.waiting = undefined;
-      return this.drain();
-    });
-    this.waiting = next;
-    this.tail = next.catch(() => undefined);
-    return next;
   }
 
   private async drain(): Promise<void> {

@@ -8,9 +8,10 @@ import { INDICATION_SYSTEM } from '../core/ordering/seed/rule-set.ts';
 import type { DraftOrder, Finding, Priority, Setting } from '../core/ordering/types.ts';
 import { validateBody } from '../fhir-api/fhir-service.ts';
 import type { FhirRepository, Resource, WriteInterceptor } from '../store/repository.ts';
+import { PatientContextCache } from './context-cache.ts';
 import { LatestResults } from './latest-results.ts';
 import type { OrderEvent, OrderEventLog } from './order-events.ts';
-import { loadPatientContext, openOrders, REQUESTER_ORG_EXTENSION } from './patient-context.ts';
+import { contextFromSnapshot, loadPatientSnapshot, openOrders, REQUESTER_ORG_EXTENSION } from './patient-context.ts';
 import type { RuleSetStore } from './rule-set-store.ts';
 
 /** Identifier system grouping the ServiceRequests of one requisition (ServiceRequest.requisition). */
@@ -78,10 +79,20 @@ export class OrderingService {
   readonly events: OrderEventLog;
   readonly catalogue: Catalogue;
   readonly latest: LatestResults;
+  /** Patient snapshots kept current from the outbox (docs/ordering-performance.md). */
+  readonly contexts: PatientContextCache;
 
   constructor(deps: { repo: FhirRepository; rules: RuleSetStore; events: OrderEventLog; catalogue: Catalogue }) {
     this.repo = deps.repo;
-    this.latest = new LatestResults(deps.repo, deps.catalogue);
+    const latest = new LatestResults(deps.repo, deps.catalogue);
+    this.latest = latest;
+    // New results: bring the projection up to date off the request path, so that the next load
+    // of an invalidated patient does not pay for everyone else's ingestion.
+    this.contexts = new PatientContextCache(deps.repo, {
+      onChanges: (types) => {
+        if (types.has('Observation')) latest.catchUp().catch(() => undefined);
+      },
+    });
     this.rules = deps.rules;
     this.events = deps.events;
     this.catalogue = deps.catalogue;
@@ -98,19 +109,17 @@ export class OrderingService {
     },
     rules: CompiledRules = this.rules.active,
   ): Promise<Finding[]> {
-    const ctx = await loadPatientContext(
-      this.repo,
-      rules,
-      {
-        patientId: p.patientId,
-        tests: p.drafts.map((d) => d.test),
-        encounterId: p.encounterId,
-        setting: p.setting,
-        organisation: p.organisation,
-        now: this.repo.clock.now(),
-      },
-      this.latest,
+    const snap = await this.contexts.get(p.patientId, () =>
+      loadPatientSnapshot(this.repo, this.catalogue, p.patientId, (id) => this.latest.forPatient(id)),
     );
+    const ctx = await contextFromSnapshot(this.repo, rules, snap, {
+      patientId: p.patientId,
+      tests: p.drafts.map((d) => d.test),
+      encounterId: p.encounterId,
+      setting: p.setting,
+      organisation: p.organisation,
+      now: this.repo.clock.now(),
+    });
     return evaluateOrders(rules, p.drafts, ctx);
   }
 

@@ -134,10 +134,131 @@ export interface ContextRequest {
 }
 
 /**
- * Loads what the active rules read, with indexed store queries only: the Patient, the latest
- * result per test (the `ordering_latest_result` projection, or one `subject+code, _sort=-date,
- * _count=1` search per test as of an earlier time), open orders,
- * prior imaging and active conditions. Unknown patient or encounter → 404 OperationOutcome.
+ * Everything the rules read about one patient that does not depend on the request: what
+ * {@link PatientContextCache} keeps in memory. `resources` names every stored resource it was
+ * built from (`Type/id`), so that a write to any of them invalidates it.
+ */
+export interface PatientSnapshot {
+  readonly patientId: string;
+  readonly birthDate?: string;
+  /** Latest result per catalogue test (as of the load, or of `asOf`). */
+  readonly latest: ReadonlyMap<string, LatestResult>;
+  readonly openOrders: readonly ExistingOrder[];
+  /** Completed ServiceRequests of catalogue imaging items. */
+  readonly completedImaging: readonly ExistingOrder[];
+  /** Codes of the active Conditions. */
+  readonly conditions: readonly string[];
+  readonly resources: ReadonlySet<string>;
+}
+
+/** The source of latest results for a snapshot: the projection (now) or a search per test (as of). */
+export type LatestSource = (patientId: string) => Promise<Map<string, LatestResult>>;
+
+/** Latest results by searching the store per lab item, as of a time (dry runs). */
+export const latestBySearch =
+  (repo: FhirRepository, items: readonly CatalogueItem[], asOf?: number): LatestSource =>
+  async (patientId) =>
+    new Map(
+      (
+        await Promise.all(
+          items
+            .filter((i) => i.kind === 'lab')
+            .map(async (i) => [i.id, await latestResult(repo, i, patientId, asOf)] as const),
+        )
+      ).filter((e): e is readonly [string, LatestResult] => e[1] !== undefined),
+    );
+
+/**
+ * Loads a patient snapshot with indexed store reads only: the Patient, the latest result per test,
+ * open orders (every organisation), completed imaging and active conditions. Unknown patient → 404.
+ */
+export async function loadPatientSnapshot(
+  repo: FhirRepository,
+  cat: Catalogue,
+  patientId: string,
+  latestOf: LatestSource,
+): Promise<PatientSnapshot> {
+  const patientRow = await repo.read('Patient', patientId);
+  if (!patientRow || patientRow.deleted || !patientRow.json) throw Errors.notFound('Patient', patientId);
+  const patient = JSON.parse(patientRow.json) as Resource;
+  const subject: [string, string] = ['subject', `Patient/${patientId}`];
+  const [latest, open, imaging, conditions] = await Promise.all([
+    latestOf(patientId),
+    openOrders(repo, cat, patientId),
+    search(repo, 'ServiceRequest', [
+      subject,
+      ['status', 'completed'],
+      [
+        'code',
+        cat.items
+          .filter((i) => i.kind === 'imaging')
+          .map(codeParam)
+          .join(','),
+      ],
+      ['_count', '500'],
+    ]),
+    search(repo, 'Condition', [subject, ['clinical-status', 'active'], ['_count', '200']]),
+  ]);
+  const completedImaging = imaging.map((r) => existingOrder(r, cat)).filter((o): o is ExistingOrder => !!o);
+  return {
+    patientId,
+    ...(typeof patient.birthDate === 'string' ? { birthDate: patient.birthDate } : {}),
+    latest,
+    openOrders: open,
+    completedImaging,
+    conditions: conditions.flatMap(
+      (c) => ((c.code as Obj | undefined)?.coding as Obj[] | undefined)?.map((x) => String(x.code)) ?? [],
+    ),
+    resources: new Set([
+      `Patient/${patientId}`,
+      ...[...latest.values()].map((r) => `Observation/${r.observationId}`),
+      ...[...open, ...completedImaging].map((o) => `ServiceRequest/${o.id}`),
+      ...conditions.map((c) => `Condition/${String(c.id)}`),
+    ]),
+  };
+}
+
+/**
+ * The evaluation context of one request from a patient snapshot: the setting (the request's, else
+ * the Encounter's — one read; unknown encounter → 404), age at the evaluation time, and prior
+ * imaging only when imaging is ordered (ionising exams and the ordered ones).
+ */
+export async function contextFromSnapshot(
+  repo: FhirRepository,
+  rules: CompiledRules,
+  snap: PatientSnapshot,
+  req: ContextRequest,
+): Promise<PatientContext> {
+  const cat = rules.catalogue;
+  let setting = req.setting;
+  if (req.encounterId) {
+    const enc = await repo.read('Encounter', req.encounterId);
+    if (!enc || enc.deleted || !enc.json) throw Errors.notFound('Encounter', req.encounterId);
+    setting ??= settingOf(JSON.parse(enc.json) as Obj);
+  }
+  const ordered = new Set(req.tests.filter((t) => cat.item(t)?.kind === 'imaging'));
+  const at = req.asOf ?? req.now;
+  return {
+    patientId: req.patientId,
+    now: at,
+    ageYears: ageAt(snap.birthDate, at),
+    setting: setting ?? 'outpatient',
+    ...(req.organisation ? { organisation: req.organisation } : {}),
+    // Shared, read-only: the engine never mutates its context.
+    conditions: rules.needsConditions ? snap.conditions : [],
+    latest: snap.latest,
+    openOrders: snap.openOrders,
+    priorImaging:
+      ordered.size === 0
+        ? []
+        : snap.completedImaging.filter((o) => ordered.has(o.test) || (cat.item(o.test)?.effectiveDoseMSv ?? 0) > 0),
+  };
+}
+
+/**
+ * Loads what the active rules read for one request (no cache): the latest results from the
+ * projection now, or by a `subject+code, _sort=-date, _count=1` search per test as of an earlier
+ * time (dry run). Unknown patient or encounter → 404 OperationOutcome.
  */
 export async function loadPatientContext(
   repo: FhirRepository,
@@ -145,63 +266,16 @@ export async function loadPatientContext(
   req: ContextRequest,
   projection?: { forPatient(patientId: string): Promise<Map<string, LatestResult>> },
 ): Promise<PatientContext> {
-  const cat = rules.catalogue;
-  const patientRow = await repo.read('Patient', req.patientId);
-  if (!patientRow || patientRow.deleted || !patientRow.json) throw Errors.notFound('Patient', req.patientId);
-  const patient = JSON.parse(patientRow.json) as Resource;
-  let setting = req.setting;
-  if (req.encounterId) {
-    const enc = await repo.read('Encounter', req.encounterId);
-    if (!enc || enc.deleted || !enc.json) throw Errors.notFound('Encounter', req.encounterId);
-    setting ??= settingOf(JSON.parse(enc.json) as Obj);
-  }
-  const items = [...new Set([...req.tests, ...rules.extraResultTests])]
-    .map((t) => cat.item(t))
-    .filter((i): i is CatalogueItem => !!i);
-  const imaging = items.filter((i) => i.kind === 'imaging' && req.tests.includes(i.id));
-  const [latest, open, prior, conditions] = await Promise.all([
-    // Now: the projection (one indexed read); as of an earlier time (dry run): a search per test.
+  const latestOf =
     projection && req.asOf === undefined
-      ? projection.forPatient(req.patientId).then((m) => [...m.entries()])
-      : Promise.all(
-          items
-            .filter((i) => i.kind === 'lab')
-            .map(async (i) => [i.id, await latestResult(repo, i, req.patientId, req.asOf)] as const),
-        ),
-    openOrders(repo, cat, req.patientId),
-    imaging.length === 0
-      ? Promise.resolve([])
-      : search(repo, 'ServiceRequest', [
-          ['subject', `Patient/${req.patientId}`],
-          ['status', 'completed'],
-          [
-            'code',
-            cat.items
-              .filter((i) => (i.effectiveDoseMSv ?? 0) > 0 || imaging.includes(i))
-              .map(codeParam)
-              .join(','),
-          ],
-          ['_count', '500'],
-        ]),
-    rules.needsConditions
-      ? search(repo, 'Condition', [
-          ['subject', `Patient/${req.patientId}`],
-          ['clinical-status', 'active'],
-          ['_count', '200'],
-        ])
-      : Promise.resolve([]),
-  ]);
-  return {
-    patientId: req.patientId,
-    now: req.asOf ?? req.now,
-    ageYears: ageAt(patient.birthDate as string | undefined, req.asOf ?? req.now),
-    setting: setting ?? 'outpatient',
-    ...(req.organisation ? { organisation: req.organisation } : {}),
-    conditions: conditions.flatMap(
-      (c) => ((c.code as Obj | undefined)?.coding as Obj[] | undefined)?.map((x) => String(x.code)) ?? [],
-    ),
-    latest: new Map(latest.filter((e): e is readonly [string, LatestResult] => e[1] !== undefined)),
-    openOrders: open,
-    priorImaging: prior.map((r) => existingOrder(r, cat)).filter((o): o is ExistingOrder => o !== undefined),
-  };
+      ? (id: string) => projection.forPatient(id)
+      : latestBySearch(
+          repo,
+          [...new Set([...req.tests, ...rules.extraResultTests])]
+            .map((t) => rules.catalogue.item(t))
+            .filter((i): i is CatalogueItem => !!i),
+          req.asOf,
+        );
+  const snap = await loadPatientSnapshot(repo, rules.catalogue, req.patientId, latestOf);
+  return contextFromSnapshot(repo, rules, snap, req);
 }

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { freshRepo, testDialects } from '../../test/support/dialects.ts';
+import { labResult } from '../../test/support/ordering.ts';
+import { buildCatalogue } from '../core/ordering/catalogue.ts';
+import type { FhirRepository } from '../store/repository.ts';
+import { PatientContextCache } from './context-cache.ts';
+import { openOrdering } from './index.ts';
+import { latestBySearch, loadPatientSnapshot, type PatientSnapshot } from './patient-context.ts';
+
+const NPU = 'http://npu-terminology.org';
+const cat = buildCatalogue();
+
+const putter = (repo: FhirRepository) => async (r: Record<string, unknown>) =>
+  repo.transaction(async (w) => repo.put(w, r as never));
+
+/** A cache whose loads are counted, reading the store directly (no projection). */
+function countingCache(repo: FhirRepository) {
+  const cache = new PatientContextCache(repo);
+  const loads: string[] = [];
+  const get = (id: string) =>
+    cache.get(id, () => {
+      loads.push(id);
+      return loadPatientSnapshot(repo, cat, id, latestBySearch(repo, cat.items));
+    });
+  return { cache, loads, get };
+}
+
+for (const dialect of await testDialects()) {
+  describe(`patient context cache (${dialect})`, () => {
+    it('serves from memory until a committed write touches the patient, then reloads (read-your-writes)', async () => {
+      const repo = await freshRepo(dialect);
+      try {
+        const put = putter(repo);
+        const p = await put({ resourceType: 'Patient', birthDate: '1970-01-01' });
+        const q = await put({ resourceType: 'Patient' });
+        const { cache, loads, get } = countingCache(repo);
+        assert.equal((await get(p.id)).latest.size, 0);
+        await get(p.id);
+        assert.deepEqual(loads, [p.id], 'second read from memory');
+        // Another patient's result and an unwatched type do not invalidate p.
+        await put(labResult(q.id, NPU, 'NPU19748', 1, 7, 'mg/L'));
+        await put({ resourceType: 'Organization', name: 'x' });
+        await get(p.id);
+        assert.deepEqual(loads, [p.id]);
+        // p's own result: seen by the very next read.
+        const crp = await put(labResult(p.id, NPU, 'NPU19748', 2, 40, 'mg/L'));
+        assert.equal((await get(p.id)).latest.get('crp')?.observationId, crp.id);
+        assert.equal(loads.length, 2);
+        // The result moved to q: p's snapshot was built from it, so p is reloaded without it.
+        await put({ ...JSON.parse(crp.json!), subject: { reference: `Patient/${q.id}` } });
+        assert.equal((await get(p.id)).latest.get('crp'), undefined);
+        assert.equal(loads.length, 3);
+        // Orders: an active order is open; revoked, it is gone at once.
+        const sr = await put({
+          resourceType: 'ServiceRequest',
+          status: 'active',
+          intent: 'order',
+          code: { coding: [{ system: NPU, code: 'NPU19748' }] },
+          subject: { reference: `Patient/${p.id}` },
+        });
+        assert.deepEqual(
+          (await get(p.id)).openOrders.map((o) => o.id),
+          [sr.id],
+        );
+        await put({ ...JSON.parse(sr.json!), status: 'revoked' });
+        assert.deepEqual((await get(p.id)).openOrders, []);
+        // The patient deleted: not found, and nothing stale is served.
+        await repo.transaction(async (w) => repo.delete(w, 'Patient', p.id));
+        await assert.rejects(get(p.id), /Patient/);
+        assert.equal(cache.size, 0, 'nothing of the deleted patient is kept');
+      } finally {
+        await repo.close();
+      }
+    });
+
+    it('does not keep a load that a write to its patient overtook; later callers load afresh', async () => {
+      const repo = await freshRepo(dialect);
+      try {
+        const put = putter(repo);
+        const p = await put({ resourceType: 'Patient' });
+        const cache = new PatientContextCache(repo);
+        await cache.sync();
+        let release!: () => void;
+        const gate = new Promise<void>((r) => {
+          release = r;
+        });
+        let read!: () => void;
+        const firstRead = new Promise<void>((r) => {
+          read = r;
+        });
+        let loads = 0;
+        const load = async (): Promise<PatientSnapshot> => {
+          const n = ++loads;
+          const snap = await loadPatientSnapshot(repo, cat, p.id, latestBySearch(repo, cat.items));
+          if (n === 1) {
+            read();
+            await gate;
+          }
+          return snap;
+        };
+        const slow = cache.get(p.id, load);
+        await firstRead;
+        const crp = await put(labResult(p.id, NPU, 'NPU19748', 1, 9, 'mg/L'));
+        const fresh = await cache.get(p.id, load);
+        assert.equal(fresh.latest.get('crp')?.observationId, crp.id, 'a caller after the write sees it');
+        release();
+        assert.equal((await slow).latest.get('crp'), undefined, 'the overtaken load answers its own callers');
+        assert.equal((await cache.get(p.id, load)).latest.get('crp')?.observationId, crp.id);
+        assert.equal(loads, 2, 'the overtaken load was not kept; the fresh one was');
+      } finally {
+        await repo.close();
+      }
+    });
+
+    it('evaluations see a result committed just before them; a second cache (process) on the same store too', async () => {
+      const repo = await freshRepo(dialect);
+      try {
+        const put = putter(repo);
+        const p = await put({ resourceType: 'Patient', birthDate: '1960-01-01' });
+        const [a, b] = [await openOrdering(repo), await openOrdering(repo)];
+        const drafts = [{ id: 'o1', test: 'crp', priority: 'routine' as const, indications: [] }];
+        const fired = async (svc: typeof a) =>
+          (await svc.evaluate({ patientId: p.id, drafts })).map((f) => f.rule).includes('retest-crp-24h');
+        assert.equal(await fired(a), false);
+        assert.equal(await fired(b), false);
+        await put(labResult(p.id, NPU, 'NPU19748', 3, 55, 'mg/L'));
+        assert.equal(await fired(a), true);
+        assert.equal(await fired(b), true);
+        await a.events.close();
+        await b.events.close();
+      } finally {
+        await repo.close();
+      }
+    });
+  });
+}
