@@ -5,14 +5,14 @@ import {
   faultWindow,
   type LiveEvent,
   liveArrivals,
-  liveEvent,
+  liveOrderEvent,
   oruForOrder,
   serviceRequestResource,
   specimenResource,
 } from '../core/demo/index.ts';
 import { ackCode, sendMllp } from '../delivery/mllp-client.ts';
 import { AstmInstrumentClient } from '../ingest/astm-instrument-client.ts';
-import type { OrderChannel } from './order-channel.ts';
+import type { OrderChannel, PlacedOrder } from './order-channel.ts';
 
 /** Where and how fast the simulator sends. */
 export interface SimulatorOptions {
@@ -47,6 +47,10 @@ export interface SimulatorOptions {
 /** Counters of a run. */
 export interface SimulatorStats {
   ordersPlaced: number;
+  /** Orders the simulated orderer withdrew (e.g. blocked by a rule it may not lift): no result follows. */
+  ordersWithdrawn: number;
+  /** Orders that repeat a recent order of the same patient (tagged over-order). */
+  overOrders: number;
   hl7Sent: number;
   hl7Accepted: number;
   astmSent: number;
@@ -87,6 +91,8 @@ export function startSimulator(options: SimulatorOptions): Simulator {
   };
   const stats: SimulatorStats = {
     ordersPlaced: 0,
+    ordersWithdrawn: 0,
+    overOrders: 0,
     hl7Sent: 0,
     hl7Accepted: 0,
     astmSent: 0,
@@ -99,7 +105,9 @@ export function startSimulator(options: SimulatorOptions): Simulator {
   const arrivals = liveArrivals(options.seed, start, options.ordersPerHour ?? 300);
   let nextAt = arrivals.next().value as number;
   let n = 0;
-  const pending: LiveEvent[] = [];
+  type Pending = LiveEvent & { readonly placed: PlacedOrder };
+  const pending: Pending[] = [];
+  const recent: LiveEvent[] = [];
   const clients = new Map<string, Promise<AstmInstrumentClient>>();
   let stopped = false;
   const fail = (e: unknown) => {
@@ -117,7 +125,7 @@ export function startSimulator(options: SimulatorOptions): Simulator {
     return c;
   };
 
-  const sendResult = async (e: LiveEvent) => {
+  const sendResult = async (e: Pending) => {
     if (e.route === 'hl7') {
       if (faults && e.badMessage) {
         stats.badMessagesSent++;
@@ -125,7 +133,11 @@ export function startSimulator(options: SimulatorOptions): Simulator {
         if (ackCode(ack) !== 'AA' && ackCode(ack) !== 'CA') stats.badMessagesRefused++;
       }
       stats.hl7Sent++;
-      const ack = await sendMllp(options.mllp.host, options.mllp.port, oruForOrder(e.order, `SIM-${runId}-${e.n}`));
+      const ack = await sendMllp(
+        options.mllp.host,
+        options.mllp.port,
+        oruForOrder(e.order, `SIM-${runId}-${e.n}`, e.placed.placer),
+      );
       const code = ackCode(ack);
       if (code === 'AA' || code === 'CA') stats.hl7Accepted++;
       else throw new Error(`ORU ${e.order.id} answered ${code ?? 'without MSA'}`);
@@ -146,21 +158,30 @@ export function startSimulator(options: SimulatorOptions): Simulator {
     // New orders up to now.
     while (nextAt <= t && (options.maxOrders === undefined || n < options.maxOrders)) {
       const window = faults ? faultWindow(options.seed, nextAt) : undefined;
-      const e = liveEvent(options.seed, n++, {
-        patientCount: options.patientCount,
-        at: nextAt,
-        runId,
-        delayMinutes: (section) => (window?.slowSection === section ? window.slowMinutes : 0),
-      });
+      // Some orders repeat a recent order of the same patient: the over-ordering the rules should catch.
+      const e = liveOrderEvent(
+        options.seed,
+        n++,
+        {
+          patientCount: options.patientCount,
+          at: nextAt,
+          runId,
+          delayMinutes: (section) => (window?.slowSection === section ? window.slowMinutes : 0),
+        },
+        recent,
+      );
+      if (e.order.overOrder) stats.overOrders++;
       nextAt = arrivals.next().value as number;
       try {
-        await options.orders.place(
+        const placed = await options.orders.place(
+          e.order,
           e.order.kind === 'lab'
             ? [serviceRequestResource(e.order, 'active'), specimenResource(e.order)]
             : [serviceRequestResource(e.order, 'active')],
         );
         stats.ordersPlaced++;
-        pending.push(e);
+        if (placed) pending.push({ ...e, placed });
+        else stats.ordersWithdrawn++;
       } catch (err) {
         fail(err);
       }
