@@ -153,58 +153,68 @@ export function startSimulator(options: SimulatorOptions): Simulator {
     }
   };
 
+  const placeNext = async () => {
+    const window = faults ? faultWindow(options.seed, nextAt) : undefined;
+    // Some orders repeat a recent order of the same patient: the over-ordering the rules should catch.
+    const e = liveOrderEvent(
+      options.seed,
+      n++,
+      {
+        patientCount: options.patientCount,
+        at: nextAt,
+        runId,
+        delayMinutes: (section) => (window?.slowSection === section ? window.slowMinutes : 0),
+      },
+      recent,
+    );
+    if (e.order.overOrder) stats.overOrders++;
+    nextAt = arrivals.next().value as number;
+    try {
+      const placed = await options.orders.place(
+        e.order,
+        e.order.kind === 'lab'
+          ? [serviceRequestResource(e.order, 'active'), specimenResource(e.order)]
+          : [serviceRequestResource(e.order, 'active')],
+      );
+      stats.ordersPlaced++;
+      if (placed) {
+        pending.push({ ...e, placed });
+        pending.sort((a, b) => a.order.issued - b.order.issued);
+      } else stats.ordersWithdrawn++;
+    } catch (err) {
+      fail(err);
+    }
+  };
+
+  /** Sends the earliest pending result, unless its analyzer is silent now (held until the window ends). */
+  const sendNext = async () => {
+    const e = pending.shift()!;
+    // Decided at the result's due time (not the tick's), so the stream does not depend on pacing.
+    const silence = faults && e.route === 'astm' ? faultWindow(options.seed, e.order.issued) : undefined;
+    if (silence?.silentAnalyzer === e.analyzer) {
+      stats.heldBySilentAnalyzer++;
+      pending.push({ ...e, order: { ...e.order, issued: silence.end } });
+      pending.sort((a, b) => a.order.issued - b.order.issued);
+      return;
+    }
+    try {
+      await sendResult(e);
+    } catch (err) {
+      fail(err);
+    }
+  };
+
+  // Orders and results up to now, in simulated-time order: a slow order channel delays the
+  // stream but never starves results that were due before the next order.
   const tick = async () => {
     const t = now();
-    // New orders up to now.
-    while (nextAt <= t && (options.maxOrders === undefined || n < options.maxOrders)) {
-      const window = faults ? faultWindow(options.seed, nextAt) : undefined;
-      // Some orders repeat a recent order of the same patient: the over-ordering the rules should catch.
-      const e = liveOrderEvent(
-        options.seed,
-        n++,
-        {
-          patientCount: options.patientCount,
-          at: nextAt,
-          runId,
-          delayMinutes: (section) => (window?.slowSection === section ? window.slowMinutes : 0),
-        },
-        recent,
-      );
-      if (e.order.overOrder) stats.overOrders++;
-      nextAt = arrivals.next().value as number;
-      try {
-        const placed = await options.orders.place(
-          e.order,
-          e.order.kind === 'lab'
-            ? [serviceRequestResource(e.order, 'active'), specimenResource(e.order)]
-            : [serviceRequestResource(e.order, 'active')],
-        );
-        stats.ordersPlaced++;
-        if (placed) pending.push({ ...e, placed });
-        else stats.ordersWithdrawn++;
-      } catch (err) {
-        fail(err);
-      }
-    }
-    // Results that are due, unless their analyzer is silent now (held until the window ends).
-    pending.sort((a, b) => a.order.issued - b.order.issued);
-    while (pending.length > 0 && pending[0]!.order.issued <= t) {
-      const e = pending[0]!;
-      // Decided at the result's due time (not the tick's), so the stream does not depend on pacing.
-      const silence = faults && e.route === 'astm' ? faultWindow(options.seed, e.order.issued) : undefined;
-      if (silence?.silentAnalyzer === e.analyzer) {
-        stats.heldBySilentAnalyzer++;
-        pending.shift();
-        pending.push({ ...e, order: { ...e.order, issued: silence.end } });
-        pending.sort((a, b) => a.order.issued - b.order.issued);
-        continue;
-      }
-      pending.shift();
-      try {
-        await sendResult(e);
-      } catch (err) {
-        fail(err);
-      }
+    for (;;) {
+      const orderDue = nextAt <= t && (options.maxOrders === undefined || n < options.maxOrders);
+      const resultAt = pending[0]?.order.issued;
+      const resultDue = resultAt !== undefined && resultAt <= t;
+      if (orderDue && (!resultDue || nextAt <= resultAt)) await placeNext();
+      else if (resultDue) await sendNext();
+      else break;
     }
   };
 
