@@ -15,6 +15,7 @@ import { orderSignScenario } from './scenarios/order-sign.ts';
 import { readScenario } from './scenarios/read.ts';
 import { searchScenario } from './scenarios/search.ts';
 import { seedScenario } from './scenarios/seed.ts';
+import { simulateOrdersScenario } from './scenarios/simulate-orders.ts';
 import { webScenario } from './web.ts';
 
 const USAGE = `npm run bench -- [options]     (= node bench/run.ts)
@@ -23,7 +24,7 @@ const USAGE = `npm run bench -- [options]     (= node bench/run.ts)
                                    DXHUB_BENCH_PG_URL, default ${PG_URL})
   --quick                          small data and short runs: a smoke run in under 2 minutes
   --only <names>                   comma-separated: bundle, read, search, disk, conditional-put, hl7,
-                                   operations, order-sign, result-pipeline, seed, web (search
+                                   operations, order-sign, result-pipeline, seed, simulate-orders, web (search
                                    includes disk; disk alone skips the HTTP run). Not in the default
                                    set: hl7 (HL7 v2 parse + MLLP end to end), operations (management
                                    information on 10 M results of history, 1 M with --quick),
@@ -31,7 +32,9 @@ const USAGE = `npm run bench -- [options]     (= node bench/run.ts)
                                    while Observations are ingested), result-pipeline (Observations
                                    with and without result processing), seed (the demo region build
                                    for --observations results), web (the browser app on the demo
-                                   region in Chromium: first screen and patient overview)
+                                   region in Chromium: first screen and patient overview),
+                                   simulate-orders (the simulator's requisition channel: CDS
+                                   Hooks, requisition, sign/revoke per order; 600, 60 with --quick)
   --observations <n>               Observations pre-loaded for search/disk (default 1,000,000;
                                    50,000 with --quick)
   --compare-medplum                add the Medplum figures cited in the research note
@@ -50,6 +53,7 @@ const SCENARIOS = [
   'order-sign',
   'result-pipeline',
   'seed',
+  'simulate-orders',
   'web',
 ] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
@@ -65,6 +69,7 @@ const RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<ScenarioRe
   'order-sign': orderSignScenario,
   'result-pipeline': resultPipelineScenario,
   seed: seedScenario,
+  'simulate-orders': simulateOrdersScenario,
   web: webScenario,
 };
 

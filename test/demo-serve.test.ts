@@ -69,7 +69,7 @@ for (const dialect of await testDialects()) {
       }
       assert.ok(astm > 0, 'results from simulated analyzers over ASTM');
       assert.ok(total - astm > 0, 'results from the simulated LIS over MLLP');
-      assert.ok((await count('ServiceRequest?status=active')) > 0, 'live orders over the REST API');
+      assert.ok((await count('ServiceRequest?status=active')) > 0, 'live orders signed through the requisition API');
       await sleep(5000);
       assert.ok((await count(all)) > total, 'results keep arriving');
     } finally {

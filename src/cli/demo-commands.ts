@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { restOrderChannel } from '../demo/order-channel.ts';
+import { type OrderChannel, restOrderChannel } from '../demo/order-channel.ts';
 import { formatSeedProgress } from '../demo/progress-bar.ts';
+import { demoOrderChannel } from '../demo/requisition-channel.ts';
 import { DEMO_SERVE_REGION, seedRegion } from '../demo/seed-region.ts';
 import { type Simulator, startSimulator } from '../demo/simulator.ts';
-import type { LocalIssuer } from '../security/local-issuer.ts';
 import type { DxhubApp } from '../server/app.ts';
 import { openAuthentication } from '../server/auth.ts';
 import { loadConfig } from '../server/config.ts';
@@ -74,7 +74,9 @@ export function registerDemoCommands(program: Command): void {
 
   program
     .command('simulate')
-    .description('send live orders (FHIR REST), HL7 v2 results (MLLP) and ASTM results to a running dxhub')
+    .description(
+      'send live orders (requisition API and CDS Hooks, or FHIR REST), HL7 v2 results (MLLP) and ASTM results to a running dxhub',
+    )
     .option('--url <url>', 'base URL of the dxhub server', 'http://127.0.0.1:8080')
     .option('--mllp <host:port>', 'MLLP listener', '127.0.0.1:2575')
     .option('--astm <host:port>', 'ASTM listener', '127.0.0.1:2576')
@@ -92,8 +94,13 @@ export function registerDemoCommands(program: Command): void {
     .option('--orders <n>', 'stop after this many orders', whole('--orders'))
     .option('--no-faults', 'no bad messages, slow sections or silent analyzers')
     .option(
+      '--channel <name>',
+      "how orders are placed: 'requisition' (CDS Hooks, requisition API, sign/revoke as a clinician) or 'rest' (FHIR transaction)",
+      'requisition',
+    )
+    .option(
       '--token <jwt>',
-      'bearer token for the order channel (default: one from the embedded issuer, DXHUB_KEY_DIR)',
+      "bearer token for the 'rest' channel (default: one from the embedded issuer, DXHUB_KEY_DIR)",
     )
     .action(
       async (opts: {
@@ -109,19 +116,26 @@ export function registerDemoCommands(program: Command): void {
         hoursBack: number;
         cap: boolean;
         token?: string;
+        channel: string;
       }) => {
+        if (opts.channel !== 'requisition' && opts.channel !== 'rest')
+          throw new Error(`--channel must be 'requisition' or 'rest', not '${opts.channel}'`);
         const given = opts.token;
-        let token: () => Promise<string>;
-        if (given) token = async () => given;
+        const url = opts.url.replace(/\/$/, '');
+        let orders: OrderChannel;
+        if (given && opts.channel === 'rest') orders = restOrderChannel(url, async () => given);
         else {
+          if (given)
+            throw new Error('--token is for --channel rest; the requisition channel mints clinician tokens per unit');
           const auth = await openAuthentication(loadConfig(process.env, {}));
-          if (!auth.issuer) throw new Error('no embedded issuer (DXHUB_OIDC_ISSUER is set): pass --token');
-          token = integrationTokens(auth.issuer);
+          if (!auth.issuer)
+            throw new Error('no embedded issuer (DXHUB_OIDC_ISSUER is set): pass --channel rest --token');
+          orders = demoOrderChannel(opts.channel, url, auth.issuer, opts.seed);
         }
         const sim = startSimulator({
           seed: opts.seed,
           patientCount: opts.patients,
-          orders: restOrderChannel(opts.url.replace(/\/$/, ''), token),
+          orders,
           mllp: hostPort('--mllp', opts.mllp),
           astm: hostPort('--astm', opts.astm),
           ordersPerHour: opts.rate,
@@ -160,26 +174,6 @@ function hostPort(option: string, v: string): { host: string; port: number } {
 }
 
 /**
- * Tokens of the demo integration account from the embedded issuer, renewed after 12 hours (they
- * live 24), so that a long-running simulator keeps placing orders.
- */
-function integrationTokens(issuer: LocalIssuer): () => Promise<string> {
-  let current: { token: string; at: number } | undefined;
-  return async () => {
-    if (current && Date.now() - current.at < 12 * 3_600_000) return current.token;
-    const issued = await issuer.issueToken({
-      user: 'demo-simulator',
-      role: 'integration',
-      org: 'demo-ouh-kba',
-      ttlSeconds: 86_400,
-    });
-    if (!issued.ok) throw new Error(`${issued.error}: ${issued.message}`);
-    current = { token: issued.accessToken, at: Date.now() };
-    return current.token;
-  };
-}
-
-/**
  * `serve --demo`: runs the simulator inside the server process against its own REST API, MLLP and
  * ASTM listeners, with a token of the embedded issuer. Returns undefined without an embedded issuer.
  */
@@ -189,12 +183,12 @@ export async function startDemoSimulator(
 ): Promise<Simulator | undefined> {
   const issuer = dx.auth.issuer;
   if (!issuer) return undefined;
-  const token = integrationTokens(issuer);
-  await token();
+  // DXHUB_DEMO_CHANNEL=rest places orders as FHIR transactions instead of through the requisition API.
+  const channel = process.env.DXHUB_DEMO_CHANNEL === 'rest' ? 'rest' : 'requisition';
   return startSimulator({
     seed: DEMO_SERVE_REGION.seed,
     patientCount: DEMO_SERVE_REGION.patients,
-    orders: restOrderChannel(addresses.http, token),
+    orders: demoOrderChannel(channel, addresses.http, issuer, DEMO_SERVE_REGION.seed),
     mllp: addresses.mllp,
     astm: addresses.astm,
     // Catch-up speed and order rate of the demo (defaults 60× and 300 orders per hour).

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildTestApp } from '../../test/support/app.ts';
 import { freshRepo, testDialects } from '../../test/support/dialects.ts';
-import { type DemoResource, faultWindow, liveArrivals, liveEvent } from '../core/demo/index.ts';
+import {
+  DEMO_PLACER_NAMESPACE,
+  type DemoOrder,
+  type DemoResource,
+  faultWindow,
+  type LiveEvent,
+  liveArrivals,
+  liveOrderEvent,
+} from '../core/demo/index.ts';
 import { AstmListener } from '../ingest/astm-listener.ts';
 import { MllpListener } from '../ingest/mllp-listener.ts';
 import type { OrderChannel } from './order-channel.ts';
@@ -19,15 +27,16 @@ function plan(seed: number) {
   const arrivals = liveArrivals(seed, START, RATE);
   let bad = 0;
   let silent = 0;
+  const recent: LiveEvent[] = [];
   for (let n = 0; n < ORDERS; n++) {
     const at = arrivals.next().value as number;
     const w = faultWindow(seed, at);
-    const e = liveEvent(seed, n, {
-      patientCount: PATIENTS,
-      at,
-      runId: 'sim',
-      delayMinutes: (s) => (w.slowSection === s ? w.slowMinutes : 0),
-    });
+    const e = liveOrderEvent(
+      seed,
+      n,
+      { patientCount: PATIENTS, at, runId: 'sim', delayMinutes: (s) => (w.slowSection === s ? w.slowMinutes : 0) },
+      recent,
+    );
     if (e.route === 'hl7' && e.badMessage) bad++;
     if (e.route === 'astm' && faultWindow(seed, e.order.issued).silentAnalyzer === e.analyzer) silent++;
   }
@@ -40,8 +49,9 @@ function recordingChannel(): OrderChannel & { placed: string[] } {
   return {
     name: 'recording',
     placed,
-    async place(resources: readonly DemoResource[]) {
+    async place(order: DemoOrder, resources: readonly DemoResource[]) {
       placed.push(resources.map((r) => `${r.resourceType}/${r.id}`).join(' '));
+      return { placer: [order.id, DEMO_PLACER_NAMESPACE], serviceRequest: `${order.id}-sr` };
     },
   };
 }

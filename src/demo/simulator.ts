@@ -5,14 +5,14 @@ import {
   faultWindow,
   type LiveEvent,
   liveArrivals,
-  liveEvent,
+  liveOrderEvent,
   oruForOrder,
   serviceRequestResource,
   specimenResource,
 } from '../core/demo/index.ts';
 import { ackCode, sendMllp } from '../delivery/mllp-client.ts';
 import { AstmInstrumentClient } from '../ingest/astm-instrument-client.ts';
-import type { OrderChannel } from './order-channel.ts';
+import type { OrderChannel, PlacedOrder } from './order-channel.ts';
 
 /** Where and how fast the simulator sends. */
 export interface SimulatorOptions {
@@ -47,6 +47,10 @@ export interface SimulatorOptions {
 /** Counters of a run. */
 export interface SimulatorStats {
   ordersPlaced: number;
+  /** Orders the simulated orderer withdrew (e.g. blocked by a rule it may not lift): no result follows. */
+  ordersWithdrawn: number;
+  /** Orders that repeat a recent order of the same patient (tagged over-order). */
+  overOrders: number;
   hl7Sent: number;
   hl7Accepted: number;
   astmSent: number;
@@ -87,6 +91,8 @@ export function startSimulator(options: SimulatorOptions): Simulator {
   };
   const stats: SimulatorStats = {
     ordersPlaced: 0,
+    ordersWithdrawn: 0,
+    overOrders: 0,
     hl7Sent: 0,
     hl7Accepted: 0,
     astmSent: 0,
@@ -99,7 +105,9 @@ export function startSimulator(options: SimulatorOptions): Simulator {
   const arrivals = liveArrivals(options.seed, start, options.ordersPerHour ?? 300);
   let nextAt = arrivals.next().value as number;
   let n = 0;
-  const pending: LiveEvent[] = [];
+  type Pending = LiveEvent & { readonly placed: PlacedOrder };
+  const pending: Pending[] = [];
+  const recent: LiveEvent[] = [];
   const clients = new Map<string, Promise<AstmInstrumentClient>>();
   let stopped = false;
   const fail = (e: unknown) => {
@@ -117,7 +125,7 @@ export function startSimulator(options: SimulatorOptions): Simulator {
     return c;
   };
 
-  const sendResult = async (e: LiveEvent) => {
+  const sendResult = async (e: Pending) => {
     if (e.route === 'hl7') {
       if (faults && e.badMessage) {
         stats.badMessagesSent++;
@@ -125,7 +133,11 @@ export function startSimulator(options: SimulatorOptions): Simulator {
         if (ackCode(ack) !== 'AA' && ackCode(ack) !== 'CA') stats.badMessagesRefused++;
       }
       stats.hl7Sent++;
-      const ack = await sendMllp(options.mllp.host, options.mllp.port, oruForOrder(e.order, `SIM-${runId}-${e.n}`));
+      const ack = await sendMllp(
+        options.mllp.host,
+        options.mllp.port,
+        oruForOrder(e.order, `SIM-${runId}-${e.n}`, e.placed.placer),
+      );
       const code = ackCode(ack);
       if (code === 'AA' || code === 'CA') stats.hl7Accepted++;
       else throw new Error(`ORU ${e.order.id} answered ${code ?? 'without MSA'}`);
@@ -141,49 +153,68 @@ export function startSimulator(options: SimulatorOptions): Simulator {
     }
   };
 
-  const tick = async () => {
-    const t = now();
-    // New orders up to now.
-    while (nextAt <= t && (options.maxOrders === undefined || n < options.maxOrders)) {
-      const window = faults ? faultWindow(options.seed, nextAt) : undefined;
-      const e = liveEvent(options.seed, n++, {
+  const placeNext = async () => {
+    const window = faults ? faultWindow(options.seed, nextAt) : undefined;
+    // Some orders repeat a recent order of the same patient: the over-ordering the rules should catch.
+    const e = liveOrderEvent(
+      options.seed,
+      n++,
+      {
         patientCount: options.patientCount,
         at: nextAt,
         runId,
         delayMinutes: (section) => (window?.slowSection === section ? window.slowMinutes : 0),
-      });
-      nextAt = arrivals.next().value as number;
-      try {
-        await options.orders.place(
-          e.order.kind === 'lab'
-            ? [serviceRequestResource(e.order, 'active'), specimenResource(e.order)]
-            : [serviceRequestResource(e.order, 'active')],
-        );
-        stats.ordersPlaced++;
-        pending.push(e);
-      } catch (err) {
-        fail(err);
-      }
-    }
-    // Results that are due, unless their analyzer is silent now (held until the window ends).
-    pending.sort((a, b) => a.order.issued - b.order.issued);
-    while (pending.length > 0 && pending[0]!.order.issued <= t) {
-      const e = pending[0]!;
-      // Decided at the result's due time (not the tick's), so the stream does not depend on pacing.
-      const silence = faults && e.route === 'astm' ? faultWindow(options.seed, e.order.issued) : undefined;
-      if (silence?.silentAnalyzer === e.analyzer) {
-        stats.heldBySilentAnalyzer++;
-        pending.shift();
-        pending.push({ ...e, order: { ...e.order, issued: silence.end } });
+      },
+      recent,
+    );
+    if (e.order.overOrder) stats.overOrders++;
+    nextAt = arrivals.next().value as number;
+    try {
+      const placed = await options.orders.place(
+        e.order,
+        e.order.kind === 'lab'
+          ? [serviceRequestResource(e.order, 'active'), specimenResource(e.order)]
+          : [serviceRequestResource(e.order, 'active')],
+      );
+      stats.ordersPlaced++;
+      if (placed) {
+        pending.push({ ...e, placed });
         pending.sort((a, b) => a.order.issued - b.order.issued);
-        continue;
-      }
-      pending.shift();
-      try {
-        await sendResult(e);
-      } catch (err) {
-        fail(err);
-      }
+      } else stats.ordersWithdrawn++;
+    } catch (err) {
+      fail(err);
+    }
+  };
+
+  /** Sends the earliest pending result, unless its analyzer is silent now (held until the window ends). */
+  const sendNext = async () => {
+    const e = pending.shift()!;
+    // Decided at the result's due time (not the tick's), so the stream does not depend on pacing.
+    const silence = faults && e.route === 'astm' ? faultWindow(options.seed, e.order.issued) : undefined;
+    if (silence?.silentAnalyzer === e.analyzer) {
+      stats.heldBySilentAnalyzer++;
+      pending.push({ ...e, order: { ...e.order, issued: silence.end } });
+      pending.sort((a, b) => a.order.issued - b.order.issued);
+      return;
+    }
+    try {
+      await sendResult(e);
+    } catch (err) {
+      fail(err);
+    }
+  };
+
+  // Orders and results up to now, in simulated-time order: a slow order channel delays the
+  // stream but never starves results that were due before the next order.
+  const tick = async () => {
+    const t = now();
+    for (;;) {
+      const orderDue = nextAt <= t && (options.maxOrders === undefined || n < options.maxOrders);
+      const resultAt = pending[0]?.order.issued;
+      const resultDue = resultAt !== undefined && resultAt <= t;
+      if (orderDue && (!resultDue || nextAt <= resultAt)) await placeNext();
+      else if (resultDue) await sendNext();
+      else break;
     }
   };
 

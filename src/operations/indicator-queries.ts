@@ -42,6 +42,13 @@ function localMidnight(now: number): number {
   return Math.floor((now - sinceMidnight) / 60_000) * 60_000;
 }
 
+/** Where a window starts: the previous hour (`live`), Danish midnight (`today`), or N UTC days including today. */
+export function windowStart(w: TimeWindow, now: number): number {
+  if (w === 'live') return bucketStart('h', now) - HOUR_MS;
+  if (w === 'today') return bucketStart('h', localMidnight(now));
+  return bucketStart('d', now) - ((w === '7d' ? 7 : w === '30d' ? 30 : 365) - 1) * DAY_MS;
+}
+
 /** A range of bucket starts (inclusive) of one grain. */
 export interface Segment {
   readonly grain: Grain;
@@ -59,15 +66,14 @@ export function windowSegments(w: TimeWindow, now: number, by: GroupBy): { segme
   const hourFloor = bucketStart('h', now);
   const dayFloor = bucketStart('d', now);
   if (w === 'live' || w === 'today') {
-    const from = w === 'live' ? hourFloor - HOUR_MS : bucketStart('h', localMidnight(now));
+    const from = windowStart(w, now);
     const hours = Math.max(1 / 60, (now - from) / HOUR_MS);
     if (by !== 'section' && by !== 'hour' && !DIMS_BY_GRAIN.h.includes(by)) {
       return { segments: [{ grain: 'd', from: bucketStart('d', from), to: dayFloor }], hours };
     }
     return { segments: [{ grain: 'h', from, to: hourFloor }], hours };
   }
-  const days = w === '7d' ? 7 : w === '30d' ? 30 : 365;
-  const from = dayFloor - (days - 1) * DAY_MS;
+  const from = windowStart(w, now);
   const hours = (now - from) / HOUR_MS;
   const month = bucketStart('m', from);
   const firstFull = month === from ? from : bucketStart('m', month + 32 * DAY_MS);

@@ -94,8 +94,17 @@ export const OPERATIONS_OPENAPI = {
     },
     '/mi/requisitions': {
       get: {
-        summary: 'Requisition patterns from the ordering service (501 until it is connected)',
-        responses: ok('Patterns'),
+        summary:
+          'Requisition patterns from the ordering service’s order events: proposals, signed, cancelled, warnings, blocks, overrides, repeats inside the retest interval, block and override rates, weekly trend, funnel-plot limits (95 %/99.8 %) of the block rate; aggregates only',
+        parameters: [
+          ...common,
+          query('by', 'Breakdown: the ordering organisation (default), the orderer or the test', {
+            type: 'string',
+            enum: ['organisation', 'orderer', 'test'],
+            default: 'organisation',
+          }),
+        ],
+        responses: ok('Patterns (CSV: one row per key)'),
       },
     },
     '/mi/stream': {

@@ -159,11 +159,24 @@ export class OrderEventLog {
     };
   }
 
-  /** Proposals counted per dimension value with the funnel limits of the block rate. */
+  /** The organisations (orderers' SOR codes) that have order events. */
+  async organisations(): Promise<string[]> {
+    await this.flush();
+    const rows = await this.db.all<{ o: string }>(
+      'SELECT DISTINCT organisation AS o FROM order_event WHERE organisation IS NOT NULL',
+    );
+    return rows.map((r) => r.o);
+  }
+
+  /**
+   * Proposals counted per dimension value with the funnel limits of the block rate; only the
+   * events of `organisations` when given (drill-down; an empty list gives empty patterns).
+   */
   async patterns(
     dimension: PatternDimension,
     from: number,
     to: number,
+    organisations: readonly string[] | null = null,
   ): Promise<{
     overall: Omit<PatternRow, 'key' | 'funnel'>;
     rows: PatternRow[];
@@ -171,6 +184,9 @@ export class OrderEventLog {
   }> {
     await this.flush();
     const col = dimension === 'orderer' ? 'orderer' : dimension === 'test' ? 'test' : 'organisation';
+    const orgs = organisations ?? [];
+    const only =
+      organisations === null ? '' : ` AND organisation IN (${orgs.length ? orgs.map(() => '?').join(', ') : 'NULL'})`;
     const counts = `SUM(CASE WHEN kind = 'proposal' THEN 1 ELSE 0 END) AS proposals,
        SUM(CASE WHEN kind = 'sign' THEN 1 ELSE 0 END) AS signed,
        SUM(CASE WHEN kind = 'cancel' THEN 1 ELSE 0 END) AS cancelled,
@@ -179,8 +195,8 @@ export class OrderEventLog {
        SUM(CASE WHEN kind IN ('override', 'feedback-overridden') THEN 1 ELSE 0 END) AS overrides,
        SUM(CASE WHEN kind IN ('info', 'warning', 'block') AND rule_kind = 'retest-interval' THEN 1 ELSE 0 END) AS repeats`;
     const rows = await this.db.all<Record<string, unknown>>(
-      `SELECT COALESCE(${col}, '(none)') AS k, ${counts} FROM order_event WHERE at >= ? AND at < ? GROUP BY COALESCE(${col}, '(none)') ORDER BY k`,
-      [from, to],
+      `SELECT COALESCE(${col}, '(none)') AS k, ${counts} FROM order_event WHERE at >= ? AND at < ?${only} GROUP BY COALESCE(${col}, '(none)') ORDER BY k`,
+      [from, to, ...orgs],
     );
     const shape = (r: Record<string, unknown>) => {
       const n = (k: string) => Number(r[k] ?? 0);
@@ -217,8 +233,8 @@ export class OrderEventLog {
     const MONDAY = 4 * 86_400_000;
     const trendRows = await this.db.all<{ w: number; kind: string; n: number }>(
       `SELECT (at + ${MONDAY}) / ${WEEK} AS w, kind, COUNT(*) AS n FROM order_event
-        WHERE at >= ? AND at < ? AND kind IN ('proposal', 'block', 'override', 'feedback-overridden') GROUP BY (at + ${MONDAY}) / ${WEEK}, kind`,
-      [from, to],
+        WHERE at >= ? AND at < ?${only} AND kind IN ('proposal', 'block', 'override', 'feedback-overridden') GROUP BY (at + ${MONDAY}) / ${WEEK}, kind`,
+      [from, to, ...orgs],
     );
     const weeks = new Map<number, { week: string; proposals: number; blocks: number; overrides: number }>();
     for (const t of trendRows) {

@@ -17,6 +17,13 @@ import type { RuleSetStore } from './rule-set-store.ts';
 /** Identifier system grouping the ServiceRequests of one requisition (ServiceRequest.requisition). */
 export const REQUISITION_SYSTEM = 'urn:dxhub:ordering:requisition';
 export const SETTING_EXTENSION = 'urn:dxhub:ordering:setting';
+/**
+ * dxhub as order placer: each ServiceRequest of a requisition carries a placer number (HL7 v2
+ * OBR-2 `<number>^DXHUB`): the requisition id for a one-order requisition, else `<id>-<n>`. A
+ * result message quoting it meets its order (ingest's conditional create on the identifier).
+ */
+export const PLACER_NAMESPACE = 'DXHUB';
+export const PLACER_SYSTEM = `urn:dxhub:id:${PLACER_NAMESPACE}`;
 const SOR_SYSTEM = 'urn:oid:1.2.208.176.1.1';
 const SETTINGS: readonly Setting[] = ['inpatient', 'icu', 'emergency', 'outpatient', 'primary-care'];
 const PRIORITIES: readonly Priority[] = ['routine', 'urgent', 'stat'];
@@ -204,10 +211,12 @@ export class OrderingService {
     const requisition = randomUUID();
     const now = this.repo.clock.now();
     const indications = (body.indications ?? []) as string[];
-    const resources = p.drafts.map((d) => {
+    const resources = p.drafts.map((d, i) => {
       const item = this.catalogue.item(d.test)!;
+      const placer = p.drafts.length === 1 ? requisition : `${requisition}-${i + 1}`;
       const sr: Resource = {
         resourceType: 'ServiceRequest',
+        identifier: [{ system: PLACER_SYSTEM, value: placer }],
         status: 'draft',
         intent: 'order',
         requisition: { system: REQUISITION_SYSTEM, value: requisition },

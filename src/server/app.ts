@@ -255,7 +255,8 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
     onError: (err) => app.log.error({ err }, 'operations indicators failed'),
   });
   registerOperationsMetrics(metrics.registry, operations);
-  await app.register(operationsRoutes, { ops: operations, interfaces });
+  // Requisition patterns in management information delegate to the ordering service's event log.
+  await app.register(operationsRoutes, { ops: operations, interfaces, requisitions: ordering.events });
 
   return {
     app,

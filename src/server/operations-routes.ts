@@ -9,14 +9,17 @@ import {
   queryIndicators,
   type TimeWindow,
   WINDOWS,
+  windowStart,
   workInProgress,
 } from '../operations/indicator-queries.ts';
 import { interfaceStatus } from '../operations/interface-status.ts';
 import { OPERATIONS_OPENAPI } from '../operations/operations-openapi.ts';
 import type { OperationsService } from '../operations/operations-service.ts';
+import type { OrderEventLog, PatternDimension } from '../ordering/order-events.ts';
 
-/** Requisition patterns come from the ordering service (issue 6) when it is connected. */
-export type RequisitionPatterns = (q: { sections: readonly string[] | null; window: TimeWindow }) => Promise<unknown>;
+/** Requisition patterns come from the ordering service's order-event log (docs/ordering.md), not recomputed here. */
+export type RequisitionPatterns = Pick<OrderEventLog, 'patterns' | 'organisations'>;
+const PATTERN_BY: readonly PatternDimension[] = ['organisation', 'orderer', 'test'];
 
 type Query = { org?: string; window?: string; by?: string; format?: string; interval?: string; active?: string };
 
@@ -243,10 +246,44 @@ export async function operationsRoutes(
     return interfaceStatus(ops.repo.db, opts.interfaces, ops.now(), ops.config.silence);
   });
 
-  app.get<{ Querystring: Query }>('/mi/requisitions', async (req) => {
-    const sections = await scope(req);
-    if (!opts.requisitions) throw Errors.notSupported('Requisition patterns (the ordering service is not connected)');
-    return opts.requisitions({ sections, window: windowOf(req) });
+  app.get<{ Querystring: Query }>('/mi/requisitions', async (req, reply) => {
+    const role = access(req);
+    const patterns = opts.requisitions;
+    if (!patterns) throw Errors.notSupported('Requisition patterns (the ordering service is not connected)');
+    const by = (req.query.by ?? 'organisation') as PatternDimension;
+    if (!PATTERN_BY.includes(by)) throw Errors.badRequest(`by must be one of ${PATTERN_BY.join(', ')}`);
+    const window = windowOf(req);
+    // Drill-down: the ordering organisations within `org` (bounded roles: within their own).
+    const own = req.principal?.organisation;
+    const org = req.query.org ?? (role.bounded ? own : undefined);
+    let organisations: string[] | null = null;
+    if (org) {
+      const dir = await ops.directory();
+      if (role.bounded && (!own || !dir.within(org, own)))
+        throw Errors.forbidden(`organisation ${org} is outside ${own ?? 'the caller’s organisation'}`);
+      organisations = (await patterns.organisations()).filter((o) => dir.within(o, org));
+    }
+    const now = ops.now();
+    const from = windowStart(window, now);
+    // Aggregates only: counts and rates per key; no patient, requisition or order id.
+    const p = await patterns.patterns(by, from, now + 1, organisations);
+    const rows = p.rows.map(({ funnel, ...r }) => ({
+      [by]: r.key,
+      ...Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'key')),
+      funnelLower95: funnel.lower95,
+      funnelUpper95: funnel.upper95,
+      funnelLower998: funnel.lower998,
+      funnelUpper998: funnel.upper998,
+      funnelPosition: funnel.position,
+    }));
+    return answer(req, reply, rows, {
+      window,
+      by,
+      from: new Date(from).toISOString(),
+      to: new Date(now).toISOString(),
+      organisations,
+      ...p,
+    });
   });
 
   app.get<{ Querystring: Query }>('/mi/stream', async (req, reply) => {

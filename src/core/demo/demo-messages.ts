@@ -27,7 +27,11 @@ export const DEMO_LIS = { application: 'DEMO-LIS', facility: 'DEMO-RSD', hub: 'D
  * report, one OBX per result (built by `core/hl7/oru-from-fhir.ts`, the same encoder dxhub uses
  * outbound). A corrected result is sent in its final, corrected state.
  */
-export function oruForOrder(o: DemoOrder, controlId: string): string {
+export function oruForOrder(
+  o: DemoOrder,
+  controlId: string,
+  placer: readonly [value: string, namespace: string] = [o.id, DEMO_PLACER_NAMESPACE],
+): string {
   const resources = orderResources(o);
   const report = resources.find((r) => r.resourceType === 'DiagnosticReport')!;
   const latest = new Map<string, Record<string, unknown>>();
@@ -45,7 +49,7 @@ export function oruForOrder(o: DemoOrder, controlId: string): string {
     controlId,
     at: new Date(o.issued).toISOString(),
     // OBR-2: the placer number the order channel gave the ServiceRequest, so results meet their order.
-    placer: [o.id, DEMO_PLACER_NAMESPACE],
+    placer,
   });
 }
 

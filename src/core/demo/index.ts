@@ -3,6 +3,7 @@ export * from './analysis-catalogue.ts';
 export * from './demo-history.ts';
 export * from './demo-live.ts';
 export * from './demo-messages.ts';
+export * from './demo-orderer.ts';
 export * from './demo-orders.ts';
 export * from './demo-patients.ts';
 export * from './demo-random.ts';
