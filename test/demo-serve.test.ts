@@ -11,7 +11,7 @@ import { freshDbUrl, testDialects } from './support/dialects.ts';
 
 for (const dialect of await testDialects()) {
   test(`serve --demo seeds a region and results keep arriving over MLLP and ASTM (${dialect})`, {
-    timeout: 240_000,
+    timeout: 420_000,
   }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dxhub-demo-'));
     const db = dialect === 'sqlite' ? `sqlite:${join(dir, 'demo.db')}` : freshDbUrl('postgres');
