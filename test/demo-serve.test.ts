@@ -62,7 +62,7 @@ for (const dialect of await testDialects()) {
       const all = `Observation?_lastUpdated=gt${since}`;
       let astm = 0;
       let total = 0;
-      for (let i = 0; i < 90 && (astm === 0 || total - astm === 0); i++) {
+      for (let i = 0; i < 300 && (astm === 0 || total - astm === 0); i++) {
         await sleep(1000);
         astm = await count(astmQuery);
         total = await count(all);
