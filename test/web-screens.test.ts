@@ -204,6 +204,8 @@ describe('web app second pass: ordering, review, dashboards, rules', {
       now = Number(await text('#live-events'));
     }
     assert.ok(now > first, `live events stayed at ${first} for 30 s`);
+    await page.waitForSelector('#tat-chart canvas');
+    assert.ok((await page.locator('#tat-section-table tbody tr').count()) > 0);
     await shot('dashboard');
     // Drill-down: choosing an organisation asks again for its part only.
     const options = await page.locator('#mi-org option').count();
@@ -218,6 +220,7 @@ describe('web app second pass: ordering, review, dashboards, rules', {
     await signInAs('demo-department-manager', '#/dashboard');
     await page.waitForSelector('#patterns table');
     assert.ok((await page.locator('#patterns tbody tr').count()) > 0);
+    await page.waitForSelector('#funnel-chart canvas');
     await shot('dashboard-manager');
   });
 

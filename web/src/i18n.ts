@@ -91,6 +91,7 @@ const da = {
   error: 'Fejl',
   // Second pass: requisition, review worklist, dashboards, governance.
   navOrder: 'Bestilling',
+  interval: 'Interval',
   navReview: 'Svargodkendelse',
   navDashboard: 'Driftstal',
   navRules: 'Regler og koder',
@@ -237,6 +238,7 @@ const en: Record<TextKey, string> = {
   noneYet: 'None yet.',
   error: 'Error',
   navOrder: 'Order',
+  interval: 'Interval',
   navReview: 'Result review',
   navDashboard: 'Operations',
   navRules: 'Rules and codes',

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { call } from '../api.ts';
+import { type ChartOption, EChart } from '../components/echart.tsx';
 import { Section } from '../components/section.tsx';
 import { useText } from '../i18n.ts';
 import type { RoleKind } from '../lib/session.ts';
@@ -21,7 +22,7 @@ interface PatternRow {
   proposals: number;
   blockRate: number;
   overrideRate: number;
-  funnel: { position: string };
+  funnel: { n: number; lower95: number; upper95: number; lower998: number; upper998: number; position: string };
 }
 interface Live {
   at: string;
@@ -30,6 +31,8 @@ interface Live {
 }
 
 const PATTERN_ROLES: readonly RoleKind[] = ['department-manager', 'admin', 'lab-physician', 'radiologist'];
+/** The interval the turnaround chart shows, the first the data has (lab TAT first). */
+const PREFERRED = ['receipt-to-report', 'collection-to-report', 'order-to-report', 'receipt-to-result'];
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${Math.round(v * 10) / 10}`);
 
 /** `/mi/stream` read with fetch (EventSource cannot send the bearer token): one callback per event. */
@@ -59,17 +62,65 @@ async function stream(
   }
 }
 
+/** Median and P90 per group as bars. */
+function tatOption(rows: Indicator[], t: (k: 'median' | 'p90') => string): ChartOption {
+  const measure = PREFERRED.find((m) => rows.some((r) => r.measure === m)) ?? rows[0]?.measure;
+  const shown = rows.filter((r) => r.measure === measure && typeof r.medianMinutes === 'number').slice(0, 20);
+  return {
+    tooltip: { trigger: 'axis' },
+    legend: {},
+    title: { text: measure ?? '', textStyle: { fontSize: 12 } },
+    grid: { left: 48, right: 16, bottom: 56, top: 40 },
+    xAxis: { type: 'category', data: shown.map((r) => r.group || r.measure), axisLabel: { rotate: 30 } },
+    yAxis: { type: 'value', name: 'min' },
+    series: [
+      { name: t('median'), type: 'bar', data: shown.map((r) => r.medianMinutes) },
+      { name: t('p90'), type: 'bar', data: shown.map((r) => r.p90Minutes) },
+    ],
+  };
+}
+
+/** Funnel plot: block rate against volume, with each unit's 95 % and 99.8 % control limits. */
+function funnelOption(rows: PatternRow[]): ChartOption {
+  const byN = [...rows].sort((a, b) => a.proposals - b.proposals);
+  const limit = (k: 'lower95' | 'upper95' | 'lower998' | 'upper998', name: string, dashed: boolean) => ({
+    name,
+    type: 'line',
+    showSymbol: false,
+    lineStyle: { type: dashed ? 'dashed' : 'solid', width: 1 },
+    data: byN.map((r) => [r.proposals, r.funnel[k] * 100]),
+  });
+  return {
+    tooltip: { trigger: 'item' },
+    legend: {},
+    grid: { left: 48, right: 16, bottom: 40, top: 32 },
+    xAxis: { type: 'value', name: 'n' },
+    yAxis: { type: 'value', name: '%' },
+    series: [
+      {
+        name: 'blocks %',
+        type: 'scatter',
+        symbolSize: 10,
+        data: byN.map((r) => ({ value: [r.proposals, r.blockRate * 100], name: r.key })),
+      },
+      limit('upper95', '95 %', true),
+      limit('lower95', '95 % ', true),
+      limit('upper998', '99.8 %', false),
+      limit('lower998', '99.8 % ', false),
+    ],
+  };
+}
+
 function IndicatorTable(props: { rows: Indicator[]; id: string }) {
   const t = useText();
-  const rows = props.rows.filter(
-    (r) => r.measure === 'collection-to-report' || props.rows.every((x) => x.measure !== 'collection-to-report'),
-  );
+  const rows = [...props.rows].sort((a, b) => a.group.localeCompare(b.group) || a.measure.localeCompare(b.measure));
   if (rows.length === 0) return <p>{t('noData')}</p>;
   return (
     <table id={props.id}>
       <thead>
         <tr>
           <th scope="col">{t('analysis')}</th>
+          <th scope="col">{t('interval')}</th>
           <th scope="col">n</th>
           <th scope="col">{t('median')}</th>
           <th scope="col">{t('p90')}</th>
@@ -80,7 +131,8 @@ function IndicatorTable(props: { rows: Indicator[]; id: string }) {
       <tbody>
         {rows.slice(0, 30).map((r) => (
           <tr key={`${r.measure}|${r.group}`}>
-            <th scope="row">{r.group || r.measure}</th>
+            <th scope="row">{r.group || '–'}</th>
+            <td>{r.measure}</td>
             <td>{r.n}</td>
             <td>{pct(r.medianMinutes)}</td>
             <td>{pct(r.p90Minutes)}</td>
@@ -104,7 +156,7 @@ function LiveChart(props: { points: [number, number][] }) {
         width: 600,
         height: 140,
         legend: { show: false },
-        scales: { x: { time: true } },
+        scales: { x: { time: true, range: (u) => liveRange(u.data[0]) } },
         series: [{}, { stroke: '#1d4e89', width: 2 }],
       },
       [[], []],
@@ -167,7 +219,7 @@ export function Dashboard(props: { role: RoleKind; token: string }) {
       setLive((cur) => ({
         total: cur.total + d.events,
         n: d.live.reduce((a, r) => a + r.n, 0),
-        points: [...cur.points, [Date.parse(d.at) / 1000, d.events] as [number, number]].slice(-300),
+        points: [...cur.points, [Date.parse(d.at) / 1000, cur.total + d.events] as [number, number]].slice(-300),
       }));
     }).catch(() => {});
     return () => ctl.abort();
@@ -193,7 +245,12 @@ export function Dashboard(props: { role: RoleKind; token: string }) {
         <LiveChart points={live.points} />
       </section>
       <Section id="tat-section" title={`${t('tat')} ${t('bySection')}`} query={bySection}>
-        {(d) => <IndicatorTable rows={d.rows} id="tat-section-table" />}
+        {(d) => (
+          <>
+            <EChart option={tatOption(d.rows, t)} label={`${t('tat')} ${t('bySection')}`} id="tat-chart" />
+            <IndicatorTable rows={d.rows} id="tat-section-table" />
+          </>
+        )}
       </Section>
       <Section id="tat-analysis" title={`${t('tat')} ${t('byAnalysis')}`} query={byAnalysis}>
         {(d) => <IndicatorTable rows={d.rows} id="tat-analysis-table" />}
@@ -223,33 +280,42 @@ export function Dashboard(props: { role: RoleKind; token: string }) {
       {patterns.data !== undefined || patterns.loading ? (
         <Section id="patterns" title={t('patterns')} query={patterns}>
           {(d) => (
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t('drill')}</th>
-                  <th scope="col">{t('proposals')}</th>
-                  <th scope="col">{t('blockRate')}</th>
-                  <th scope="col">{t('overrideRate')}</th>
-                  <th scope="col">{t('funnel')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {d.rows.map((r) => (
-                  <tr key={r.key}>
-                    <th scope="row">{r.key}</th>
-                    <td>{r.proposals}</td>
-                    <td>{pct(r.blockRate * 100)}</td>
-                    <td>{pct(r.overrideRate * 100)}</td>
-                    <td>{r.funnel.position}</td>
+            <>
+              <EChart option={funnelOption(d.rows)} label={t('funnel')} id="funnel-chart" />
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">{t('drill')}</th>
+                    <th scope="col">{t('proposals')}</th>
+                    <th scope="col">{t('blockRate')}</th>
+                    <th scope="col">{t('overrideRate')}</th>
+                    <th scope="col">{t('funnel')}</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {d.rows.map((r) => (
+                    <tr key={r.key}>
+                      <th scope="row">{r.key}</th>
+                      <td>{r.proposals}</td>
+                      <td>{pct(r.blockRate * 100)}</td>
+                      <td>{pct(r.overrideRate * 100)}</td>
+                      <td>{r.funnel.position}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </>
           )}
         </Section>
       ) : null}
     </div>
   );
+}
+
+/** The live chart's last five minutes, ending at the newest point. */
+function liveRange(xs: ArrayLike<number>): uPlot.Range.MinMax {
+  const last = xs.length ? xs[xs.length - 1]! : Date.now() / 1000;
+  return [last - 300, last];
 }
 
 function depth(code: string, nodes: { code: string; parent: string | null }[]): number {
