@@ -206,6 +206,12 @@ describe('web app second pass: ordering, review, dashboards, rules', {
     assert.ok(now > first, `live events stayed at ${first} for 30 s`);
     await page.waitForSelector('#tat-chart canvas');
     assert.ok((await page.locator('#tat-section-table tbody tr').count()) > 0);
+    // One interval at a time: the table shows the chosen one only.
+    const interval = await page.inputValue('#mi-interval');
+    assert.deepEqual(
+      [...new Set(await page.locator('#tat-section-table tbody td:nth-child(2)').allTextContents())],
+      [interval],
+    );
     await shot('dashboard');
     // Drill-down: choosing an organisation asks again for its part only.
     const options = await page.locator('#mi-org option').count();

@@ -32,7 +32,7 @@ interface Live {
 
 const PATTERN_ROLES: readonly RoleKind[] = ['department-manager', 'admin', 'lab-physician', 'radiologist'];
 /** The interval the turnaround chart shows, the first the data has (lab TAT first). */
-const PREFERRED = ['receipt-to-report', 'collection-to-report', 'order-to-report', 'receipt-to-result'];
+const PREFERRED = ['collection-to-report', 'order-to-report', 'receipt-to-report', 'receipt-to-result'];
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${Math.round(v * 10) / 10}`);
 
 /** `/mi/stream` read with fetch (EventSource cannot send the bearer token): one callback per event. */
@@ -63,14 +63,13 @@ async function stream(
 }
 
 /** Median and P90 per group as bars. */
-function tatOption(rows: Indicator[], t: (k: 'median' | 'p90') => string): ChartOption {
-  const measure = PREFERRED.find((m) => rows.some((r) => r.measure === m)) ?? rows[0]?.measure;
+function tatOption(rows: Indicator[], measure: string, t: (k: 'median' | 'p90') => string): ChartOption {
   const shown = rows.filter((r) => r.measure === measure && typeof r.medianMinutes === 'number').slice(0, 20);
   return {
     tooltip: { trigger: 'axis' },
-    legend: {},
-    title: { text: measure ?? '', textStyle: { fontSize: 12 } },
-    grid: { left: 48, right: 16, bottom: 56, top: 40 },
+    legend: { top: 0, right: 0 },
+    title: { text: measure, textStyle: { fontSize: 12 } },
+    grid: { left: 48, right: 16, bottom: 72, top: 40 },
     xAxis: { type: 'category', data: shown.map((r) => r.group || r.measure), axisLabel: { rotate: 30 } },
     yAxis: { type: 'value', name: 'min' },
     series: [
@@ -111,9 +110,11 @@ function funnelOption(rows: PatternRow[]): ChartOption {
   };
 }
 
-function IndicatorTable(props: { rows: Indicator[]; id: string }) {
+function IndicatorTable(props: { rows: Indicator[]; id: string; measure: string }) {
   const t = useText();
-  const rows = [...props.rows].sort((a, b) => a.group.localeCompare(b.group) || a.measure.localeCompare(b.measure));
+  const rows = props.rows
+    .filter((r) => !props.measure || r.measure === props.measure)
+    .sort((a, b) => a.group.localeCompare(b.group) || a.measure.localeCompare(b.measure));
   if (rows.length === 0) return <p>{t('noData')}</p>;
   return (
     <table id={props.id}>
@@ -179,6 +180,7 @@ function LiveChart(props: { points: [number, number][] }) {
 export function Dashboard(props: { role: RoleKind; token: string }) {
   const t = useText();
   const [org, setOrg] = useState('');
+  const [chosen, setChosen] = useState('');
   const q = org ? `&org=${encodeURIComponent(org)}` : '';
   const orgs = useQuery(
     (signal) => call<{ nodes: { code: string; parent: string | null }[] }>('/mi/organisations', { signal }),
@@ -210,6 +212,8 @@ export function Dashboard(props: { role: RoleKind; token: string }) {
       : undefined,
     [],
   );
+  const measures = [...new Set(bySection.data?.rows.map((r) => r.measure) ?? [])].sort();
+  const measure = chosen || PREFERRED.find((m) => measures.includes(m)) || measures[0] || '';
   const [live, setLive] = useState<{ total: number; points: [number, number][]; n?: number }>({ total: 0, points: [] });
   useEffect(() => {
     const ctl = new AbortController();
@@ -237,6 +241,12 @@ export function Dashboard(props: { role: RoleKind; token: string }) {
           </option>
         ))}
       </select>
+      <label htmlFor="mi-interval">{t('interval')}</label>{' '}
+      <select id="mi-interval" value={measure} onChange={(e) => setChosen(e.target.value)}>
+        {measures.map((m) => (
+          <option key={m}>{m}</option>
+        ))}
+      </select>
       <section id="live" aria-labelledby="live-h">
         <h3 id="live-h">{t('live')}</h3>
         <p>
@@ -247,13 +257,13 @@ export function Dashboard(props: { role: RoleKind; token: string }) {
       <Section id="tat-section" title={`${t('tat')} ${t('bySection')}`} query={bySection}>
         {(d) => (
           <>
-            <EChart option={tatOption(d.rows, t)} label={`${t('tat')} ${t('bySection')}`} id="tat-chart" />
-            <IndicatorTable rows={d.rows} id="tat-section-table" />
+            <EChart option={tatOption(d.rows, measure, t)} label={`${t('tat')} ${t('bySection')}`} id="tat-chart" />
+            <IndicatorTable rows={d.rows} id="tat-section-table" measure={measure} />
           </>
         )}
       </Section>
       <Section id="tat-analysis" title={`${t('tat')} ${t('byAnalysis')}`} query={byAnalysis}>
-        {(d) => <IndicatorTable rows={d.rows} id="tat-analysis-table" />}
+        {(d) => <IndicatorTable rows={d.rows} id="tat-analysis-table" measure={measure} />}
       </Section>
       <Section id="wip" title={t('wip')} query={wip}>
         {(d) => (
