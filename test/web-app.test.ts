@@ -110,6 +110,7 @@ describe('web app in a browser, every demo role', {
     assert.equal(await page.locator('#trends figure canvas').count(), 3);
     assert.equal(await page.locator('#trends [data-critical="1"]').count(), 1);
     // Open orders: the active and the draft one; reports with their origin.
+    await page.waitForSelector('#orders li');
     const orders = await text('#orders');
     assert.match(orders, /active/);
     assert.match(orders, /draft/);
