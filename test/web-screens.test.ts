@@ -243,8 +243,9 @@ describe('web app second pass: ordering, review, dashboards, rules', {
     const valid = await page.inputValue('#ruleset-json');
     await page.fill('#ruleset-json', JSON.stringify({ name: 'broken', rules: [{ id: 'x' }] }));
     await page.click('#activate');
-    await page.waitForSelector('#rules [role="alert"]');
-    assert.match(await text('#rules [role="alert"]'), /422/);
+    const refusal = page.locator('#ruleset-outcome [role="alert"]');
+    await refusal.waitFor();
+    assert.match((await refusal.textContent()) ?? '', /422/);
     assert.equal(await text('#active-version'), before);
     await page.fill('#ruleset-json', valid);
     await page.click('#activate');

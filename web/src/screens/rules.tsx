@@ -98,7 +98,7 @@ export function Rules() {
                 {t('activate')}
               </button>
             </p>
-            <div aria-live="polite">
+            <div id="ruleset-outcome" aria-live="polite">
               {result.error && <ErrorNote error={result.error} />}
               {result.activated && (
                 <p id="activated" className="notice">
