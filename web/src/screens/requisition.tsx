@@ -33,6 +33,7 @@ interface Created {
   findings: Finding[];
 }
 
+const ACTION = { info: 'cardInfo', warning: 'cardWarning', block: 'cardBlock' } as const;
 const key = (f: { rule: string; test: string }) => `${f.rule}|${f.test}`;
 const post = <T,>(path: string, body: unknown, signal?: AbortSignal) =>
   call<T>(path, { method: 'POST', body: JSON.stringify(body), ...(signal ? { signal } : {}) });
@@ -173,7 +174,7 @@ export function Requisition(props: { role: RoleKind; patient?: string }) {
             d.findings.map((f) => (
               <article key={key(f)} className={`card card-${f.action}`} data-rule={f.rule} data-action={f.action}>
                 <h4>
-                  {f.action.toUpperCase()} · {titles[f.test] ?? f.test}: {f.summary[lang]}
+                  {t(ACTION[f.action])} · {f.summary[lang]}
                 </h4>
                 <p>{f.detail[lang]}</p>
                 <p className="muted">{f.source.url ? <a href={f.source.url}>{f.source.label}</a> : f.source.label}</p>
