@@ -159,9 +159,12 @@ describe('web app: sign-in (pure)', () => {
       org: 'x',
     });
     assert.throws(() => sessionFromToken('nojwt'), /not a JWT/);
-    assert.deepEqual(screensFor('clinician'), ['patients']);
-    assert.deepEqual(screensFor('department-manager'), ['counts']);
-    assert.deepEqual(screensFor('admin'), ['admin']);
+    assert.deepEqual(screensFor('clinician'), ['patients', 'order']);
+    assert.deepEqual(screensFor('lab-physician'), ['patients', 'order', 'review', 'dashboard']);
+    assert.deepEqual(screensFor('lab-technologist'), ['patients', 'review', 'dashboard']);
+    assert.deepEqual(screensFor('department-manager'), ['counts', 'dashboard']);
+    assert.deepEqual(screensFor('admin'), ['admin', 'review', 'dashboard', 'rules']);
+    assert.deepEqual(screensFor('researcher'), ['counts']);
     assert.deepEqual(screensFor('citizen'), ['mine']);
   });
 

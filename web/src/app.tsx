@@ -1,6 +1,6 @@
-import { useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { setToken } from './api.ts';
-import { initialLang, type Lang, LangContext, rememberLang, TEXTS, useText } from './i18n.ts';
+import { initialLang, type Lang, LangContext, rememberLang, TEXTS, type TextKey, useText } from './i18n.ts';
 import { tokenRequestBody } from './lib/pkce.ts';
 import { type ScreenName, type Session, screensFor, sessionFromToken } from './lib/session.ts';
 import { Admin } from './screens/admin.tsx';
@@ -8,14 +8,24 @@ import { Counts } from './screens/counts.tsx';
 import { Mine } from './screens/mine.tsx';
 import { PatientOverview } from './screens/patient-overview.tsx';
 import { PatientSearch } from './screens/patient-search.tsx';
+import { Requisition } from './screens/requisition.tsx';
+import { Review } from './screens/review.tsx';
+import { Rules } from './screens/rules.tsx';
 import { CLIENT_ID, PKCE_KEY, redirectUri, SignIn } from './screens/sign-in.tsx';
 
+// The dashboards carry the chart libraries: loaded only when a role opens them.
+const Dashboard = lazy(() => import('./screens/dashboard.tsx').then((m) => ({ default: m.Dashboard })));
+
 const SESSION_KEY = 'dxhub.session';
-const NAV: Record<ScreenName, 'navPatients' | 'navMine' | 'navCounts' | 'navAdmin'> = {
+const NAV: Record<ScreenName, TextKey> = {
   patients: 'navPatients',
   mine: 'navMine',
   counts: 'navCounts',
   admin: 'navAdmin',
+  order: 'navOrder',
+  review: 'navReview',
+  dashboard: 'navDashboard',
+  rules: 'navRules',
 };
 
 /** `#/<screen>[/<patient id>]`: the screen and, on the patient screen, the open patient. */
@@ -124,6 +134,16 @@ export function App() {
         {session && screen === 'mine' && <Mine {...(session.patient ? { patient: session.patient } : {})} />}
         {session && screen === 'counts' && <Counts />}
         {session && screen === 'admin' && <Admin role={session.role} />}
+        {session && screen === 'order' && (
+          <Requisition key={route.patient} role={session.role} {...(route.patient ? { patient: route.patient } : {})} />
+        )}
+        {session && screen === 'review' && <Review role={session.role} />}
+        {session && screen === 'dashboard' && (
+          <Suspense fallback={<p role="status">{TEXTS[lang].loading}</p>}>
+            <Dashboard role={session.role} token={session.token} />
+          </Suspense>
+        )}
+        {session && screen === 'rules' && <Rules />}
       </main>
     </LangContext.Provider>
   );

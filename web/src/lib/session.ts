@@ -61,6 +61,10 @@ export const SCREENS = {
   mine: ['citizen'],
   admin: ['integration', 'admin'],
   counts: ['department-manager', 'researcher'],
+  order: ['clinician', 'lab-physician', 'radiologist'],
+  review: ['lab-physician', 'lab-technologist', 'admin'],
+  dashboard: ['department-manager', 'lab-technologist', 'lab-physician', 'admin', 'integration'],
+  rules: ['admin'],
 } as const satisfies Record<string, readonly RoleKind[]>;
 
 export type ScreenName = keyof typeof SCREENS;

@@ -1,0 +1,261 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { type ServerProcess, startServer } from '../bench/server-process.ts';
+import { ensureWebBuilt } from '../scripts/build-web.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = join(import.meta.dirname, '..', 'test-results');
+const TABLET = { width: 1024, height: 768 };
+const PATIENT = 'demo-patient-1';
+
+/**
+ * The second-pass screens end to end: requisition with live decision support, the laboratory's
+ * review worklist, the live operations dashboard and the rule-set administration, against
+ * `dxhub serve --demo` (seeded region, live simulator) on a fresh SQLite file, in Chromium.
+ */
+describe('web app second pass: ordering, review, dashboards, rules', {
+  skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (apt-get install -y chromium)`,
+}, () => {
+  let dir: string;
+  let server: ServerProcess;
+  let browser: Browser;
+  let page: Page;
+  const errors: string[] = [];
+  let integration: string;
+  let clinician: string;
+
+  const api = async <T>(method: string, path: string, auth: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { authorization: auth, 'content-type': 'application/fhir+json', accept: 'application/fhir+json' },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  };
+  /** A lab result for the demo patient, posted as the LIS would (integration role). */
+  const observation = (code: { system: string; code: string }, status: string, value: number, unit: string) =>
+    api<{ id: string }>('POST', '/fhir/Observation', integration, {
+      resourceType: 'Observation',
+      status,
+      category: [
+        { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] },
+      ],
+      code: { coding: [code], text: code.code },
+      subject: { reference: `Patient/${PATIENT}` },
+      effectiveDateTime: new Date().toISOString(),
+      valueQuantity: { value, unit, system: 'http://unitsofmeasure.org', code: unit },
+    });
+
+  before(async () => {
+    await ensureWebBuilt({ quiet: true });
+    mkdirSync(SHOTS, { recursive: true });
+    dir = mkdtempSync(join(tmpdir(), 'dxhub-web2-'));
+    server = await startServer(`sqlite:${join(dir, 'dxhub.db')}`, [], { demo: true });
+    integration = server.bearer(['--user', 'web-test', '--role', 'integration', '--org', 'demo-ouh-kba']);
+    clinician = server.bearer(['--user', 'demo-clinician', '--role', 'clinician', '--org', 'demo-ouh-med']);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    const context = await browser.newContext({ locale: 'da-DK', viewport: TABLET, hasTouch: true });
+    page = await context.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      // Refusals (403/409/422) are shown on screen; the browser also logs them, which is expected.
+      if (m.type() === 'error' && !/status of (40[0349]|422)/.test(m.text())) errors.push(m.text());
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `web-${name}.png`), fullPage: true });
+  const signInAs = async (user: string, hash: string) => {
+    await page.goto(`${server.url}/`);
+    if (await page.locator('#signout').count()) await page.click('#signout');
+    await page.click(`button[data-user="${user}"]`);
+    await page.waitForSelector('#whoami');
+    await page.goto(`${server.url}/${hash}`);
+  };
+  const text = async (selector: string) => (await page.locator(selector).first().textContent()) ?? '';
+  const addTest = async (q: string, id: string) => {
+    await page.fill('#order-q', q);
+    await page.click(`button[data-add="${id}"]`);
+    await page.waitForSelector(`#basket li[data-test="${id}"]`);
+  };
+
+  it('a repeated CRP inside 24 hours: the block card shows, and signing is refused with the server’s reason', async () => {
+    await observation({ system: 'http://npu-terminology.org', code: 'NPU19748' }, 'final', 42, 'mg/L');
+    await signInAs('demo-clinician', `#/order/${PATIENT}`);
+    await page.waitForSelector('#requisition');
+    await addTest('CRP', 'crp');
+    const card = page.locator('#cards article[data-rule="retest-crp-24h"]');
+    await card.waitFor();
+    assert.equal(await card.getAttribute('data-action'), 'block');
+    // The clinician may not lift it (lab-physician only): no reason field on the card.
+    assert.equal(await card.locator('input').count(), 0);
+    assert.match((await card.textContent()) ?? '', /24 timer/);
+    await shot('requisition-block');
+    await page.click('#sign');
+    await page.waitForSelector('#requisition [role="alert"]');
+    const refusal = await text('#requisition [role="alert"]');
+    assert.match(refusal, /409/);
+    assert.match(refusal, /retest-crp-24h/);
+    assert.equal(await page.locator('#signed').count(), 0);
+  });
+
+  it('a duplicate order: the warning needs a reason; with one the requisition is signed', async () => {
+    // An open ferritin order already exists (signed through the API, reasons for any warnings).
+    const created = await api<{ requisition: string; findings: { rule: string; orderId: string; action: string }[] }>(
+      'POST',
+      '/ordering/requisitions',
+      clinician,
+      { patientId: PATIENT, orders: [{ test: 'ferritin' }] },
+    );
+    const overrides = created.findings
+      .filter((f) => f.action === 'warning')
+      .map((f) => ({ rule: f.rule, orderId: f.orderId, reason: 'set-up of the test' }));
+    await api('POST', `/ordering/requisitions/${created.requisition}/sign`, clinician, { overrides });
+
+    await signInAs('demo-clinician', `#/order/${PATIENT}`);
+    await addTest('ferritin', 'ferritin');
+    // The open order is shown against the test, and the rules warn about the duplicate.
+    await page.waitForSelector('#basket li[data-test="ferritin"] .badge');
+    const card = page.locator('#cards article[data-rule="duplicate-open-order"]');
+    await card.waitFor();
+    assert.equal(await card.getAttribute('data-action'), 'warning');
+    // Without a reason the server refuses (422).
+    await page.click('#sign');
+    await page.waitForSelector('#requisition [role="alert"]');
+    assert.match(await text('#requisition [role="alert"]'), /422/);
+    // With a reason for every warning: signed.
+    for (const input of await page.locator('#cards .override-reason').all())
+      await input.fill('Kontrol efter jerninfusion, aftalt med afdelingen');
+    await shot('requisition-override');
+    await page.click('#sign');
+    await page.waitForSelector('#signed');
+    const signed = (await text('#signed')).split(': ')[1]!.trim();
+    const { orders } = await api<{ orders: { status: string; note?: { text: string }[] }[] }>(
+      'GET',
+      `/ordering/requisitions/${signed}`,
+      clinician,
+    );
+    assert.deepEqual(
+      orders.map((o) => o.status),
+      ['active'],
+    );
+    assert.match(JSON.stringify(orders[0]!.note), /jerninfusion/);
+  });
+
+  it('a held result is released from the worklist and becomes final', async () => {
+    const lab = server.bearer(['--user', 'demo-lab-physician', '--role', 'lab-physician', '--org', 'demo-ouh-kba']);
+    // A preliminary result of an analysis the result rules do not know: held, never autoverified.
+    const { id } = await observation(
+      { system: 'urn:dxhub:local:analysis', code: 'W10-UNKNOWN' },
+      'preliminary',
+      7,
+      'mmol/L',
+    );
+    for (let i = 0; ; i++) {
+      const held = await api<{ observation?: { id: string } }[]>('GET', '/results/review?count=500', lab);
+      if (held.some((h) => h.observation?.id === id)) break;
+      if (i > 150) throw new Error('the result was never held');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await signInAs('demo-lab-physician', '#/review');
+    const row = page.locator(`#held tr[data-observation="${id}"]`);
+    await row.waitFor();
+    assert.ok(((await row.locator('li').allTextContents()).join(' ').length ?? 0) > 0, 'the reasons are shown');
+    await shot('review-worklist');
+    await row.locator('button.release').click();
+    await row.waitFor({ state: 'detached' });
+    const obs = await api<{ status: string; meta?: { tag?: { code: string }[] } }>(
+      'GET',
+      `/fhir/Observation/${id}`,
+      integration,
+    );
+    assert.equal(obs.status, 'final');
+    assert.ok(obs.meta?.tag?.some((t) => t.code === 'released'));
+    await page.waitForSelector('#critical[aria-busy="false"]');
+  });
+
+  it('the lab technologist sees the worklist read-only', async () => {
+    await signInAs('demo-lab-technologist', '#/review');
+    await page.waitForSelector('#held[aria-busy="false"]');
+    assert.equal(await page.locator('#held button.release').count(), 0);
+    assert.match(await text('#review .notice'), /laboratorielæge/);
+  });
+
+  it('the operations dashboard updates while the simulator sends results', async () => {
+    await signInAs('demo-admin', '#/dashboard');
+    await page.waitForSelector('#tat-section[aria-busy="false"]');
+    const first = Number(await text('#live-events'));
+    let now = first;
+    for (let i = 0; i < 120 && now <= first; i++) {
+      await page.waitForTimeout(250);
+      now = Number(await text('#live-events'));
+    }
+    assert.ok(now > first, `live events stayed at ${first} for 30 s`);
+    await page.waitForSelector('#tat-chart canvas');
+    assert.ok((await page.locator('#tat-section-table tbody tr').count()) > 0);
+    // One interval at a time: the table shows the chosen one only.
+    const interval = await page.inputValue('#mi-interval');
+    assert.deepEqual(
+      [...new Set(await page.locator('#tat-section-table tbody td:nth-child(2)').allTextContents())],
+      [interval],
+    );
+    await shot('dashboard');
+    // Drill-down: choosing an organisation asks again for its part only.
+    const options = await page.locator('#mi-org option').count();
+    assert.ok(options > 1, 'the organisation tree is offered');
+    const value = await page.locator('#mi-org option').nth(1).getAttribute('value');
+    const asked = page.waitForRequest((r) => r.url().includes(`org=${encodeURIComponent(value!)}`));
+    await page.selectOption('#mi-org', value!);
+    await asked;
+  });
+
+  it('the department manager sees the dashboard and the requisition patterns', async () => {
+    await signInAs('demo-department-manager', '#/dashboard');
+    await page.waitForSelector('#patterns table');
+    assert.ok((await page.locator('#patterns tbody tr').count()) > 0);
+    await page.waitForSelector('#funnel-chart canvas');
+    await shot('dashboard-manager');
+  });
+
+  it('an admin sees the rule set, dry-runs it, a broken set is refused and a valid one activated', async () => {
+    await signInAs('demo-admin', '#/rules');
+    await page.waitForSelector('#active-version');
+    const before = await text('#active-version');
+    assert.ok((await page.locator('#rule-table tbody tr').count()) > 10);
+    await page.click('#dry-run');
+    await page.waitForSelector('#dry-run-result tr');
+    await page.waitForSelector('#unmapped[aria-busy="false"]');
+    await page.waitForSelector('#concept-maps[aria-busy="false"]');
+    await shot('rules');
+    const valid = await page.inputValue('#ruleset-json');
+    await page.fill('#ruleset-json', JSON.stringify({ name: 'broken', rules: [{ id: 'x' }] }));
+    await page.click('#activate');
+    const refusal = page.locator('#ruleset-outcome [role="alert"]');
+    await refusal.waitFor();
+    assert.match((await refusal.textContent()) ?? '', /422/);
+    assert.equal(await text('#active-version'), before);
+    await page.fill('#ruleset-json', valid);
+    await page.click('#activate');
+    await page.waitForSelector('#activated');
+    assert.match(await text('#activated'), /\d/);
+    // The screen reloads the rule set: the new version is the active one.
+    const activated = (await text('#activated')).split(': ')[1]!.trim();
+    for (let i = 0; i < 100 && (await text('#active-version')) !== activated; i++) await page.waitForTimeout(100);
+    assert.equal(await text('#active-version'), activated);
+    assert.notEqual(activated, before);
+    assert.deepEqual(errors, []);
+  });
+});
