@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildTestApp } from '../../test/support/app.ts';
 import { freshRepo, testDialects } from '../../test/support/dialects.ts';
-import { decide, type LiveEvent, liveArrivals, liveOrderEvent, orderedAs } from '../core/demo/index.ts';
+import {
+  decide,
+  type LiveEvent,
+  liveArrivals,
+  liveOrderEvent,
+  orderedAs,
+  regionResources,
+} from '../core/demo/index.ts';
 import { parseSearchRequest } from '../core/fhir/search-request.ts';
 import { AstmListener } from '../ingest/astm-listener.ts';
 import { MllpListener } from '../ingest/mllp-listener.ts';
@@ -68,7 +75,9 @@ for (const dialect of await testDialects()) {
         port: 0,
       });
       try {
+        // The region's organisations (SOR tree: where a treatment relation is read from) and its patients.
         await dx.repo.transaction(async (w) => {
+          for (const r of regionResources()) await dx.repo.put(w, r);
           for (const r of patientBatch({ seed, asOf: START, years: 0.05 }, 0, PATIENTS).resources)
             await dx.repo.put(w, r);
         });

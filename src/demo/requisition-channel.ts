@@ -45,6 +45,11 @@ export function requisitionOrderChannel(baseUrl: string, tokens: ChannelTokens, 
         subject: { reference: `Patient/${patientId}` },
         ...(order.overOrder ? { meta: { tag: [{ system: DEMO_TAG_SYSTEM, code: 'over-order' }] } } : {}),
       };
+      // The EPJ registers the contact (a visit at the ordering unit) before the order: it is the
+      // clinician's treatment relation (§ 42 a), which the ordering routes require.
+      await putTransaction(baseUrl, await tokens.integration(), [
+        contactOf(order.patient.id, order.requester, order.priority),
+      ]);
       await postJson(`${baseUrl}/cds-services/dxhub-order-select`, token, {
         hook: 'order-select',
         hookInstance: randomUUID(),
@@ -113,4 +118,20 @@ export function demoOrderChannel(
     { integration, orderer: (org) => tokens({ user: simulatedOrderer(org), role: 'clinician', org }) },
     seed,
   );
+}
+
+/** The open contact of a patient at a unit (one per pair: writing it again changes nothing). */
+function contactOf(patientId: string, unit: string, priority: string) {
+  const emergency = priority !== 'routine';
+  return {
+    resourceType: 'Encounter',
+    id: `sim-contact-${patientId}-${unit}`.slice(0, 64),
+    status: 'in-progress',
+    class: {
+      system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode',
+      code: emergency ? 'EMER' : 'AMB',
+    },
+    subject: { reference: `Patient/${patientId}` },
+    serviceProvider: { reference: `Organization/${unit}` },
+  };
 }
