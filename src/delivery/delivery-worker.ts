@@ -1,6 +1,7 @@
 import { parseSearchRequest } from '../core/fhir/search-request.ts';
 import { buildOruR01 } from '../core/hl7/oru-from-fhir.ts';
 import { OutboxConsumer } from '../store/outbox.ts';
+import { PollLoop } from '../store/poll-loop.ts';
 import type { FhirRepository, Resource } from '../store/repository.ts';
 import { type Delivery, DeliveryQueue, type NewDelivery } from './delivery-queue.ts';
 import { ackCode, sendMllp } from './mllp-client.ts';
@@ -54,15 +55,21 @@ export class DeliveryWorker {
   private readonly opts: DeliveryWorkerOptions;
   private readonly consumer: OutboxConsumer;
   private subscriptions: Subscription[] | undefined;
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly poller: PollLoop;
   private controlSeq = 0;
 
   constructor(opts: DeliveryWorkerOptions) {
     this.opts = opts;
     this.queue = new DeliveryQueue(opts.repo.db);
     this.consumer = new OutboxConsumer(opts.repo.db, 'delivery');
+    this.poller = new PollLoop(
+      async () => {
+        const r = await this.runOnce();
+        return r.queued + r.delivered > 0;
+      },
+      opts.pollMs ?? 200,
+      opts.onError,
+    );
   }
 
   private now(): number {
@@ -259,34 +266,10 @@ export class DeliveryWorker {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = (async () => {
-      while (this.running) {
-        let busy = false;
-        try {
-          const r = await this.runOnce();
-          busy = r.queued + r.delivered > 0;
-        } catch (err) {
-          this.opts.onError?.(err);
-        }
-        if (!busy && this.running) {
-          await new Promise<void>((resolve) => {
-            const t = setTimeout(resolve, this.opts.pollMs ?? 200);
-            this.wake = () => {
-              clearTimeout(t);
-              resolve();
-            };
-          });
-          this.wake = undefined;
-        }
-      }
-    })();
+    this.poller.start();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
+  stop(): Promise<void> {
+    return this.poller.stop();
   }
 }

@@ -6,6 +6,7 @@ import { applyConceptMaps, ConceptMapIndex } from '../core/terminology/index.ts'
 import { processBundle } from '../fhir-api/bundle.ts';
 import { type FhirService, INTERNAL } from '../fhir-api/fhir-service.ts';
 import { mergePatients } from '../identity/patient-merge.ts';
+import { PollLoop } from '../store/poll-loop.ts';
 import type { Resource } from '../store/repository.ts';
 import type { Hl7Inbox, Hl7InboxRow, Hl7ReprocessSummary } from './hl7-inbox.ts';
 import { entryEffects, messageProvenanceEntries, type SourceMessage, sourceOfBundle } from './provenance.ts';
@@ -55,14 +56,20 @@ export interface Hl7ProcessorOptions {
 export class Hl7Processor {
   private readonly opts: Hl7ProcessorOptions;
   private readonly terminology: ConceptMapCache | undefined;
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly poller: PollLoop;
 
   constructor(opts: Hl7ProcessorOptions) {
     this.opts = opts;
     this.terminology =
       opts.terminology === false ? undefined : (opts.terminology ?? new ConceptMapCache(opts.service.repo));
+    this.poller = new PollLoop(
+      async () => {
+        const s = await this.runOnce();
+        return s.processed + s.failed > 0;
+      },
+      opts.pollMs ?? 100,
+      opts.onError,
+    );
   }
 
   /** Maps and stores one inbox row; throws with the reason when it cannot. */
@@ -242,40 +249,16 @@ export class Hl7Processor {
 
   /** Polls the inbox until {@link stop}. */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = (async () => {
-      while (this.running) {
-        let n = 0;
-        try {
-          const s = await this.runOnce();
-          n = s.processed + s.failed;
-        } catch (err) {
-          this.opts.onError?.(err);
-        }
-        if (n === 0 && this.running) {
-          await new Promise<void>((resolve) => {
-            const t = setTimeout(resolve, this.opts.pollMs ?? 100);
-            this.wake = () => {
-              clearTimeout(t);
-              resolve();
-            };
-          });
-          this.wake = undefined;
-        }
-      }
-    })();
+    this.poller.start();
   }
 
   /** A message was just stored: look now instead of at the next poll. */
   notify(): void {
-    this.wake?.();
+    this.poller.notify();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
+  stop(): Promise<void> {
+    return this.poller.stop();
   }
 }
 

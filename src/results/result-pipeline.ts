@@ -13,6 +13,7 @@ import {
   reflexesFor,
 } from '../core/results/index.ts';
 import { OutboxConsumer, type OutboxEvent } from '../store/outbox.ts';
+import { PollLoop } from '../store/poll-loop.ts';
 import type { FhirRepository, Resource, WriteContext, WriteInterceptor } from '../store/repository.ts';
 import { type OutcomeRow, recordOutcomes } from './autoverification-rate.ts';
 import { criticalResources, escalateUnacknowledged, orderingOrganization } from './critical-values.ts';
@@ -91,12 +92,12 @@ export class ResultPipeline {
   readonly rules: RuleSet;
   readonly consumer: OutboxConsumer;
   private readonly opts: ResultPipelineOptions;
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly poller: PollLoop;
+  private lastEscalation = 0;
 
   constructor(opts: ResultPipelineOptions) {
     this.opts = opts;
+    this.poller = new PollLoop(() => this.step(), opts.pollMs ?? 100, opts.onError);
     this.rules = opts.rules ?? RULE_SET_2026_11;
     this.consumer = new OutboxConsumer(opts.repo.db, 'result-pipeline');
   }
@@ -421,43 +422,24 @@ export class ResultPipeline {
 
   /** Polls the outbox until {@link stop}; escalates overdue critical values on the way. */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    let lastEscalation = 0;
-    this.loop = (async () => {
-      while (this.running) {
-        let n = 0;
-        try {
-          if (this.now() - lastEscalation >= (this.opts.escalationCheckMs ?? 60_000)) {
-            lastEscalation = this.now();
-            await this.escalate();
-          }
-          n = (await this.runOnce()).events;
-        } catch (err) {
-          this.opts.onError?.(err);
-        }
-        if (n === 0 && this.running) {
-          await new Promise<void>((resolve) => {
-            const t = setTimeout(resolve, this.opts.pollMs ?? 100);
-            this.wake = () => {
-              clearTimeout(t);
-              resolve();
-            };
-          });
-          this.wake = undefined;
-        }
-      }
-    })();
+    this.poller.start();
   }
 
   /** Something was written: look now. */
   notify(): void {
-    this.wake?.();
+    this.poller.notify();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
+  stop(): Promise<void> {
+    return this.poller.stop();
+  }
+
+  /** One turn of the loop: escalation when due, then the outbox; true when it found events. */
+  private async step(): Promise<boolean> {
+    if (this.now() - this.lastEscalation >= (this.opts.escalationCheckMs ?? 60_000)) {
+      this.lastEscalation = this.now();
+      await this.escalate();
+    }
+    return (await this.runOnce()).events > 0;
   }
 }
