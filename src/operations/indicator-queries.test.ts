@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { freshDbUrl, testDialects } from '../../test/support/dialects.ts';
+import { simulateOrders } from '../../test/support/ops-simulation.ts';
+import { bucketStart, DAY_MS } from '../core/operations/indicator-buckets.ts';
 import { toCsv } from '../server/operations-routes.ts';
-import { windowSegments } from './indicator-queries.ts';
+import { openDialect } from '../store/dialect/dialect.ts';
+import { FhirRepository } from '../store/repository.ts';
+import { type GroupBy, IndicatorCache, queryIndicators, type TimeWindow, windowSegments } from './indicator-queries.ts';
+import { IndicatorState } from './indicator-state.ts';
+import { DEFAULT_OPERATIONS_CONFIG } from './operations-config.ts';
 
 const NOW = Date.parse('2026-11-28T20:30:00Z');
 const iso = (s: { grain: string; from: number; to: number }) => [
@@ -42,3 +52,62 @@ test('CSV export quotes separators and quotes (RFC 4180)', () => {
     'a,b,c\r\n"x,y","say ""hi""",\r\n1,,\r\n',
   );
 });
+
+for (const dialect of await testDialects()) {
+  test(`${dialect}: cached roll-ups of ended days answer as the buckets do, and a late event or a second writer makes them stale`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dxhub-cache-'));
+    const url = freshDbUrl(dialect, join(dir, 'ops.db'));
+    const repo = await FhirRepository.open(await openDialect(url));
+    const second = await FhirRepository.open(await openDialect(url));
+    try {
+      const now = Date.now();
+      const day = (d: number) => bucketStart('d', now) - d * DAY_MS;
+      const state = new IndicatorState(repo.db, DEFAULT_OPERATIONS_CONFIG);
+      await state.apply(
+        simulateOrders({
+          seed: 5,
+          start: day(4),
+          hours: 4 * 24 + 2,
+          sections: ['S1', 'S2'],
+          ordersPerHour: () => 8,
+          resultsPerOrder: 2,
+        }),
+      );
+      const cache = new IndicatorCache();
+      const ask = (window: TimeWindow, by: GroupBy, c?: IndicatorCache) =>
+        queryIndicators(repo.db, { window, by, sections: null, now }, c);
+      for (const [window, by] of [
+        ['7d', 'analysis'],
+        ['30d', 'hour'],
+        ['365d', 'section'],
+        ['30d', 'all'],
+      ] as const) {
+        const plain = await ask(window, by);
+        assert.ok(plain.length > 0);
+        assert.deepEqual(await ask(window, by, cache), plain, `${window} ${by}, first`);
+        assert.deepEqual(await ask(window, by, cache), plain, `${window} ${by}, from the cache`);
+      }
+      assert.equal(cache.hits, 4);
+      const count = async (c?: IndicatorCache) => (await ask('30d', 'all', c)).find((r) => r.measure === 'results')!.n;
+      const before = await count();
+      assert.equal(await count(cache), before);
+      // A late result for an order of three days ago lands in an ended day's buckets.
+      const late = simulateOrders({ seed: 99, start: day(3) + 10 * 3_600_000, hours: 1, sections: ['S1'] });
+      await state.apply(late);
+      const added = late.filter((i) => i.kind === 'result').length;
+      assert.ok(added > 0);
+      assert.equal(await count(), before + added);
+      assert.equal(await count(cache), before + added, 'the cache saw the late event');
+      // Another process's indicator state (another connection) writes to an ended day as well.
+      const other = new IndicatorState(second.db, DEFAULT_OPERATIONS_CONFIG);
+      const later = simulateOrders({ seed: 98, start: day(2) + 9 * 3_600_000, hours: 1, sections: ['S2'] });
+      await other.apply(later);
+      const added2 = later.filter((i) => i.kind === 'result').length;
+      assert.equal(await count(cache), before + added + added2, "the cache saw the other writer's event");
+    } finally {
+      await second.close();
+      await repo.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}

@@ -1,4 +1,10 @@
-import { type DenseSketch, denseQuantile, mergeEncodedSketch, newDenseSketch } from '../core/operations/ddsketch.ts';
+import {
+  type DenseSketch,
+  denseQuantile,
+  encodeDenseSketch,
+  mergeEncodedSketch,
+  newDenseSketch,
+} from '../core/operations/ddsketch.ts';
 import {
   bucketStart,
   DAY_MS,
@@ -114,58 +120,199 @@ export interface IndicatorQuery {
 const INTERVAL_NAMES = new Set(INTERVALS.map((i) => i.name));
 const round = (v: number | null, d = 1): number | null => (v === null ? null : Math.round(v * 10 ** d) / 10 ** d);
 
+type BucketRow = {
+  section: string;
+  start: number | string;
+  measure: string;
+  value: string;
+  n: number | string;
+  targeted: number | string;
+  hits: number | string;
+  total: number | string;
+  sketch: string;
+};
+type Cell = { n: number; targeted: number; hits: number; total: number; sketch: DenseSketch };
+type Groups = Map<string, { measure: string; group: string; cell: Cell }>;
+/** A rolled-up group kept by the cache: its sums and its merged sketch in stored form. */
+interface CachedGroup {
+  readonly measure: string;
+  readonly group: string;
+  readonly n: number;
+  readonly targeted: number;
+  readonly hits: number;
+  readonly total: number;
+  readonly sketch: string;
+}
+
+/** The `ops_meta` row that counts writes to buckets of days (and months) that have ended. */
+export const CLOSED_GENERATION_KEY = 'closed-buckets';
+
 /**
- * Reads the buckets of a window and rolls them up by the breakdown, merging sketches: median,
- * P90 and mean for intervals, counts and per-hour rates for everything. The cost is the number
- * of buckets in the window (at most 365 per section and breakdown value), never the number of results.
+ * Roll-ups of the ended days and months of a window, per query shape, so that a dashboard asking
+ * again reads only today's buckets. Every entry carries the generation of `ops_meta` at the time
+ * it was computed; the indicator state bumps that generation in the same transaction as any write
+ * to a bucket of an ended day or month (a late event, a rebuild), so an entry is never used after
+ * its buckets changed, also when another process wrote them. Least recently used entries go first.
  */
-export async function queryIndicators(db: Dialect, q: IndicatorQuery): Promise<IndicatorRow[]> {
-  if (q.sections && q.sections.length === 0) return [];
-  const { segments, hours } = windowSegments(q.window, q.now, q.by);
-  const hourly = segments[0]!.grain === 'h';
-  // Hour of day: from the hour buckets' own start (live, today), else the stored `hour` breakdown.
-  const dim: DimKind = q.by === 'section' || (q.by === 'hour' && hourly) ? 'all' : q.by;
-  const params: unknown[] = [dim];
-  let sql = `SELECT section, start, measure, value, n, targeted, hits, total, sketch FROM ops_bucket WHERE dim = ? AND (${segments
-    .map(() => '(grain = ? AND start >= ? AND start <= ?)')
-    .join(' OR ')})`;
-  for (const g of segments) params.push(g.grain, g.from, g.to);
-  if (q.measures?.length) {
-    sql += ` AND measure IN (${q.measures.map(() => '?').join(',')})`;
-    params.push(...q.measures);
+export class IndicatorCache {
+  readonly #entries = new Map<string, { generation: number; groups: readonly CachedGroup[] }>();
+  readonly #max: number;
+  hits = 0;
+  misses = 0;
+
+  constructor(maxEntries = 512) {
+    this.#max = maxEntries;
   }
-  if (q.sections) {
-    sql += ` AND section IN (${q.sections.map(() => '?').join(',')})`;
-    params.push(...q.sections);
+
+  get size(): number {
+    return this.#entries.size;
   }
-  const rows = await db.all<{
-    section: string;
-    start: number | string;
-    measure: string;
-    value: string;
-    n: number | string;
-    targeted: number | string;
-    hits: number | string;
-    total: number | string;
-    sketch: string;
-  }>(sql, params);
-  type Group = { n: number; targeted: number; hits: number; total: number; sketch: DenseSketch };
-  const groups = new Map<string, { measure: string; group: string; cell: Group }>();
-  for (const r of rows) {
-    const group = q.by === 'section' ? r.section : q.by === 'hour' && hourly ? danishHour(Number(r.start)) : r.value;
-    const k = `${r.measure}\u0001${group}`;
-    let g = groups.get(k);
-    if (!g) {
-      g = { measure: r.measure, group, cell: { n: 0, targeted: 0, hits: 0, total: 0, sketch: newDenseSketch() } };
-      groups.set(k, g);
+
+  get(key: string, generation: number): readonly CachedGroup[] | undefined {
+    const e = this.#entries.get(key);
+    if (!e || e.generation !== generation) {
+      this.misses++;
+      return undefined;
     }
-    const c = g.cell;
+    this.#entries.delete(key);
+    this.#entries.set(key, e);
+    this.hits++;
+    return e.groups;
+  }
+
+  set(key: string, generation: number, groups: readonly CachedGroup[]): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, { generation, groups });
+    while (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value!);
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+}
+
+async function closedGeneration(db: Dialect): Promise<number> {
+  const [row] = await db.all<{ value: number | string }>('SELECT value FROM ops_meta WHERE key = ?', [
+    CLOSED_GENERATION_KEY,
+  ]);
+  return Number(row?.value ?? 0);
+}
+
+async function fetchBuckets(
+  db: Dialect,
+  dim: DimKind,
+  segments: readonly Segment[],
+  q: IndicatorQuery,
+): Promise<BucketRow[]> {
+  const rows: BucketRow[] = [];
+  for (const g of segments) {
+    // One range of the (grain, dim, start, …) key per segment.
+    const params: unknown[] = [g.grain, dim, g.from, g.to];
+    let sql =
+      'SELECT section, start, measure, value, n, targeted, hits, total, sketch FROM ops_bucket WHERE grain = ? AND dim = ? AND start >= ? AND start <= ?';
+    if (q.measures?.length) {
+      sql += ` AND measure IN (${q.measures.map(() => '?').join(',')})`;
+      params.push(...q.measures);
+    }
+    if (q.sections) {
+      sql += ` AND section IN (${q.sections.map(() => '?').join(',')})`;
+      params.push(...q.sections);
+    }
+    rows.push(...(await db.all<BucketRow>(sql, params)));
+  }
+  return rows;
+}
+
+function groupOf(groups: Groups, measure: string, group: string): Cell {
+  const k = `${measure}\u0001${group}`;
+  let g = groups.get(k);
+  if (!g) {
+    g = { measure, group, cell: { n: 0, targeted: 0, hits: 0, total: 0, sketch: newDenseSketch() } };
+    groups.set(k, g);
+  }
+  return g.cell;
+}
+
+function rollUp(groups: Groups, rows: readonly BucketRow[], by: GroupBy, hourly: boolean): void {
+  for (const r of rows) {
+    const group = by === 'section' ? r.section : by === 'hour' && hourly ? danishHour(Number(r.start)) : r.value;
+    const c = groupOf(groups, r.measure, group);
     c.n += Number(r.n);
     c.targeted += Number(r.targeted);
     c.hits += Number(r.hits);
     c.total += Number(r.total);
     if (r.sketch !== '0;') mergeEncodedSketch(c.sketch, r.sketch);
   }
+}
+
+/**
+ * Splits day and month segments into the buckets that have ended before `closedBefore` (a day
+ * start) and the rest (today's).
+ */
+function splitClosed(segments: readonly Segment[], closedBefore: number): { closed: Segment[]; open: Segment[] } {
+  const closed: Segment[] = [];
+  const open: Segment[] = [];
+  for (const g of segments) {
+    if (g.grain === 'm') {
+      // Closed when the month of its last bucket has ended.
+      (bucketStart('m', bucketStart('m', g.to) + 32 * DAY_MS) <= closedBefore ? closed : open).push(g);
+    } else if (g.grain === 'd') {
+      if (g.from < closedBefore) closed.push({ ...g, to: Math.min(g.to, closedBefore - DAY_MS) });
+      if (g.to >= closedBefore) open.push({ ...g, from: Math.max(g.from, closedBefore) });
+    } else open.push(g);
+  }
+  return { closed, open };
+}
+
+/**
+ * Reads the buckets of a window and rolls them up by the breakdown, merging sketches: median,
+ * P90 and mean for intervals, counts and per-hour rates for everything. The cost is the number
+ * of buckets in the window (at most 365 per section and breakdown value), never the number of
+ * results; with a cache, the ended days and months of a 7/30/365-day window are rolled up once
+ * (until a late event changes them) and a repeated query reads only today's buckets.
+ */
+export async function queryIndicators(db: Dialect, q: IndicatorQuery, cache?: IndicatorCache): Promise<IndicatorRow[]> {
+  if (q.sections && q.sections.length === 0) return [];
+  const { segments, hours } = windowSegments(q.window, q.now, q.by);
+  const hourly = segments[0]!.grain === 'h';
+  // Hour of day: from the hour buckets' own start (live, today), else the stored `hour` breakdown.
+  const dim: DimKind = q.by === 'section' || (q.by === 'hour' && hourly) ? 'all' : q.by;
+  const groups: Groups = new Map();
+  let rest: readonly Segment[] = segments;
+  if (cache && !hourly && q.window !== 'live' && q.window !== 'today') {
+    // Ended: before today by the query's clock and by this machine's (the writer bumps by the latter).
+    const closedBefore = Math.min(bucketStart('d', q.now), bucketStart('d', Date.now()));
+    const { closed, open } = splitClosed(segments, closedBefore);
+    if (closed.length) {
+      const generation = await closedGeneration(db);
+      const key = JSON.stringify([dim, q.by, closed, q.measures ?? null, q.sections ?? null]);
+      let cached = cache.get(key, generation);
+      if (!cached) {
+        const closedGroups: Groups = new Map();
+        rollUp(closedGroups, await fetchBuckets(db, dim, closed, q), q.by, false);
+        cached = [...closedGroups.values()].map(({ measure, group, cell }) => ({
+          measure,
+          group,
+          n: cell.n,
+          targeted: cell.targeted,
+          hits: cell.hits,
+          total: cell.total,
+          sketch: encodeDenseSketch(cell.sketch),
+        }));
+        cache.set(key, generation, cached);
+      }
+      for (const g of cached) {
+        const c = groupOf(groups, g.measure, g.group);
+        c.n += g.n;
+        c.targeted += g.targeted;
+        c.hits += g.hits;
+        c.total += g.total;
+        if (g.sketch !== '0;') mergeEncodedSketch(c.sketch, g.sketch);
+      }
+      rest = open;
+    }
+  }
+  if (rest.length) rollUp(groups, await fetchBuckets(db, dim, rest, q), q.by, hourly);
   const out: IndicatorRow[] = [];
   for (const g of groups.values()) {
     const c = g.cell;

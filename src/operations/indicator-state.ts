@@ -4,6 +4,7 @@ import {
   type BucketCell,
   type BucketKey,
   bucketKeyText,
+  bucketStart,
   type DimValues,
   emptyCell,
   type Grain,
@@ -17,6 +18,7 @@ import { completedIntervals, currentStage, type Stage, type TimelineKind } from 
 import { targetFor } from '../core/operations/tat-targets.ts';
 import type { Dialect, SqlExecutor } from '../store/dialect/dialect.ts';
 import type { OutboxConsumer } from '../store/outbox.ts';
+import { CLOSED_GENERATION_KEY } from './indicator-queries.ts';
 import type { OperationsConfig } from './operations-config.ts';
 import { upsertRows } from './upsert-rows.ts';
 
@@ -405,6 +407,11 @@ export class IndicatorState {
       ]),
     );
     for (const e of dirty) e.dirty = false;
+    // Cached roll-ups of ended days and months (IndicatorCache) must see that these changed.
+    const today = bucketStart('d', Date.now());
+    const month = bucketStart('m', Date.now());
+    if (dirty.some((e) => (e.key.grain === 'd' && e.key.start < today) || (e.key.grain === 'm' && e.key.start < month)))
+      await bumpClosedGeneration(tx);
   }
 
   /** Empties the state (for a rebuild from history). */
@@ -412,8 +419,12 @@ export class IndicatorState {
     await this.db.transaction(async (tx) => {
       await tx.lock('dxhub:operations');
       for (const t of ['ops_timeline', 'ops_bucket', 'ops_detector', 'ops_alert']) await tx.run(`DELETE FROM ${t}`);
+      await bumpClosedGeneration(tx);
       await tx.run('DELETE FROM outbox_consumer WHERE name = ?', [consumer.name]);
     });
     this.invalidate();
   }
 }
+
+const bumpClosedGeneration = (tx: SqlExecutor) =>
+  tx.run('UPDATE ops_meta SET value = value + 1 WHERE key = ?', [CLOSED_GENERATION_KEY]);

@@ -4,6 +4,7 @@ import { factsOf, type OpsFact, type OrderDims, type OrgRef } from '../core/oper
 import { OutboxConsumer, type OutboxEvent } from '../store/outbox.ts';
 import type { FhirRepository } from '../store/repository.ts';
 import { BottleneckMonitor } from './bottleneck-monitor.ts';
+import { IndicatorCache } from './indicator-queries.ts';
 import { IndicatorState, type OpsInput } from './indicator-state.ts';
 import { DEFAULT_OPERATIONS_CONFIG, type OperationsConfig } from './operations-config.ts';
 
@@ -45,6 +46,8 @@ export class OperationsService extends EventEmitter {
   readonly repo: FhirRepository;
   readonly state: IndicatorState;
   readonly monitor: BottleneckMonitor;
+  /** Roll-ups of ended days and months for the dashboard queries (see IndicatorCache). */
+  readonly cache = new IndicatorCache();
   readonly consumer: OutboxConsumer;
   readonly #opts: OperationsOptions;
   readonly now: () => number;

@@ -123,13 +123,17 @@ export async function operationsRoutes(
     if (unknown.length)
       throw Errors.badRequest(`unknown interval(s) ${unknown.join(', ')}; known: ${names.join(', ')}`);
     const window = windowOf(req);
-    const rows = await queryIndicators(ops.repo.db, {
-      window,
-      by: byOf(req, 'all'),
-      sections,
-      measures: asked,
-      now: ops.now(),
-    });
+    const rows = await queryIndicators(
+      ops.repo.db,
+      {
+        window,
+        by: byOf(req, 'all'),
+        sections,
+        measures: asked,
+        now: ops.now(),
+      },
+      ops.cache,
+    );
     return answer(req, reply, rows as never, { window, sections, targets: ops.config.targets, rows });
   });
 
@@ -137,13 +141,17 @@ export async function operationsRoutes(
     const sections = await scope(req);
     const window = windowOf(req);
     const by = byOf(req, 'section');
-    const rows = await queryIndicators(ops.repo.db, {
-      window,
-      by,
-      sections,
-      measures: ['orders', 'results', 'completed'],
-      now: ops.now(),
-    });
+    const rows = await queryIndicators(
+      ops.repo.db,
+      {
+        window,
+        by,
+        sections,
+        measures: ['orders', 'results', 'completed'],
+        now: ops.now(),
+      },
+      ops.cache,
+    );
     const utilisation = ops.config.capacity.flatMap((c) => {
       const r = rows.find((x) => x.measure === 'results' && x.group === c.unit);
       return r
@@ -163,13 +171,17 @@ export async function operationsRoutes(
   app.get<{ Querystring: Query }>('/mi/quality', async (req, reply) => {
     const sections = await scope(req);
     const window = windowOf(req);
-    const rows = await queryIndicators(ops.repo.db, {
-      window,
-      by: byOf(req, 'all'),
-      sections,
-      measures: ['specimens', 'rejected', 'haemolysed', 'verification', 'critical-notification'],
-      now: ops.now(),
-    });
+    const rows = await queryIndicators(
+      ops.repo.db,
+      {
+        window,
+        by: byOf(req, 'all'),
+        sections,
+        measures: ['specimens', 'rejected', 'haemolysed', 'verification', 'critical-notification'],
+        now: ops.now(),
+      },
+      ops.cache,
+    );
     const groups = [...new Set(rows.map((r) => r.group))];
     const pct = (a: number, b: number) => (b > 0 ? Math.round((1000 * a) / b) / 10 : null);
     const summary = groups.map((group) => {

@@ -115,6 +115,13 @@ export function mergeEncodedSketch(into: Sketch | DenseSketch, text: string): vo
   }
 }
 
+/** {@link encodeSketch}'s form of a dense sketch (its non-empty bins). */
+export function encodeDenseSketch(s: DenseSketch): string {
+  const bins: string[] = [];
+  for (let i = 0; i < DENSE_SIZE; i++) if (s.bins[i]! > 0) bins.push(`${i - DENSE_OFFSET}:${s.bins[i]}`);
+  return `${s.zero};${bins.join(',')}`;
+}
+
 /** {@link sketchQuantile} of a dense sketch. */
 export function denseQuantile(s: DenseSketch, q: number): number | null {
   if (s.count === 0) return null;
