@@ -1,9 +1,12 @@
 import {
+  arrivalWindowMinutes,
   type DetectorState,
+  expectedQueue,
   initialDetector,
   littleWaitSeconds,
   type QueueReading,
   stepDetector,
+  WAIT_BINS,
 } from '../core/operations/bottleneck-detector.ts';
 import type { Stage } from '../core/operations/stages.ts';
 import type { Dialect } from '../store/dialect/dialect.ts';
@@ -19,6 +22,8 @@ export interface BottleneckAlert {
   readonly clearedAt: string | null;
   /** Orders waiting (L) when raised. */
   readonly queue: number;
+  /** What raised it: the queue outgrowing its arrivals (Little's law), or the waiting time. */
+  readonly cause: 'queue' | 'wait';
   /** Mean wait of the waiting orders when raised (s), and the normal (baseline) wait. */
   readonly waitSeconds: number;
   readonly normalWaitSeconds: number;
@@ -34,6 +39,8 @@ export interface QueueView extends QueueReading {
   readonly littleWaitSeconds: number;
   /** The detector's baseline of the mean wait (s). */
   readonly normalWaitSeconds: number;
+  /** The queue expected from the arrivals at the normal pace (once the wait distribution is learnt). */
+  readonly expectedQueue?: number;
   readonly alerting: boolean;
 }
 
@@ -49,10 +56,14 @@ const qkey = (stage: string, section: string) => `${stage}\u0001${section}`;
 export class BottleneckMonitor {
   readonly #db: Dialect;
   readonly #config: () => OperationsConfig;
-  /** queue → minute → departures */
-  readonly #departures = new Map<string, Map<number, number>>();
+  /** queue → minute → arrivals and departures */
+  readonly #flow = new Map<string, Map<number, { arrived: number; left: number }>>();
+  /** queue → waits (minutes) of the orders that left it since the last tick */
+  readonly #waits = new Map<string, number[]>();
+  /** The first minute this monitor saw a move: arrivals before it are unknown (after a restart). */
+  #since: number | undefined;
   #states: Map<string, DetectorState> | undefined;
-  #latestDeparture = 0;
+  #latest = 0;
   /** The queues as seen at the last tick. */
   readings: QueueView[] = [];
   onAlert: ((a: BottleneckAlert, change: 'raised' | 'cleared') => void) | undefined;
@@ -62,31 +73,66 @@ export class BottleneckMonitor {
     this.#config = config;
   }
 
-  /** An order left `stage` in `section` at `at`. */
-  departure(stage: Stage, section: string, at: number): void {
+  #cell(stage: string, section: string, minute: number) {
     const k = qkey(stage, section);
-    let m = this.#departures.get(k);
+    let m = this.#flow.get(k);
     if (!m) {
       m = new Map();
-      this.#departures.set(k, m);
+      this.#flow.set(k, m);
     }
-    const minute = Math.floor(at / MINUTE);
-    m.set(minute, (m.get(minute) ?? 0) + 1);
-    if (at > this.#latestDeparture) {
-      this.#latestDeparture = at;
-      // Keep two hours: enough for "the last hour" of any tick not far behind the events.
-      const oldest = minute - 120;
-      for (const per of this.#departures.values()) for (const t of per.keys()) if (t < oldest) per.delete(t);
+    let c = m.get(minute);
+    if (!c) {
+      c = { arrived: 0, left: 0 };
+      m.set(minute, c);
+    }
+    return c;
+  }
+
+  /** An order moved on (from the indicator state): a departure from `from`, an arrival in `to`. */
+  move(m: { from?: Stage; enteredAt?: number; to: Stage; section: string; at: number }): void {
+    const minute = Math.floor(m.at / MINUTE);
+    this.#since = Math.min(this.#since ?? minute, minute);
+    if (m.from) {
+      const c = this.#cell(m.from, m.section, minute);
+      c.left++;
+      if (m.enteredAt !== undefined) {
+        const k = qkey(m.from, m.section);
+        const w = this.#waits.get(k) ?? [];
+        if (w.length < 10_000) w.push(Math.max(0, (m.at - m.enteredAt) / MINUTE));
+        this.#waits.set(k, w);
+      }
+    }
+    this.#cell(m.to, m.section, minute).arrived++;
+    if (m.at > this.#latest) {
+      this.#latest = m.at;
+      // Keep the longest arrivals window (WAIT_BINS minutes) plus an hour: enough for any tick not
+      // far behind the events.
+      const oldest = minute - WAIT_BINS - 60;
+      for (const per of this.#flow.values()) for (const t of per.keys()) if (t < oldest) per.delete(t);
     }
   }
 
-  #throughput(stage: string, section: string, now: number): number {
-    const per = this.#departures.get(qkey(stage, section));
+  /** Departures over the minutes (to − 60, to] of one queue. */
+  #departures(stage: string, section: string, now: number): number {
+    const per = this.#flow.get(qkey(stage, section));
     if (!per) return 0;
     const to = Math.floor(now / MINUTE);
     let n = 0;
-    for (const [minute, c] of per) if (minute > to - 60 && minute <= to) n += c;
+    for (const [minute, c] of per) if (minute > to - 60 && minute <= to) n += c.left;
     return n;
+  }
+
+  /** Arrivals per minute of age (0 = the minute of `now`) over `minutes`. */
+  #arrivalsByAge(stage: string, section: string, now: number, minutes: number): number[] {
+    const out: number[] = new Array(minutes).fill(0);
+    const per = this.#flow.get(qkey(stage, section));
+    if (!per) return out;
+    const to = Math.floor(now / MINUTE);
+    for (const [minute, c] of per) {
+      const age = to - minute;
+      if (age >= 0 && age < minutes) out[age]! += c.arrived;
+    }
+    return out;
   }
 
   async #loadStates(): Promise<Map<string, DetectorState>> {
@@ -118,12 +164,19 @@ export class BottleneckMonitor {
     const updates: [string, string, number][] = [];
     for (const [k, r] of seen) {
       const queue = Number(r.n);
+      const before = states.get(k) ?? initialDetector();
+      const window = arrivalWindowMinutes(before);
+      // Arrivals are known for the whole window only when this monitor has watched that long.
+      const known = this.#since !== undefined && Math.floor(now / MINUTE) - window >= this.#since;
+      const completed = this.#waits.get(k);
+      this.#waits.delete(k);
       const reading: QueueReading = {
         queue,
-        throughputPerHour: this.#throughput(r.stage, r.section, now),
+        throughputPerHour: this.#departures(r.stage, r.section, now),
         meanAgeSeconds: queue > 0 ? Math.max(0, (now - Number(r.s) / queue) / 1000) : 0,
+        ...(known ? { arrivalsByAge: this.#arrivalsByAge(r.stage, r.section, now, window) } : {}),
+        ...(completed?.length ? { completedWaitMinutes: completed } : {}),
       };
-      const before = states.get(k) ?? initialDetector();
       const step = stepDetector(before, reading, config.detector);
       states.set(k, step.state);
       updates.push([k, JSON.stringify(step.state), now]);
@@ -133,9 +186,13 @@ export class BottleneckMonitor {
         ...reading,
         littleWaitSeconds: littleWaitSeconds(reading),
         normalWaitSeconds: before.mean,
+        ...(reading.arrivalsByAge && (before.waitsSeen ?? 0) >= config.detector.minWaits
+          ? { expectedQueue: Math.round(expectedQueue(before, reading.arrivalsByAge).mean * 10) / 10 }
+          : {}),
         alerting: step.state.alerting,
       });
-      if (step.signal === 'raise') raised.push(await this.#raise(r.stage, r.section, reading, before.mean, now));
+      if (step.signal === 'raise')
+        raised.push(await this.#raise(r.stage, r.section, reading, before, step.cause ?? 'wait', now));
       if (step.signal === 'clear') cleared.push(...(await this.#clear(r.stage, r.section, now)));
     }
     await upsertRows(this.#db, 'ops_detector', ['key', 'state', 'updated_at'], 1, updates);
@@ -145,16 +202,30 @@ export class BottleneckMonitor {
     return { raised, cleared };
   }
 
-  async #raise(stage: string, section: string, r: QueueReading, normal: number, now: number): Promise<BottleneckAlert> {
+  async #raise(
+    stage: string,
+    section: string,
+    r: QueueReading,
+    before: DetectorState,
+    cause: 'queue' | 'wait',
+    now: number,
+  ): Promise<BottleneckAlert> {
     const wait = r.meanAgeSeconds;
+    const normal = before.mean;
     const little = littleWaitSeconds(r);
+    const min = (s: number) => Math.round(s / 60);
+    const expected = r.arrivalsByAge ? expectedQueue(before, r.arrivalsByAge).mean : undefined;
+    const why =
+      cause === 'queue' && expected !== undefined
+        ? `about ${Math.round(expected)} would wait at the normal pace for the orders that arrived (Little's law), ` +
+          `${(r.queue / Math.max(1, expected)).toFixed(1)}× that`
+        : `waiting ${min(wait)} min on average (normal ${min(normal)} min)`;
     const message =
-      `Bottleneck: ${r.queue} orders waiting at stage '${stage}' in section ${section}; ` +
-      `waiting ${Math.round(wait / 60)} min on average (normal ${Math.round(normal / 60)} min); ` +
-      `throughput ${r.throughputPerHour}/h, so by Little's law W = L/λ = ${Math.round(little / 60)} min`;
+      `Bottleneck: ${r.queue} orders waiting at stage '${stage}' in section ${section}; ${why}; ` +
+      `throughput ${r.throughputPerHour}/h, so by Little's law W = L/λ = ${min(little)} min`;
     await this.#db.run(
-      'INSERT INTO ops_alert (stage, section, raised_at, queue, wait_seconds, normal_wait_seconds, throughput_per_hour, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      [stage, section, now, r.queue, wait, normal, r.throughputPerHour, message],
+      'INSERT INTO ops_alert (stage, section, raised_at, queue, wait_seconds, normal_wait_seconds, throughput_per_hour, message, cause) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [stage, section, now, r.queue, wait, normal, r.throughputPerHour, message, cause],
     );
     const [a] = await this.alerts({ active: true, stage, section });
     return a!;
@@ -199,6 +270,7 @@ export class BottleneckMonitor {
       normal_wait_seconds: number | string;
       throughput_per_hour: number | string;
       message: string;
+      cause: string | null;
     }>(
       `SELECT * FROM ops_alert ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY raised_at DESC, id DESC LIMIT ?`,
       [...params, q.limit ?? 500],
@@ -214,13 +286,16 @@ export class BottleneckMonitor {
       normalWaitSeconds: Number(r.normal_wait_seconds),
       throughputPerHour: Number(r.throughput_per_hour),
       message: r.message,
+      cause: r.cause === 'queue' ? 'queue' : 'wait',
     }));
   }
 
   /** Forgets detector states and departures (after a rebuild). */
   reset(): void {
     this.#states = undefined;
-    this.#departures.clear();
+    this.#flow.clear();
+    this.#waits.clear();
+    this.#since = undefined;
     this.readings = [];
   }
 }

@@ -111,7 +111,17 @@ export const COUNT_MEASURES = [
 ] as const;
 
 /** A departure from a queue (for throughput λ): stage, section, time. */
-export type DepartureSink = (stage: Stage, section: string, at: number) => void;
+/**
+ * An order moved to stage `to` in `section` at `at`: it left `from` (entered at `enteredAt`), or
+ * this is the first stage seen of it.
+ */
+export type StageMoveSink = (move: {
+  readonly from?: Stage;
+  readonly enteredAt?: number;
+  readonly to: Stage;
+  readonly section: string;
+  readonly at: number;
+}) => void;
 
 /**
  * The indicator state, maintained incrementally: order timelines and per-bucket aggregates with
@@ -123,7 +133,7 @@ export type DepartureSink = (stage: Stage, section: string, at: number) => void;
 export class IndicatorState {
   readonly db: Dialect;
   config: OperationsConfig;
-  onDeparture: DepartureSink | undefined;
+  onStageMove: StageMoveSink | undefined;
   readonly #cells = new Map<string, { key: BucketKey; cell: BucketCell; dirty: boolean }>();
   readonly #slices = new Set<string>();
   #position: number | undefined;
@@ -287,9 +297,11 @@ export class IndicatorState {
       if (v && (own || tl[f] === UNKNOWN)) tl[f] = v;
     }
     const before = Object.keys(tl.stages).length > 0 ? tl.stage : undefined;
+    const enteredAt = before ? tl.stageAt : undefined;
     tl.stages[stage] = at;
     const now = currentStage(tl.kind, tl.stages)!;
-    if (before && now !== before) this.onDeparture?.(before, tl.section, at);
+    if (now !== before)
+      this.onStageMove?.({ from: before, enteredAt, to: now, section: tl.section, at: tl.stages[now]! });
     tl.stage = now;
     tl.stageAt = tl.stages[now]!;
     tl.startedAt = Math.min(...Object.values(tl.stages));

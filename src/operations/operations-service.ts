@@ -64,7 +64,7 @@ export class OperationsService extends EventEmitter {
     this.#config = opts.config ?? DEFAULT_OPERATIONS_CONFIG;
     this.state = new IndicatorState(opts.repo.db, this.#config);
     this.monitor = new BottleneckMonitor(opts.repo.db, () => this.#config);
-    this.state.onDeparture = (stage, section, at) => this.monitor.departure(stage, section, at);
+    this.state.onStageMove = (m) => this.monitor.move(m);
     this.monitor.onAlert = (a, change) => this.emit('alert', a, change);
     this.consumer = new OutboxConsumer(opts.repo.db, OPERATIONS_CONSUMER);
   }

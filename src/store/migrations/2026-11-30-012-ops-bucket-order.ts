@@ -9,6 +9,7 @@ import type { DialectCapabilities } from '../dialect/dialect.ts';
  *
  * `ops_meta` holds counters of the operations state; `closed-buckets` counts writes to buckets of
  * days and months that have ended, so that cached roll-ups of them know when they are stale.
+ * `ops_alert.cause` says which statistic raised an alert (`queue` or `wait`).
  */
 export function up(c: DialectCapabilities): string {
   return `
@@ -35,6 +36,7 @@ CREATE TABLE ops_meta (
   key TEXT PRIMARY KEY,
   value BIGINT NOT NULL
 );
-INSERT INTO ops_meta (key, value) VALUES ('closed-buckets', 0)
+INSERT INTO ops_meta (key, value) VALUES ('closed-buckets', 0);
+ALTER TABLE ops_alert ADD COLUMN cause TEXT
 `;
 }
