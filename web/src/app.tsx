@@ -135,7 +135,12 @@ export function App() {
         {session && screen === 'counts' && <Counts />}
         {session && screen === 'admin' && <Admin role={session.role} />}
         {session && screen === 'order' && (
-          <Requisition key={route.patient} role={session.role} {...(route.patient ? { patient: route.patient } : {})} />
+          <Requisition
+            key={route.patient}
+            role={session.role}
+            user={session.user}
+            {...(route.patient ? { patient: route.patient } : {})}
+          />
         )}
         {session && screen === 'review' && <Review role={session.role} />}
         {session && screen === 'dashboard' && (
