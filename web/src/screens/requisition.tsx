@@ -239,7 +239,7 @@ export function Requisition(props: { role: RoleKind; user: string; patient?: str
                   aria-labelledby={`card-${card.uuid}`}
                 >
                   <h4 id={`card-${card.uuid}`}>
-                    {t(ACTION[f.action])} · {titles[f.test] ?? f.test} · {card.summary}
+                    {t(ACTION[f.action])} · {card.summary}
                   </h4>
                   {card.detail && <p className="detail">{card.detail}</p>}
                   <p className="muted">
