@@ -3,6 +3,8 @@ import { globSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Observation, Provenance } from '@medplum/fhirtypes';
+import { CARD_EXTENSION, type CdsCard, cardInfo, orderSelectRequest, overridable } from '../web/src/lib/cds.ts';
+import { healthRows, type Indicator, throughputSeries } from '../web/src/lib/operations.ts';
 import { formatCpr, patientQuery } from '../web/src/lib/patient.ts';
 import { authorizeUrl, codeChallenge, codeVerifier, tokenRequestBody } from '../web/src/lib/pkce.ts';
 import { cumulativeTable, isCritical, originIndex, timeline, trendPoints } from '../web/src/lib/results.ts';
@@ -197,5 +199,115 @@ describe('web app: patient look-up and layering', () => {
       /from ['"](\.\.\/)+(src|bench|scripts|test)\//.test(readFileSync(join(root, f), 'utf8')),
     );
     assert.deepEqual(offenders, []);
+  });
+});
+
+describe('order entry as a CDS Hooks client (lib/cds.ts)', () => {
+  it('builds an order-select request: every basket test a draft ServiceRequest, all selected', () => {
+    const req = orderSelectRequest(
+      'demo-clinician',
+      'p1',
+      [
+        { id: 'crp', code: { system: 'http://npu-terminology.org', code: 'NPU19748' } },
+        { id: 'esr', code: { system: 'urn:dxhub:local:analysis', code: 'ESR' } },
+      ],
+      '0b6f3c4e-1d2a-4b5c-8d9e-0f1a2b3c4d5e',
+    );
+    assert.equal(req.hook, 'order-select');
+    assert.equal(req.context.userId, 'Practitioner/demo-clinician');
+    assert.deepEqual(req.context.selections, ['ServiceRequest/draft-crp', 'ServiceRequest/draft-esr']);
+    const first = req.context.draftOrders.entry[0]!.resource;
+    assert.equal(first.id, 'draft-crp');
+    assert.equal(first.status, 'draft');
+    assert.deepEqual(first.code.coding, [{ system: 'http://npu-terminology.org', code: 'NPU19748' }]);
+    assert.equal(first.subject.reference, 'Patient/p1');
+  });
+  it('reads rule, action, test and override roles from dxhub’s card extension, else from the card itself', () => {
+    const card: CdsCard = {
+      uuid: 'u1',
+      summary: 's',
+      indicator: 'critical',
+      source: { label: 'x', topic: { system: 'urn:dxhub:ordering:rule', code: 'duplicate-open-order' } },
+      suggestions: [
+        { uuid: 's1', label: 'remove', actions: [{ type: 'delete', resourceId: 'ServiceRequest/draft-tsh' }] },
+      ],
+    };
+    assert.deepEqual(cardInfo(card), {
+      rule: 'duplicate-open-order',
+      action: 'block',
+      orderId: 'draft-tsh',
+      test: 'tsh',
+    });
+    const ext = {
+      ...card,
+      extension: {
+        [CARD_EXTENSION]: {
+          rule: 'duplicate-open-order',
+          action: 'block',
+          orderId: 'draft-tsh',
+          test: 'tsh',
+          overrideRoles: ['lab-physician'],
+        },
+      },
+    };
+    const info = cardInfo(ext);
+    assert.deepEqual(info.overrideRoles, ['lab-physician']);
+    assert.equal(overridable(info, 'clinician'), false);
+    assert.equal(overridable(info, 'lab-physician'), true);
+    assert.equal(overridable({ action: 'warning' }, 'clinician'), true);
+  });
+});
+
+describe('dashboard views (lib/operations.ts)', () => {
+  const row = (measure: string, group: string, n: number): Indicator => ({
+    measure,
+    group,
+    n,
+    perHour: 0,
+    withinTargetPercent: null,
+  });
+  it('throughput per hour: today up to the latest hour with counts; 7 days as the mean per hour of day', () => {
+    const rows = [row('results', '00', 4), row('results', '02', 10), row('orders', '02', 3)];
+    const today = throughputSeries(rows, 'today');
+    assert.deepEqual(today.hours, ['00', '01', '02']);
+    assert.deepEqual(today.series.results, [4, 0, 10]);
+    assert.deepEqual(today.series.orders, [0, 0, 3]);
+    assert.deepEqual(today.series.completed, [0, 0, 0]);
+    const week = throughputSeries(rows, '7d');
+    assert.equal(week.hours.length, 24);
+    assert.equal(week.series.results![2], 1.4);
+  });
+  it('interface health: HL7 senders with dead letters and negative ACKs as errors, analyzers with failures', () => {
+    const rows = healthRows({
+      windowHours: 24,
+      hl7Senders: [{ sender: 'LIS^F', lastContact: null, messagesInWindow: 5, silentMinutes: 40, silent: true }],
+      analyzers: [
+        {
+          analyzer: 'CHEM-1',
+          lastContact: null,
+          messagesInWindow: 2,
+          silentMinutes: 0,
+          silent: false,
+          queueDepth: 1,
+          failed: 3,
+        },
+      ],
+      ingest: {
+        senders: [
+          {
+            sender: 'LIS^F',
+            inbox: { queueDepth: 7, deadLetters: 2, processingFailures: 0 },
+            listeners: { mllp: { acks: { AA: 5, AE: 1, AR: 1 } } },
+          },
+        ],
+      },
+    });
+    assert.deepEqual(
+      rows.map((r) => [r.name, r.kind, r.messagesInWindow, r.errors, r.queueDepth, r.silent]),
+      [
+        ['LIS^F', 'HL7 v2', 5, 4, 7, true],
+        ['CHEM-1', 'ASTM', 2, 3, 1, false],
+      ],
+    );
   });
 });

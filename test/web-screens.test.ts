@@ -98,7 +98,9 @@ describe('web app second pass: ordering, review, dashboards, rules', {
     await page.waitForSelector('#requisition');
     await addTest('CRP', 'crp');
     const card = page.locator('#cards article[data-rule="retest-crp-24h"]');
-    await card.waitFor();
+    // The first card of a fresh demo server: its event loop is still busy with the simulator's
+    // catch-up and the outbox consumers' first pass, so this answer may take long on a busy machine.
+    await card.waitFor({ timeout: 120_000 });
     assert.equal(await card.getAttribute('data-action'), 'block');
     // The clinician may not lift it (lab-physician only): no reason field on the card.
     assert.equal(await card.locator('input').count(), 0);
@@ -112,24 +114,77 @@ describe('web app second pass: ordering, review, dashboards, rules', {
     assert.equal(await page.locator('#signed').count(), 0);
   });
 
-  it('a duplicate order: the warning needs a reason; with one the requisition is signed', async () => {
-    // An open ferritin order already exists (signed through the API, reasons for any warnings).
+  /** An open order of `test` for the demo patient, signed through the API (reasons for any warnings). */
+  const openOrder = async (test: string) => {
     const created = await api<{ requisition: string; findings: { rule: string; orderId: string; action: string }[] }>(
       'POST',
       '/ordering/requisitions',
       clinician,
-      { patientId: PATIENT, orders: [{ test: 'ferritin' }] },
+      { patientId: PATIENT, orders: [{ test }] },
     );
     const overrides = created.findings
       .filter((f) => f.action === 'warning')
       .map((f) => ({ rule: f.rule, orderId: f.orderId, reason: 'set-up of the test' }));
     await api('POST', `/ordering/requisitions/${created.requisition}/sign`, clinician, { overrides });
+  };
 
+  it('a duplicate blood test on open order is blocked: the card shows the open order and signing is refused', async () => {
+    await openOrder('ferritin');
     await signInAs('demo-clinician', `#/order/${PATIENT}`);
+    // The live cards come from the CDS Hooks order-select service, with the basket as draft orders.
+    const hook = page.waitForRequest(
+      (r) => r.url().endsWith('/cds-services/dxhub-order-select') && r.method() === 'POST',
+    );
     await addTest('ferritin', 'ferritin');
-    // The open order is shown against the test, and the rules warn about the duplicate.
+    const sent = (await hook).postDataJSON() as {
+      hook: string;
+      context: { patientId: string; selections: string[]; draftOrders: { entry: { resource: { id: string } }[] } };
+    };
+    assert.equal(sent.hook, 'order-select');
+    assert.equal(sent.context.patientId, PATIENT);
+    assert.deepEqual(sent.context.selections, ['ServiceRequest/draft-ferritin']);
+    assert.deepEqual(
+      sent.context.draftOrders.entry.map((e) => e.resource.id),
+      ['draft-ferritin'],
+    );
+    // The open order is shown against the test, and the rules block the duplicate.
     await page.waitForSelector('#basket li[data-test="ferritin"] .badge');
     const card = page.locator('#cards article[data-rule="duplicate-open-order"]');
+    await card.waitFor();
+    assert.equal(await card.getAttribute('data-action'), 'block');
+    assert.equal(await card.getAttribute('data-indicator'), 'critical');
+    // Only the laboratory physician may lift it: no reason field for the clinician.
+    assert.equal(await card.locator('input, select').count(), 0);
+    assert.match((await card.textContent()) ?? '', /Vælg Klogt/);
+    await shot('requisition-duplicate-block');
+    await page.click('#sign');
+    await page.waitForSelector('#requisition [role="alert"]');
+    const refusal = await text('#requisition [role="alert"]');
+    assert.match(refusal, /409/);
+    assert.match(refusal, /duplicate-open-order/);
+    assert.equal(await page.locator('#signed').count(), 0);
+    // The refused draft was withdrawn: the patient still has exactly one open ferritin order.
+    const summary = await api<{ openOrders: { test: string }[] }>(
+      'GET',
+      `/ordering/patients/${PATIENT}/summary`,
+      clinician,
+    );
+    assert.equal(summary.openOrders.filter((o) => o.test === 'ferritin').length, 1);
+    // The card's suggestion removes the duplicate from the basket, and is reported as accepted.
+    const feedback = page.waitForRequest((r) => r.url().endsWith('/cds-services/dxhub-order-select/feedback'));
+    await card.locator('button.suggestion').click();
+    await page.locator('#basket li[data-test="ferritin"]').waitFor({ state: 'detached' });
+    const fb = (await feedback).postDataJSON() as { feedback: { outcome: string; acceptedSuggestions: unknown[] }[] };
+    assert.equal(fb.feedback[0]!.outcome, 'accepted');
+    assert.equal(fb.feedback[0]!.acceptedSuggestions.length, 1);
+  });
+
+  it('a warning (a second troponin on open order) is refused without a reason and signed with one', async () => {
+    await openOrder('troponin-t');
+    await signInAs('demo-clinician', `#/order/${PATIENT}`);
+    await addTest('troponin', 'troponin-t');
+    await page.waitForSelector('#basket li[data-test="troponin-t"] .badge');
+    const card = page.locator('#cards article[data-rule="duplicate-open-order-other"]');
     await card.waitFor();
     assert.equal(await card.getAttribute('data-action'), 'warning');
     // Without a reason the server refuses (422).
@@ -138,7 +193,11 @@ describe('web app second pass: ordering, review, dashboards, rules', {
     assert.match(await text('#requisition [role="alert"]'), /422/);
     // With a reason for every warning: signed.
     for (const input of await page.locator('#cards .override-reason').all())
-      await input.fill('Kontrol efter jerninfusion, aftalt med afdelingen');
+      await input.fill('Seriel troponin: 3-timers prøve efter første måling');
+    // The card's coded override reasons (CDS Hooks overrideReasons) are offered as well.
+    assert.ok((await card.locator('select.override-code option').count()) > 1);
+    await card.locator('select.override-code').selectOption('clinically-indicated');
+    const overridden = page.waitForRequest((r) => r.url().endsWith('/cds-services/dxhub-order-select/feedback'));
     await shot('requisition-override');
     await page.click('#sign');
     await page.waitForSelector('#signed');
@@ -152,7 +211,13 @@ describe('web app second pass: ordering, review, dashboards, rules', {
       orders.map((o) => o.status),
       ['active'],
     );
-    assert.match(JSON.stringify(orders[0]!.note), /jerninfusion/);
+    assert.match(JSON.stringify(orders[0]!.note), /Seriel troponin/);
+    assert.match(JSON.stringify(orders[0]!.note), /Klinisk indiceret/);
+    const fb = (await overridden).postDataJSON() as {
+      feedback: { outcome: string; overrideReason: { reason?: { code: string }; userComment: string } }[];
+    };
+    assert.equal(fb.feedback[0]!.outcome, 'overridden');
+    assert.equal(fb.feedback[0]!.overrideReason.reason?.code, 'clinically-indicated');
   });
 
   it('a held result is released from the worklist and becomes final', async () => {
@@ -194,16 +259,52 @@ describe('web app second pass: ordering, review, dashboards, rules', {
     assert.match(await text('#review .notice'), /laboratorielæge/);
   });
 
-  it('the operations dashboard updates while the simulator sends results', async () => {
+  it('the operations dashboard: throughput, utilisation and interface health render with data and update while results arrive', async () => {
     await signInAs('demo-admin', '#/dashboard');
     await page.waitForSelector('#tat-section[aria-busy="false"]');
-    const first = Number(await text('#live-events'));
-    let now = first;
-    for (let i = 0; i < 120 && now <= first; i++) {
-      await page.waitForTimeout(250);
-      now = Number(await text('#live-events'));
-    }
-    assert.ok(now > first, `live events stayed at ${first} for 30 s`);
+    const num = async (selector: string) => Number(await text(selector));
+    const messages = async () =>
+      (await page.locator('#health-table td.messages').allTextContents()).reduce((a, v) => a + Number(v), 0);
+    const until = async (what: string, ok: () => Promise<boolean>, ms = 90_000) => {
+      for (const end = Date.now() + ms; !(await ok()); ) {
+        if (Date.now() > end) throw new Error(`${what} within ${ms / 1000} s`);
+        await page.waitForTimeout(250);
+      }
+    };
+    // Today's figures start at Danish midnight, and the simulator resends the last six hours first
+    // (60× faster): the last seven days always hold results, whatever the hour the test runs.
+    await page.waitForSelector('#throughput-chart canvas');
+    await page.selectOption('#mi-period', '7d');
+    await page.waitForSelector('#throughput[aria-busy="false"]');
+    // Each panel renders a chart with data: results per hour, utilisation per section against the
+    // configured capacity, HL7 senders and ASTM analyzers with their messages.
+    await until('results in the throughput figures', async () => (await num('#thr-results')) > 0);
+    await until('utilisation rows', async () => (await page.locator('#utilisation-table tbody tr').count()) > 0);
+    await page.waitForSelector('#utilisation-chart canvas');
+    // The simulator's first HL7 and ASTM results can take minutes on a loaded machine.
+    await until(
+      'an HL7 sender and an ASTM analyzer',
+      async () => {
+        const kinds = await page.locator('#health-table tbody td:nth-child(2)').allTextContents();
+        return kinds.includes('HL7 v2') && kinds.includes('ASTM');
+      },
+      240_000,
+    );
+    await page.waitForSelector('#health-chart canvas');
+    assert.ok((await messages()) > 0, 'the interfaces have messages');
+    for (const cell of await page.locator('#utilisation-table tbody td:nth-child(4)').allTextContents())
+      assert.ok(Number(cell) >= 0, `utilisation ${cell}`);
+    // Live: without reloading the page, the figures grow while the simulator sends results.
+    const before = {
+      live: await num('#live-events'),
+      results: await num('#thr-results'),
+      messages: await messages(),
+      label: await page.getAttribute('#throughput-chart', 'aria-label'),
+    };
+    await until('the live counter to grow', async () => (await num('#live-events')) > before.live);
+    await until('the throughput results to grow', async () => (await num('#thr-results')) > before.results);
+    await until('the interface messages to grow', async () => (await messages()) > before.messages);
+    assert.notEqual(await page.getAttribute('#throughput-chart', 'aria-label'), before.label);
     await page.waitForSelector('#tat-chart canvas');
     assert.ok((await page.locator('#tat-section-table tbody tr').count()) > 0);
     // One interval at a time: the table shows the chosen one only.
@@ -213,13 +314,36 @@ describe('web app second pass: ordering, review, dashboards, rules', {
       [interval],
     );
     await shot('dashboard');
-    // Drill-down: choosing an organisation asks again for its part only.
-    const options = await page.locator('#mi-org option').count();
-    assert.ok(options > 1, 'the organisation tree is offered');
-    const value = await page.locator('#mi-org option').nth(1).getAttribute('value');
-    const asked = page.waitForRequest((r) => r.url().includes(`org=${encodeURIComponent(value!)}`));
-    await page.selectOption('#mi-org', value!);
-    await asked;
+    // Drill-down to one lab section: every panel asks for its part only, and shows only it.
+    const units = await page
+      .locator('#utilisation-table tbody tr')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-unit')!));
+    const lab = units.find((u) => u.includes('-kba-')) ?? units[0]!;
+    const asked = ['/mi/throughput?window=7d&by=hour', '/mi/throughput?window=7d&by=section', '/mi/interfaces'].map(
+      (path) =>
+        page.waitForRequest((r) => r.url().includes(path) && r.url().includes(`org=${encodeURIComponent(lab)}`)),
+    );
+    await page.selectOption('#mi-org', lab);
+    await Promise.all(asked);
+    await until('the section’s utilisation only', async () => {
+      const shown = await page
+        .locator('#utilisation-table tbody tr')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-unit')));
+      return shown.length === 1 && shown[0] === lab;
+    });
+    await until('the section’s analyzer only', async () => {
+      const names = await page
+        .locator('#health-table tbody tr')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-sender') ?? ''));
+      const expected = `CHEM-${lab.replace(/^demo-/, '').toUpperCase()}`;
+      return names.length === 1 && names[0] === expected;
+    });
+    await shot('dashboard-section');
+    // Back to today: asked again for today's hours.
+    const today = page.waitForRequest((r) => r.url().includes('/mi/throughput?window=today&by=hour'));
+    await page.selectOption('#mi-period', 'today');
+    await today;
+    await page.waitForSelector('#throughput[aria-busy="false"]');
   });
 
   it('the department manager sees the dashboard and the requisition patterns', async () => {

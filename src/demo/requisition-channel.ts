@@ -64,7 +64,7 @@ export function requisitionOrderChannel(baseUrl: string, tokens: ChannelTokens, 
         patientId,
         setting: order.priority === 'routine' ? 'primary-care' : 'emergency',
         priority: order.priority,
-        orders: [{ test: item.id }],
+        orders: [{ test: item.id, performer: order.performer }],
       })) as { requisition: string; orders: { id: string }[]; findings: Finding[] };
       const decision = decide(seed, order.id, created.findings, 'clinician');
       const at = `${baseUrl}/ordering/requisitions/${created.requisition}`;

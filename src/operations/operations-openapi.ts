@@ -89,6 +89,12 @@ export const OPERATIONS_OPENAPI = {
       get: {
         summary:
           'Interface and device health: messages per sender, errors, queue depths, last contact, silence longer than normal',
+        parameters: [
+          query(
+            'org',
+            'SOR code: only the analyzers whose Device owner, and the HL7 senders whose MSH-4, is at or below it',
+          ),
+        ],
         responses: ok('HL7 senders, ASTM analyzers, ingest snapshot'),
       },
     },

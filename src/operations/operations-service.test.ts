@@ -324,6 +324,11 @@ for (const dialect of await testDialects()) {
         [['LIS^KBA', true, 0]],
       );
       assert.equal(ifaces.ingest.totals.queueDepth, 2);
+      // Drill-down: a sender whose MSH-4 is not in the organisation tree belongs to no section.
+      const scoped = JSON.parse((await get('/mi/interfaces?org=1003')).body);
+      assert.equal(scoped.org, '1003');
+      assert.deepEqual(scoped.hl7Senders, []);
+      assert.deepEqual(scoped.ingest.senders, []);
       const orgs = JSON.parse((await get('/mi/organisations')).body).nodes;
       assert.ok(orgs.some((n: { code: string; parent: string }) => n.code === '1003' && n.parent === '1002'));
       const metrics = await get('/metrics', { role: 'admin' });

@@ -211,8 +211,18 @@ export class OrderingService {
     const requisition = randomUUID();
     const now = this.repo.clock.now();
     const indications = (body.indications ?? []) as string[];
+    // The performing section, when the orderer knows it (SOR code): management information
+    // attributes the order and its results to it (docs/operations.md).
+    const performers = (body.orders as Obj[]).map((o, i) => {
+      const v = o?.performer;
+      if (v === undefined) return undefined;
+      if (typeof v !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(v))
+        throw Errors.badRequest('performer must be a SOR code', `orders[${i}].performer`);
+      return v;
+    });
     const resources = p.drafts.map((d, i) => {
       const item = this.catalogue.item(d.test)!;
+      const performer = performers[i];
       const placer = p.drafts.length === 1 ? requisition : `${requisition}-${i + 1}`;
       const sr: Resource = {
         resourceType: 'ServiceRequest',
@@ -227,7 +237,12 @@ export class OrderingService {
         ...(p.encounterId ? { encounter: { reference: `Encounter/${p.encounterId}` } } : {}),
         authoredOn: new Date(now).toISOString(),
         requester: { identifier: { system: 'urn:dxhub:user', value: actor.subject }, display: actor.subject },
-        performer: [{ display: `${item.performer.da} / ${item.performer.en}` }],
+        performer: [
+          {
+            ...(performer ? { identifier: { system: SOR_SYSTEM, value: performer } } : {}),
+            display: `${item.performer.da} / ${item.performer.en}`,
+          },
+        ],
         ...(indications.length > 0
           ? { reasonCode: indications.map((c) => ({ coding: [{ system: INDICATION_SYSTEM, code: c }] })) }
           : {}),

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AuditJournal, AuditLog, auditJournalOf } from '../audit/index.ts';
+import { DEMO_CAPACITY } from '../core/demo/region-catalogue.ts';
 import { Errors, FhirError, toOperationOutcome } from '../core/fhir/errors.ts';
 import { DeliveryWorker } from '../delivery/delivery-worker.ts';
 import { FhirService } from '../fhir-api/fhir-service.ts';
@@ -9,6 +11,7 @@ import { AstmProcessor } from '../ingest/astm-processor.ts';
 import { Hl7Inbox } from '../ingest/hl7-inbox.ts';
 import { Hl7Processor } from '../ingest/hl7-processor.ts';
 import { InterfaceHealth } from '../ingest/interface-health.ts';
+import { type OperationsConfig, operationsConfigFrom } from '../operations/operations-config.ts';
 import { registerOperationsMetrics } from '../operations/operations-metrics.ts';
 import { OperationsService } from '../operations/operations-service.ts';
 import { type OrderingService, openOrdering } from '../ordering/index.ts';
@@ -250,6 +253,7 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
   // Management information (docs/operations.md): indicators from the outbox, /mi/ API, metrics.
   const operations = new OperationsService({
     repo,
+    config: operationsConfigOf(config),
     directory: () => access.facts.directory(),
     now: () => repo.clock.now(),
     onError: (err) => app.log.error({ err }, 'operations indicators failed'),
@@ -288,4 +292,15 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
       await repo.close();
     },
   };
+}
+
+/**
+ * Management information's configuration: the region's file (DXHUB_OPERATIONS_CONFIG), else in
+ * demo mode the demo region's invented section capacities, else the defaults (no capacity).
+ */
+export function operationsConfigOf(config: Pick<DxhubConfig, 'operationsConfig' | 'demo'>): OperationsConfig {
+  if (config.operationsConfig) {
+    return operationsConfigFrom(JSON.parse(readFileSync(config.operationsConfig, 'utf8')));
+  }
+  return operationsConfigFrom(config.demo ? { capacity: DEMO_CAPACITY } : undefined);
 }

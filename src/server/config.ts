@@ -51,6 +51,11 @@ export interface DxhubConfig {
   oruReceiver: { host: string; port: number; application?: string; facility?: string } | undefined;
   /** Embedded demo mode (`serve --demo`): demo sign-in per role and demo organisations. */
   demo: boolean;
+  /**
+   * The region's management-information configuration (DXHUB_OPERATIONS_CONFIG: a JSON file with
+   * any of `OperationsConfig`'s fields — TAT targets, section capacity, each with its source).
+   */
+  operationsConfig: string | undefined;
   /** The region dxhub serves: its D-eCPR identifier system and issuing (DXHUB_REGION). */
   region: DanishRegion;
   /** Crash-test fault injection: pause before each commit (never set in production). */
@@ -141,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     oidcClockSkew: nonNegativeInt('DXHUB_OIDC_CLOCK_SKEW', overrides.oidcClockSkew ?? env.DXHUB_OIDC_CLOCK_SKEW ?? 60),
     keyDir: overrides.keyDir ?? env.DXHUB_KEY_DIR ?? './data/keys',
     demo: overrides.demo ?? false,
+    operationsConfig: overrides.operationsConfig ?? (env.DXHUB_OPERATIONS_CONFIG || undefined),
     oruReceiver: overrides.oruReceiver ?? parseReceiver(env.DXHUB_ORU_RECEIVER),
     region: parseRegion(overrides.region ?? env.DXHUB_REGION ?? 'syddanmark'),
     testPauseBeforeCommitMs: Number(overrides.testPauseBeforeCommitMs ?? env.DXHUB_TEST_PAUSE_BEFORE_COMMIT_MS ?? 0),

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Errors } from '../core/fhir/errors.ts';
+import { parseSearchRequest } from '../core/fhir/search-request.ts';
 import { INTERVALS } from '../core/operations/stages.ts';
 import type { InterfaceHealth } from '../ingest/interface-health.ts';
 import type { BottleneckAlert } from '../operations/bottleneck-monitor.ts';
@@ -63,6 +64,33 @@ export async function operationsRoutes(
       known = { at: Date.now(), sections };
     }
     return known.sections;
+  };
+
+  /** ASTM sender name (a Device identifier's value) → the SOR code of the Device's owner; cached 60 s. */
+  let devices: { at: number; owners: Promise<Map<string, string>> } | undefined;
+  const deviceOwners = () => {
+    if (!devices || Date.now() - devices.at > 60_000) {
+      const owners = (async () => {
+        const dir = await ops.directory();
+        const out = new Map<string, string>();
+        for (let offset = 0; ; offset += 1000) {
+          const req = parseSearchRequest('Device', [['_count', '1000']]);
+          req.offset = offset;
+          const page = await ops.repo.search(req);
+          for (const m of page.matches) {
+            const d = JSON.parse(m.json) as { identifier?: { value?: string }[]; owner?: { reference?: string } };
+            const owner = d.owner ? await dir.codeOf(d.owner, ops.repo) : undefined;
+            if (owner) for (const i of d.identifier ?? []) if (i.value) out.set(i.value, owner);
+          }
+          if (!page.hasNext) return out;
+        }
+      })();
+      owners.catch(() => {
+        devices = undefined;
+      });
+      devices = { at: Date.now(), owners };
+    }
+    return devices.owners;
   };
 
   const access = (req: FastifyRequest) => {
@@ -255,7 +283,26 @@ export async function operationsRoutes(
         'interface health is for operations (admin, integration, department-manager, lab-technologist)',
       );
     }
-    return interfaceStatus(ops.repo.db, opts.interfaces, ops.now(), ops.config.silence);
+    const status = await interfaceStatus(ops.repo.db, opts.interfaces, ops.now(), ops.config.silence);
+    const org = req.query.org;
+    if (!org) return status;
+    // Drill-down: analyzers by their Device's owner, HL7 senders by MSH-4 read as a SOR code;
+    // a sender the organisation tree does not know (a region-wide LIS) is shown for the whole region only.
+    const dir = await ops.directory();
+    const owners = await deviceOwners();
+    const inOrg = (code: string | undefined) => code !== undefined && dir.within(code, org);
+    // MSH-4 read as a SOR code, compared as sent and in lower case (e.g. DEMO-RSD → demo-rsd).
+    const facilityIn = (f: string) => f !== '' && (inOrg(f) || inOrg(f.toLowerCase()));
+    return {
+      ...status,
+      org,
+      hl7Senders: status.hl7Senders.filter((s) => facilityIn(s.sender.split('^')[1] ?? '')),
+      analyzers: status.analyzers.filter((a) => inOrg(owners.get(a.analyzer))),
+      ingest: {
+        ...status.ingest,
+        senders: status.ingest.senders.filter((s) => facilityIn(s.sendingFacility)),
+      },
+    };
   });
 
   app.get<{ Querystring: Query }>('/mi/requisitions', async (req, reply) => {

@@ -215,6 +215,59 @@ for (const dialect of await testDialects()) {
       assert.equal((await dx.app.inject({ url: '/ordering/patterns?by=patient', headers: mgr })).statusCode, 400);
     });
 
+    it('a duplicate blood test on open order is blocked, lifted only by the lab physician; the performer is kept', async () => {
+      const clin = await as('clinician');
+      const sign = async (created: {
+        json(): { requisition: string; findings: { rule: string; action: string }[] };
+      }) => {
+        const { requisition, findings } = created.json();
+        const overrides = findings
+          .filter((f) => f.action === 'warning')
+          .map((f) => ({ rule: f.rule, reason: 'follow-up' }));
+        return post(`/ordering/requisitions/${requisition}/sign`, { overrides }, clin);
+      };
+      const first = await post(
+        '/ordering/requisitions',
+        { patientId, orders: [{ test: 'ferritin', performer: '111111111112' }] },
+        clin,
+      );
+      assert.equal(first.statusCode, 201, first.body);
+      assert.deepEqual(first.json().orders[0].performer[0].identifier, {
+        system: 'urn:oid:1.2.208.176.1.1',
+        value: '111111111112',
+      });
+      assert.equal((await sign(first)).statusCode, 200);
+      const second = await post('/ordering/requisitions', { patientId, orders: [{ test: 'ferritin' }] }, clin);
+      const dup = second.json().findings.find((f: { rule: string }) => f.rule === 'duplicate-open-order');
+      assert.equal(dup?.action, 'block');
+      assert.deepEqual(dup?.overrideRoles, ['lab-physician']);
+      const { requisition } = second.json();
+      const refused = await post(
+        `/ordering/requisitions/${requisition}/sign`,
+        { overrides: [{ rule: 'duplicate-open-order', reason: 'lost sample' }] },
+        clin,
+      );
+      assert.equal(refused.statusCode, 409);
+      assert.match(
+        refused.json().issue[0].diagnostics,
+        /duplicate-open-order \(block\).*only lab-physician may override/,
+      );
+      const lifted = await post(
+        `/ordering/requisitions/${requisition}/sign`,
+        {
+          overrides: second
+            .json()
+            .findings.filter((f: { action: string }) => f.action !== 'info')
+            .map((f: { rule: string }) => ({ rule: f.rule, reason: 'first sample haemolysed' })),
+        },
+        await as('lab-physician'),
+      );
+      assert.equal(lifted.statusCode, 200, lifted.body);
+      const bad = await post('/ordering/requisitions', { patientId, orders: [{ test: 'tsh', performer: 42 }] }, clin);
+      assert.equal(bad.statusCode, 400);
+      assert.match(bad.body, /performer/);
+    });
+
     it('closes', async () => {
       await dx.close();
     });

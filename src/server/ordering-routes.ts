@@ -60,7 +60,15 @@ export async function orderingRoutes(app: FastifyInstance, opts: { ordering: Ord
       results: hits.map((h) => {
         if (h.kind === 'order-set') {
           const s = cat.orderSet(h.id)!;
-          return { kind: 'order-set', id: s.id, title: s.title[lang], tests: s.tests, source: s.source };
+          return {
+            kind: 'order-set',
+            id: s.id,
+            title: s.title[lang],
+            tests: s.tests,
+            // The tests' codes and titles, so a client can build draft ServiceRequests (CDS Hooks).
+            items: s.tests.map((t) => ({ id: t, code: cat.item(t)?.code, title: cat.item(t)?.title[lang] })),
+            source: s.source,
+          };
         }
         const i = cat.item(h.id)!;
         return {

@@ -22,6 +22,8 @@ export interface CallOptions {
   /** `X-Vaerdispring` value when the user gave a reason. */
   readonly vaerdispring?: string;
   readonly body?: string;
+  /** `Accept-Language` (e.g. the CDS Hooks cards' language). */
+  readonly lang?: string;
 }
 
 let token: string | undefined;
@@ -38,6 +40,7 @@ export async function call<T>(path: string, opts: CallOptions = {}): Promise<T> 
       accept: 'application/fhir+json, application/json',
       ...(token ? { authorization: `Bearer ${token}` } : {}),
       ...(opts.vaerdispring ? { 'x-vaerdispring': opts.vaerdispring } : {}),
+      ...(opts.lang ? { 'accept-language': opts.lang } : {}),
       ...(opts.body ? { 'content-type': 'application/json' } : {}),
     },
     ...(opts.body ? { body: opts.body } : {}),

@@ -3,18 +3,44 @@ import { setToken } from './api.ts';
 import { initialLang, type Lang, LangContext, rememberLang, TEXTS, type TextKey, useText } from './i18n.ts';
 import { tokenRequestBody } from './lib/pkce.ts';
 import { type ScreenName, type Session, screensFor, sessionFromToken } from './lib/session.ts';
-import { Admin } from './screens/admin.tsx';
-import { Counts } from './screens/counts.tsx';
-import { Mine } from './screens/mine.tsx';
-import { PatientOverview } from './screens/patient-overview.tsx';
-import { PatientSearch } from './screens/patient-search.tsx';
-import { Requisition } from './screens/requisition.tsx';
-import { Review } from './screens/review.tsx';
-import { Rules } from './screens/rules.tsx';
 import { CLIENT_ID, PKCE_KEY, redirectUri, SignIn } from './screens/sign-in.tsx';
 
-// The dashboards carry the chart libraries: loaded only when a role opens them.
-const Dashboard = lazy(() => import('./screens/dashboard.tsx').then((m) => ({ default: m.Dashboard })));
+// Code splitting: the first screen (sign-in) is in the entry chunk; every other screen — and the
+// chart libraries (uPlot in the overview, ECharts and uPlot in the dashboards) — is a chunk of its
+// own, loaded when a role opens it. After sign-in the role's screens are fetched in the background
+// (`preloadScreens`), so opening one does not wait for the network.
+const SCREEN_MODULES = {
+  admin: () => import('./screens/admin.tsx'),
+  counts: () => import('./screens/counts.tsx'),
+  mine: () => import('./screens/mine.tsx'),
+  overview: () => import('./screens/patient-overview.tsx'),
+  search: () => import('./screens/patient-search.tsx'),
+  order: () => import('./screens/requisition.tsx'),
+  review: () => import('./screens/review.tsx'),
+  rules: () => import('./screens/rules.tsx'),
+  dashboard: () => import('./screens/dashboard.tsx'),
+};
+const Admin = lazy(() => SCREEN_MODULES.admin().then((m) => ({ default: m.Admin })));
+const Counts = lazy(() => SCREEN_MODULES.counts().then((m) => ({ default: m.Counts })));
+const Mine = lazy(() => SCREEN_MODULES.mine().then((m) => ({ default: m.Mine })));
+const PatientOverview = lazy(() => SCREEN_MODULES.overview().then((m) => ({ default: m.PatientOverview })));
+const PatientSearch = lazy(() => SCREEN_MODULES.search().then((m) => ({ default: m.PatientSearch })));
+const Requisition = lazy(() => SCREEN_MODULES.order().then((m) => ({ default: m.Requisition })));
+const Review = lazy(() => SCREEN_MODULES.review().then((m) => ({ default: m.Review })));
+const Rules = lazy(() => SCREEN_MODULES.rules().then((m) => ({ default: m.Rules })));
+const Dashboard = lazy(() => SCREEN_MODULES.dashboard().then((m) => ({ default: m.Dashboard })));
+
+/** The chunks of a role's screens, fetched while the browser is idle after sign-in. */
+function preloadScreens(screens: readonly ScreenName[]): void {
+  const wanted: (keyof typeof SCREEN_MODULES)[] = screens.flatMap((s): (keyof typeof SCREEN_MODULES)[] =>
+    s === 'patients' ? ['search', 'overview'] : s in SCREEN_MODULES ? [s as keyof typeof SCREEN_MODULES] : [],
+  );
+  const run = () => {
+    for (const w of wanted) void SCREEN_MODULES[w]().catch(() => {});
+  };
+  if ('requestIdleCallback' in window) requestIdleCallback(run, { timeout: 2000 });
+  else setTimeout(run, 200);
+}
 
 const SESSION_KEY = 'dxhub.session';
 const NAV: Record<ScreenName, TextKey> = {
@@ -108,42 +134,49 @@ export function App() {
     setLang(next);
   };
   const screens = session ? screensFor(session.role) : [];
+  const role = session?.role;
+  useEffect(() => {
+    if (role) preloadScreens(screensFor(role));
+  }, [role]);
   const screen = route.screen && screens.includes(route.screen) ? route.screen : screens[0];
   return (
     <LangContext.Provider value={lang}>
       <Header session={session} screens={screens} screen={screen} onToggle={toggle} onSignOut={signOut} />
       <main id="main">
         {!session && <SignIn onToken={signIn} {...(problem ? { problem } : {})} />}
-        {session &&
-          screen === 'patients' &&
-          (route.patient ? (
-            <>
-              <a href="#/patients" className="back">
-                ← {TEXTS[lang].back}
-              </a>
-              <PatientOverview key={route.patient} patientId={route.patient} {...vdFor(route.patient)} />
-            </>
-          ) : (
-            <PatientSearch
-              onOpen={(id, vd) => {
-                if (vd) sessionStorage.setItem(`dxhub.vd.${id}`, vd);
-                location.hash = `#/patients/${encodeURIComponent(id)}`;
-              }}
+        <Suspense fallback={<p role="status">{TEXTS[lang].loading}</p>}>
+          {session &&
+            screen === 'patients' &&
+            (route.patient ? (
+              <>
+                <a href="#/patients" className="back">
+                  ← {TEXTS[lang].back}
+                </a>
+                <PatientOverview key={route.patient} patientId={route.patient} {...vdFor(route.patient)} />
+              </>
+            ) : (
+              <PatientSearch
+                onOpen={(id, vd) => {
+                  if (vd) sessionStorage.setItem(`dxhub.vd.${id}`, vd);
+                  location.hash = `#/patients/${encodeURIComponent(id)}`;
+                }}
+              />
+            ))}
+          {session && screen === 'mine' && <Mine {...(session.patient ? { patient: session.patient } : {})} />}
+          {session && screen === 'counts' && <Counts />}
+          {session && screen === 'admin' && <Admin role={session.role} />}
+          {session && screen === 'order' && (
+            <Requisition
+              key={route.patient}
+              role={session.role}
+              user={session.user}
+              {...(route.patient ? { patient: route.patient } : {})}
             />
-          ))}
-        {session && screen === 'mine' && <Mine {...(session.patient ? { patient: session.patient } : {})} />}
-        {session && screen === 'counts' && <Counts />}
-        {session && screen === 'admin' && <Admin role={session.role} />}
-        {session && screen === 'order' && (
-          <Requisition key={route.patient} role={session.role} {...(route.patient ? { patient: route.patient } : {})} />
-        )}
-        {session && screen === 'review' && <Review role={session.role} />}
-        {session && screen === 'dashboard' && (
-          <Suspense fallback={<p role="status">{TEXTS[lang].loading}</p>}>
-            <Dashboard role={session.role} token={session.token} />
-          </Suspense>
-        )}
-        {session && screen === 'rules' && <Rules />}
+          )}
+          {session && screen === 'review' && <Review role={session.role} />}
+          {session && screen === 'dashboard' && <Dashboard role={session.role} token={session.token} />}
+          {session && screen === 'rules' && <Rules />}
+        </Suspense>
       </main>
     </LangContext.Provider>
   );

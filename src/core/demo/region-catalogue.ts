@@ -154,3 +154,17 @@ export function imagingSectionFor(unit: DemoOrganisation): DemoOrganisation {
   const imaging = unitsWithRole('imaging');
   return imaging.find((i) => i.code.startsWith(`${hospital}-`)) ?? imaging[0]!;
 }
+
+/**
+ * Capacity (results per hour) of the demo region's lab and imaging sections, for the utilisation
+ * figures of management information (`OperationsConfig.capacity`; `serve --demo` uses it when no
+ * DXHUB_OPERATIONS_CONFIG is given). Invented for the synthetic region, not a real laboratory's
+ * figure: a real region configures its own, with its source.
+ */
+export const DEMO_CAPACITY: readonly { unit: string; resultsPerHour: number; source: string }[] = Object.freeze(
+  REGION_ORGANISATIONS.filter((u) => u.role === 'lab' || u.role === 'imaging').map((u) => ({
+    unit: u.code,
+    resultsPerHour: u.role === 'lab' ? 60 : 6,
+    source: 'Synthetic demo region (docs/demo-region.md): an invented capacity, not a real section’s figure',
+  })),
+);

@@ -33,7 +33,17 @@ export interface CdsCard {
   suggestions?: CdsSuggestion[];
   selectionBehavior?: 'at-most-one' | 'any';
   overrideReasons?: Coding[];
+  /** CDS Hooks 2.0 §Extensions: {@link CARD_EXTENSION} tells a client which rule, order and roles. */
+  extension?: Record<string, unknown>;
 }
+
+/**
+ * The card extension (CDS Hooks 2.0 §Extensions) dxhub adds to every card: the rule and its action,
+ * the draft order (`ServiceRequest` id in `draftOrders`) and catalogue test it is about, and for a
+ * block the roles that may override it — what an order-entry client needs to offer a reason field
+ * only where the server will accept one. Clients that do not know it ignore it.
+ */
+export const CARD_EXTENSION = 'dk.dxhub.ordering';
 
 /**
  * Builds one card per finding. `newId` makes card and suggestion uuids (the feedback endpoint
@@ -71,6 +81,15 @@ export function buildCards(
         label: src.label,
         ...(src.url ? { url: src.url } : {}),
         topic: { system: RULE_TOPIC_SYSTEM, code: f.rule, display: `${f.rule} v${f.ruleVersion}` },
+      },
+      extension: {
+        [CARD_EXTENSION]: {
+          rule: f.rule,
+          action: f.action,
+          orderId: f.orderId,
+          test: f.test,
+          ...(f.action === 'block' ? { overrideRoles: [...f.overrideRoles] } : {}),
+        },
       },
     };
     const suggestions = suggestionsFor(f, catalogue, lang, patientId, newId);

@@ -98,11 +98,29 @@ describe('retest intervals (G147, Vælg Klogt)', () => {
 });
 
 describe('duplicate of an open order (any organisation)', () => {
-  it('warns when another unit has the same test on order, and names the unit', () => {
+  it('blocks a blood test another unit has on order, names the unit; only the lab physician lifts it (VK-7)', () => {
     const open = [{ id: 'sr-9', test: 'tsh', status: 'active', organisation: '123456789012' }];
-    const [f] = evaluateOrders(rules, [order('tsh')], ctx({ open }));
-    assert.equal(f?.rule, 'duplicate-open-order');
-    assert.equal(f?.evidence?.organisation, '123456789012');
+    const f = evaluateOrders(rules, [order('tsh')], ctx({ open }));
+    assert.deepEqual(
+      f.map((x) => `${x.rule}:${x.action}`),
+      ['duplicate-open-order:block'],
+    );
+    assert.equal(f[0]!.evidence?.organisation, '123456789012');
+    assert.deepEqual(f[0]!.overrideRoles, ['lab-physician']);
+    assert.equal(unliftedBlocks(f, [{ rule: 'duplicate-open-order', reason: 'lost sample' }], 'clinician').length, 1);
+    assert.equal(
+      unliftedBlocks(f, [{ rule: 'duplicate-open-order', reason: 'haemolysed sample' }], 'lab-physician').length,
+      0,
+    );
+  });
+  it('a completed or different test is no duplicate', () => {
+    assert.deepEqual(fired([order('tsh')], ctx({ open: [{ id: 'sr-8', test: 'ferritin', status: 'active' }] })), []);
+  });
+  it('serial troponin, urine culture and imaging only warn', () => {
+    for (const test of ['troponin-t', 'urine-culture', 'xray-chest']) {
+      const open = [{ id: `sr-${test}`, test, status: 'active' }];
+      assert.deepEqual(fired([order(test)], ctx({ open })), ['duplicate-open-order-other:warning'], test);
+    }
   });
 });
 

@@ -3,20 +3,22 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { call } from '../api.ts';
 import { type ChartOption, EChart } from '../components/echart.tsx';
-import { Section } from '../components/section.tsx';
-import { useText } from '../i18n.ts';
+import { Section, When } from '../components/section.tsx';
+import { useLocale, useText } from '../i18n.ts';
+import {
+  type HealthRow,
+  healthRows,
+  type Indicator,
+  type InterfaceStatus,
+  PERIODS,
+  type Period,
+  THROUGHPUT_MEASURES,
+  type Throughput,
+  throughputSeries,
+} from '../lib/operations.ts';
 import type { RoleKind } from '../lib/session.ts';
 import { useQuery } from '../use-query.ts';
 
-interface Indicator {
-  measure: string;
-  group: string;
-  n: number;
-  perHour: number;
-  medianMinutes?: number | null;
-  p90Minutes?: number | null;
-  withinTargetPercent: number | null;
-}
 interface PatternRow {
   key: string;
   proposals: number;
@@ -31,6 +33,10 @@ interface Live {
 }
 
 const PATTERN_ROLES: readonly RoleKind[] = ['department-manager', 'admin', 'lab-physician', 'radiologist'];
+/** The roles `/mi/interfaces` answers (src/server/operations-routes.ts). */
+const HEALTH_ROLES: readonly RoleKind[] = ['admin', 'integration', 'department-manager', 'lab-technologist'];
+/** Charts and figures refreshed at most this often while events arrive on the live stream (ms). */
+const REFRESH_MS = 4_000;
 /** The interval the turnaround chart shows, the first the data has (lab TAT first). */
 const PREFERRED = ['collection-to-report', 'order-to-report', 'receipt-to-report', 'receipt-to-result'];
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${Math.round(v * 10) / 10}`);
@@ -75,6 +81,66 @@ function tatOption(rows: Indicator[], measure: string, t: (k: 'median' | 'p90') 
     series: [
       { name: t('median'), type: 'bar', data: shown.map((r) => r.medianMinutes) },
       { name: t('p90'), type: 'bar', data: shown.map((r) => r.p90Minutes) },
+    ],
+  };
+}
+
+function throughputOption(
+  rows: Indicator[],
+  period: Period,
+  names: Record<(typeof THROUGHPUT_MEASURES)[number], string>,
+  axis: string,
+): ChartOption {
+  const { hours, series } = throughputSeries(rows, period);
+  return {
+    tooltip: { trigger: 'axis' },
+    legend: { top: 0, right: 0 },
+    grid: { left: 48, right: 16, bottom: 40, top: 32 },
+    xAxis: { type: 'category', data: hours, name: axis, nameLocation: 'middle', nameGap: 26 },
+    yAxis: { type: 'value', minInterval: 1 },
+    color: ['#1d4e89', '#2e7d32', '#b35900'],
+    series: THROUGHPUT_MEASURES.map((m) => ({
+      name: names[m],
+      type: m === 'results' ? 'bar' : 'line',
+      data: series[m],
+    })),
+  };
+}
+
+/** Utilisation per unit as horizontal bars, with 100 % of the configured capacity marked. */
+function utilisationOption(rows: Throughput['utilisation'], label: string): ChartOption {
+  const shown = [...rows].sort((a, b) => b.utilisation - a.utilisation).slice(0, 20);
+  return {
+    tooltip: { trigger: 'axis' },
+    grid: { left: 150, right: 24, bottom: 32, top: 16 },
+    xAxis: { type: 'value', name: '%', max: (v: { max: number }) => Math.max(100, Math.ceil(v.max / 10) * 10) },
+    yAxis: { type: 'category', data: shown.map((r) => r.unit), inverse: true },
+    series: [
+      {
+        name: label,
+        type: 'bar',
+        data: shown.map((r) => ({
+          value: Math.round(r.utilisation * 1000) / 10,
+          itemStyle: { color: r.utilisation >= 1 ? '#b00020' : r.utilisation >= 0.85 ? '#b35900' : '#2e7d32' },
+        })),
+        markLine: { silent: true, symbol: 'none', data: [{ xAxis: 100 }], lineStyle: { color: '#b00020' } },
+      },
+    ],
+  };
+}
+
+function healthOption(rows: HealthRow[], names: { messages: string; errors: string; queue: string }): ChartOption {
+  return {
+    tooltip: { trigger: 'axis' },
+    legend: { top: 0, right: 0 },
+    grid: { left: 160, right: 24, bottom: 32, top: 32 },
+    xAxis: { type: 'value', minInterval: 1 },
+    yAxis: { type: 'category', data: rows.map((r) => r.name), inverse: true },
+    color: ['#1d4e89', '#b00020', '#b35900'],
+    series: [
+      { name: names.messages, type: 'bar', data: rows.map((r) => r.messagesInWindow) },
+      { name: names.errors, type: 'bar', data: rows.map((r) => r.errors) },
+      { name: names.queue, type: 'bar', data: rows.map((r) => r.queueDepth) },
     ],
   };
 }
@@ -179,6 +245,7 @@ function LiveChart(props: { points: [number, number][] }) {
  */
 export function Dashboard(props: { role: RoleKind; token: string }) {
   const t = useText();
+  const locale = useLocale();
   const [org, setOrg] = useState('');
   const [chosen, setChosen] = useState('');
   const q = org ? `&org=${encodeURIComponent(org)}` : '';
@@ -206,6 +273,21 @@ export function Dashboard(props: { role: RoleKind; token: string }) {
       }),
     [q],
   );
+  const [period, setPeriod] = useState<Period>('today');
+  const throughput = useQuery(
+    (signal) => call<Throughput>(`/mi/throughput?window=${period}&by=hour${q}`, { signal }),
+    [q, period],
+  );
+  const utilisation = useQuery(
+    (signal) => call<Throughput>(`/mi/throughput?window=${period}&by=section${q}`, { signal }),
+    [q, period],
+  );
+  const health = useQuery(
+    HEALTH_ROLES.includes(props.role)
+      ? (signal) => call<InterfaceStatus>(`/mi/interfaces?x=1${q}`, { signal })
+      : undefined,
+    [q],
+  );
   const patterns = useQuery(
     PATTERN_ROLES.includes(props.role)
       ? (signal) => call<{ rows: PatternRow[] }>('/ordering/patterns?by=organisation', { signal })
@@ -215,19 +297,37 @@ export function Dashboard(props: { role: RoleKind; token: string }) {
   const measures = [...new Set(bySection.data?.rows.map((r) => r.measure) ?? [])].sort();
   const measure = chosen || PREFERRED.find((m) => measures.includes(m)) || measures[0] || '';
   const [live, setLive] = useState<{ total: number; points: [number, number][]; n?: number }>({ total: 0, points: [] });
+  // Live: while events arrive, the figures that change with each result are asked again, at most
+  // every REFRESH_MS (the old figures stay on screen until the new arrive).
+  const reloads = useRef<(() => void)[]>([]);
+  reloads.current = [throughput.reload, utilisation.reload, health.reload, bySection.reload];
+  const lastRefresh = useRef(0);
   useEffect(() => {
     const ctl = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const refresh = () => {
+      timer = undefined;
+      lastRefresh.current = Date.now();
+      for (const r of reloads.current) r();
+    };
     stream(`/mi/stream?x=1${q}`, props.token, ctl.signal, (event, data) => {
       if (event !== 'indicators') return;
       const d = data as Live;
+      if (d.events > 0 && timer === undefined)
+        timer = setTimeout(refresh, Math.max(0, lastRefresh.current + REFRESH_MS - Date.now()));
       setLive((cur) => ({
         total: cur.total + d.events,
         n: d.live.reduce((a, r) => a + r.n, 0),
         points: [...cur.points, [Date.parse(d.at) / 1000, cur.total + d.events] as [number, number]].slice(-300),
       }));
     }).catch(() => {});
-    return () => ctl.abort();
+    return () => {
+      ctl.abort();
+      if (timer !== undefined) clearTimeout(timer);
+    };
   }, [q, props.token]);
+  const thrNames = { orders: t('thrOrders'), results: t('thrResults'), completed: t('thrCompleted') };
+  const total = (rows: Indicator[], m: string) => rows.filter((r) => r.measure === m).reduce((a, r) => a + r.n, 0);
   return (
     <div id="dashboard" className="screen">
       <h2>{t('navDashboard')}</h2>
@@ -254,6 +354,122 @@ export function Dashboard(props: { role: RoleKind; token: string }) {
         </p>
         <LiveChart points={live.points} />
       </section>
+      <label htmlFor="mi-period">{t('period')}</label>{' '}
+      <select id="mi-period" value={period} onChange={(e) => setPeriod(e.target.value as Period)}>
+        {PERIODS.map((p) => (
+          <option key={p} value={p}>
+            {t(p === 'today' ? 'periodToday' : 'period7d')}
+          </option>
+        ))}
+      </select>
+      <Section id="throughput" title={t('throughput')} query={throughput}>
+        {(d) => (
+          <>
+            <EChart
+              option={throughputOption(d.rows, period, thrNames, t('hourOfDay'))}
+              label={`${t('throughput')}: ${THROUGHPUT_MEASURES.map((m) => `${thrNames[m]} ${total(d.rows, m)}`).join(', ')}`}
+              id="throughput-chart"
+            />
+            <p>
+              {t('thrSummary')}: {thrNames.orders} <output id="thr-orders">{total(d.rows, 'orders')}</output> ·{' '}
+              {thrNames.results} <output id="thr-results">{total(d.rows, 'results')}</output> · {thrNames.completed}{' '}
+              <output id="thr-completed">{total(d.rows, 'completed')}</output>
+            </p>
+          </>
+        )}
+      </Section>
+      <Section id="utilisation" title={t('utilisation')} query={utilisation}>
+        {(d) =>
+          d.utilisation.length === 0 ? (
+            <p>{t('noCapacity')}</p>
+          ) : (
+            <>
+              <EChart
+                option={utilisationOption(d.utilisation, t('utilisationPct'))}
+                label={`${t('utilisation')}: ${d.utilisation.map((u) => `${u.unit} ${pct(u.utilisation * 100)} %`).join(', ')}`}
+                id="utilisation-chart"
+                height={Math.max(160, 28 * d.utilisation.length + 48)}
+              />
+              <table id="utilisation-table">
+                <thead>
+                  <tr>
+                    <th scope="col">{t('unit')}</th>
+                    <th scope="col">{t('resultsPerHour')}</th>
+                    <th scope="col">{t('capacityPerHour')}</th>
+                    <th scope="col">{t('utilisationPct')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {[...d.utilisation]
+                    .sort((a, b) => b.utilisation - a.utilisation)
+                    .map((u) => (
+                      <tr key={u.unit} data-unit={u.unit}>
+                        <th scope="row">{u.unit}</th>
+                        <td>{pct(u.resultsPerHour)}</td>
+                        <td>{u.capacityPerHour}</td>
+                        <td>{pct(u.utilisation * 100)}</td>
+                      </tr>
+                    ))}
+                </tbody>
+              </table>
+            </>
+          )
+        }
+      </Section>
+      {health.data !== undefined || health.loading || health.error ? (
+        <Section id="health" title={t('health')} query={health}>
+          {(d) => {
+            const rows = healthRows(d);
+            if (rows.length === 0) return <p>{t('noInterfaces')}</p>;
+            return (
+              <>
+                <EChart
+                  option={healthOption(rows, { messages: t('messages24h'), errors: t('errors'), queue: t('queue') })}
+                  label={`${t('health')}: ${rows.map((r) => `${r.name} ${r.messagesInWindow}`).join(', ')}`}
+                  id="health-chart"
+                  height={Math.max(160, 26 * rows.length + 64)}
+                />
+                <table id="health-table">
+                  <thead>
+                    <tr>
+                      <th scope="col">{t('sender')}</th>
+                      <th scope="col">{t('kind')}</th>
+                      <th scope="col">{t('lastContact')}</th>
+                      <th scope="col">{t('messages24h')}</th>
+                      <th scope="col">{t('errors')}</th>
+                      <th scope="col">{t('queue')}</th>
+                      <th scope="col">{t('silence')}</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {rows.map((r) => (
+                      <tr key={`${r.kind}|${r.name}`} data-sender={r.name} className={r.silent ? 'silent' : undefined}>
+                        <th scope="row">{r.name}</th>
+                        <td>{r.kind}</td>
+                        <td>
+                          <When at={r.lastContact ?? undefined} locale={locale} />
+                        </td>
+                        <td className="messages">{r.messagesInWindow}</td>
+                        <td>{r.errors}</td>
+                        <td>{r.queueDepth}</td>
+                        <td>
+                          {r.silent ? (
+                            <strong className="badge critical">
+                              {t('silentFor')} {r.silentMinutes} {t('minutes')}
+                            </strong>
+                          ) : (
+                            t('ok')
+                          )}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </>
+            );
+          }}
+        </Section>
+      ) : null}
       <Section id="tat-section" title={`${t('tat')} ${t('bySection')}`} query={bySection}>
         {(d) => (
           <>

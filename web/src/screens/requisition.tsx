@@ -2,6 +2,7 @@ import { useContext, useState } from 'react';
 import { ApiError, call } from '../api.ts';
 import { ErrorNote, Section, When } from '../components/section.tsx';
 import { LangContext, useLocale, useText } from '../i18n.ts';
+import { type CdsCard, type Coding, cardInfo, ORDER_SELECT, orderSelectRequest, overridable } from '../lib/cds.ts';
 import type { RoleKind } from '../lib/session.ts';
 import { useQuery } from '../use-query.ts';
 
@@ -10,7 +11,9 @@ interface CatalogueHit {
   kind: 'lab' | 'imaging' | 'order-set';
   id: string;
   title: string;
+  code?: Coding;
   tests?: string[];
+  items?: { id: string; code?: Coding; title?: string }[];
   performer?: string;
   specimen?: { type: string; container: string } | null;
 }
@@ -35,12 +38,13 @@ interface Created {
 
 const ACTION = { info: 'cardInfo', warning: 'cardWarning', block: 'cardBlock' } as const;
 const key = (f: { rule: string; test: string }) => `${f.rule}|${f.test}`;
-const post = <T,>(path: string, body: unknown, signal?: AbortSignal) =>
-  call<T>(path, { method: 'POST', body: JSON.stringify(body), ...(signal ? { signal } : {}) });
-
-/** A card the user may override: a warning (with a reason), a block only by a role it names. */
-export const overridable = (f: Finding, role: RoleKind) =>
-  f.action === 'warning' || (f.action === 'block' && (f.overrideRoles ?? []).includes(role));
+const post = <T,>(path: string, body: unknown, signal?: AbortSignal, lang?: string) =>
+  call<T>(path, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    ...(signal ? { signal } : {}),
+    ...(lang ? { lang } : {}),
+  });
 
 /**
  * Order entry (docs/ordering.md): search the catalogue and order sets, the patient's latest result
@@ -48,7 +52,7 @@ export const overridable = (f: Finding, role: RoleKind) =>
  * (`/ordering/check`), reasons for overrides, and signing — the server refuses an unlifted block
  * and its OperationOutcome is shown as it is.
  */
-export function Requisition(props: { role: RoleKind; patient?: string }) {
+export function Requisition(props: { role: RoleKind; user: string; patient?: string }) {
   const t = useText();
   const lang = useContext(LangContext);
   const locale = useLocale();
@@ -56,6 +60,8 @@ export function Requisition(props: { role: RoleKind; patient?: string }) {
   const [q, setQ] = useState('');
   const [tests, setTests] = useState<string[]>([]);
   const [titles, setTitles] = useState<Record<string, string>>({});
+  const [codes, setCodes] = useState<Record<string, Coding>>({});
+  const [reasonCodes, setReasonCodes] = useState<Record<string, string>>({});
   const [reasons, setReasons] = useState<Record<string, string>>({});
   const [outcome, setOutcome] = useState<{ signed?: string; error?: Error; busy?: boolean }>({});
   const summary = useQuery(
@@ -71,22 +77,54 @@ export function Requisition(props: { role: RoleKind; patient?: string }) {
       : undefined,
     [q, lang],
   );
+  // Live cards: the CDS Hooks `order-select` service with the basket as draft orders, asked again
+  // on every change of the basket (the same engine and rule set as signing).
+  const drafts = tests.flatMap((id) => (codes[id] ? [{ id, code: codes[id] }] : []));
   const cards = useQuery(
-    patient && tests.length
+    patient && drafts.length
       ? (signal) =>
-          post<{ findings: Finding[] }>(
-            '/ordering/check',
-            { patientId: patient, orders: tests.map((test) => ({ test })) },
+          post<{ cards: CdsCard[] }>(
+            ORDER_SELECT,
+            orderSelectRequest(props.user, patient, drafts, crypto.randomUUID()),
             signal,
+            lang,
           )
       : undefined,
-    [patient, tests.join()],
+    [patient, drafts.map((d) => d.id).join(), lang],
   );
   const add = (h: CatalogueHit) => {
-    const ids = h.kind === 'order-set' ? (h.tests ?? []) : [h.id];
-    setTests((cur) => [...cur, ...ids.filter((i) => !cur.includes(i))]);
-    setTitles((cur) => ({ ...cur, ...(h.kind === 'order-set' ? {} : { [h.id]: h.title }) }));
+    const items =
+      h.kind === 'order-set'
+        ? (h.items ?? []).flatMap((i) => (i.code ? [{ id: i.id, code: i.code, title: i.title ?? i.id }] : []))
+        : h.code
+          ? [{ id: h.id, code: h.code, title: h.title }]
+          : [];
+    setTests((cur) => [...cur, ...items.map((i) => i.id).filter((i) => !cur.includes(i))]);
+    setTitles((cur) => ({ ...cur, ...Object.fromEntries(items.map((i) => [i.id, i.title])) }));
+    setCodes((cur) => ({ ...cur, ...Object.fromEntries(items.map((i) => [i.id, i.code])) }));
     setOutcome({});
+  };
+  /** CDS Hooks feedback (§Feedback): what became of a card. Best effort: it never blocks the user. */
+  const feedback = (card: CdsCard, body: Record<string, unknown>) =>
+    post(`${ORDER_SELECT}/feedback`, {
+      feedback: [{ card: card.uuid, outcomeTimestamp: new Date().toISOString(), ...body }],
+    }).catch(() => {});
+  /** Applies a suggestion: `delete` removes the draft from the basket, `create` adds the test it names. */
+  const accept = async (card: CdsCard, suggestion: NonNullable<CdsCard['suggestions']>[number]) => {
+    for (const a of suggestion.actions ?? []) {
+      if (a.type === 'delete' && a.resourceId) {
+        const test = a.resourceId.replace(/^ServiceRequest\/draft-/, '');
+        setTests((cur) => cur.filter((x) => x !== test));
+      } else if (a.type === 'create' && a.resource?.code?.coding?.[0]) {
+        const coding = a.resource.code.coding[0];
+        const found = await call<{ results: CatalogueHit[] }>(
+          `/ordering/catalogue?lang=${lang}&q=${encodeURIComponent(a.resource.code.text ?? coding.code)}`,
+        ).catch(() => undefined);
+        const hit = found?.results.find((h) => h.code?.system === coding.system && h.code?.code === coding.code);
+        if (hit) add(hit);
+      }
+    }
+    void feedback(card, { outcome: 'accepted', acceptedSuggestions: [{ id: suggestion.uuid }] });
   };
   const sign = async () => {
     setOutcome({ busy: true });
@@ -96,13 +134,29 @@ export function Requisition(props: { role: RoleKind; patient?: string }) {
         patientId: patient,
         orders: tests.map((test) => ({ test })),
       });
+      const reasonOf = (k: string) => {
+        const coded = cards.data?.cards.flatMap((c) => c.overrideReasons ?? []).find((c) => c.code === reasonCodes[k]);
+        const text = reasons[k]?.trim() ?? '';
+        return [coded?.display ?? coded?.code, text].filter(Boolean).join(': ');
+      };
       const overrides = created.findings
-        .filter((f) => f.action !== 'info' && reasons[key(f)]?.trim())
-        .map((f) => ({ rule: f.rule, orderId: f.orderId, reason: reasons[key(f)]!.trim() }));
+        .filter((f) => f.action !== 'info' && reasonOf(key(f)))
+        .map((f) => ({ rule: f.rule, orderId: f.orderId, reason: reasonOf(key(f)) }));
       await post(`/ordering/requisitions/${created.requisition}/sign`, { overrides });
+      // The overridden cards, reported to the CDS service with the reason given.
+      for (const card of cards.data?.cards ?? []) {
+        const k = key(cardInfo(card));
+        if (!reasonOf(k)) continue;
+        const coded = card.overrideReasons?.find((c) => c.code === reasonCodes[k]);
+        void feedback(card, {
+          outcome: 'overridden',
+          overrideReason: { ...(coded ? { reason: coded } : {}), userComment: reasons[k]?.trim() ?? '' },
+        });
+      }
       setOutcome({ signed: created.requisition });
       setTests([]);
       setReasons({});
+      setReasonCodes({});
       summary.reload();
     } catch (e) {
       // A refused draft is withdrawn, so it lingers nowhere; the refusal is what the user sees.
@@ -168,31 +222,76 @@ export function Requisition(props: { role: RoleKind; patient?: string }) {
       </section>
       <Section id="cards" title={t('decisionSupport')} query={cards}>
         {(d) =>
-          d.findings.length === 0 ? (
+          d.cards.length === 0 ? (
             <p>{t('noCards')}</p>
           ) : (
-            d.findings.map((f) => (
-              <article key={key(f)} className={`card card-${f.action}`} data-rule={f.rule} data-action={f.action}>
-                <h4>
-                  {t(ACTION[f.action])} · {f.summary[lang]}
-                </h4>
-                <p>{f.detail[lang]}</p>
-                <p className="muted">{f.source.url ? <a href={f.source.url}>{f.source.label}</a> : f.source.label}</p>
-                {f.action !== 'info' &&
-                  (overridable(f, props.role) ? (
-                    <label>
-                      {t('overrideReason')}{' '}
-                      <input
-                        className="override-reason"
-                        value={reasons[key(f)] ?? ''}
-                        onChange={(e) => setReasons((cur) => ({ ...cur, [key(f)]: e.target.value }))}
-                      />
-                    </label>
-                  ) : (
-                    <p className="muted">{t('notOverridable')}</p>
+            d.cards.map((card) => {
+              const f = cardInfo(card);
+              const k = key(f);
+              return (
+                <article
+                  key={card.uuid}
+                  className={`card card-${f.action}`}
+                  data-rule={f.rule}
+                  data-action={f.action}
+                  data-indicator={card.indicator}
+                  data-test={f.test}
+                  aria-labelledby={`card-${card.uuid}`}
+                >
+                  <h4 id={`card-${card.uuid}`}>
+                    {t(ACTION[f.action])} · {card.summary}
+                  </h4>
+                  {card.detail && <p className="detail">{card.detail}</p>}
+                  <p className="muted">
+                    {card.source.url ? <a href={card.source.url}>{card.source.label}</a> : card.source.label}
+                  </p>
+                  {(card.suggestions ?? []).map((sg) => (
+                    <button
+                      type="button"
+                      key={sg.uuid}
+                      className="suggestion"
+                      data-suggestion={sg.uuid}
+                      onClick={() => void accept(card, sg)}
+                    >
+                      {t('applySuggestion')}: {sg.label}
+                    </button>
                   ))}
-              </article>
-            ))
+                  {f.action !== 'info' &&
+                    (overridable(f, props.role) ? (
+                      <fieldset className="override">
+                        <legend>{t('overrideReason')}</legend>
+                        {(card.overrideReasons ?? []).length > 0 && (
+                          <>
+                            <label htmlFor={`reason-code-${card.uuid}`}>{t('reasonCode')}</label>{' '}
+                            <select
+                              id={`reason-code-${card.uuid}`}
+                              className="override-code"
+                              value={reasonCodes[k] ?? ''}
+                              onChange={(e) => setReasonCodes((cur) => ({ ...cur, [k]: e.target.value }))}
+                            >
+                              <option value="">–</option>
+                              {card.overrideReasons!.map((c) => (
+                                <option key={c.code} value={c.code}>
+                                  {c.display ?? c.code}
+                                </option>
+                              ))}
+                            </select>{' '}
+                          </>
+                        )}
+                        <label htmlFor={`reason-${card.uuid}`}>{t('reasonComment')}</label>{' '}
+                        <input
+                          id={`reason-${card.uuid}`}
+                          className="override-reason"
+                          value={reasons[k] ?? ''}
+                          onChange={(e) => setReasons((cur) => ({ ...cur, [k]: e.target.value }))}
+                        />
+                      </fieldset>
+                    ) : (
+                      <p className="muted">{t('notOverridable')}</p>
+                    ))}
+                </article>
+              );
+            })
           )
         }
       </Section>

@@ -1,4 +1,5 @@
 import type { Rule, RuleSet, Source } from '../types.ts';
+import { CATALOGUE } from './catalogue.ts';
 
 /**
  * The seed rule set. Every rule cites its source (../shared/research/ordering-and-results.md gives
@@ -36,6 +37,11 @@ const RED_FLAGS = [
 ];
 const IONISING = ['ct-head', 'ct-chest-contrast', 'ct-abdomen-contrast', 'ct-lumbar', 'xray-lumbar', 'xray-chest'];
 const CONTRAST = ['ct-chest-contrast', 'ct-abdomen-contrast'];
+/** Tests where a second open order is deliberate often enough that a duplicate only warns. */
+const DUPLICATE_ALLOWED = new Set(['troponin-t', 'urine-culture']);
+/** Blood analyses: a duplicate open order is blocked (Vælg Klogt, duplicate blood tests). */
+const DUPLICATE_BLOCKED = CATALOGUE.filter((i) => i.kind === 'lab' && !DUPLICATE_ALLOWED.has(i.id)).map((i) => i.id);
+const DUPLICATE_WARNED = CATALOGUE.filter((i) => i.kind !== 'lab' || DUPLICATE_ALLOWED.has(i.id)).map((i) => i.id);
 
 export const SEED_RULES: readonly Rule[] = [
   {
@@ -203,10 +209,36 @@ export const SEED_RULES: readonly Rule[] = [
     source: LEEDS,
   },
   {
+    // A block for blood analyses (region configuration: an identical test already on open order
+    // means a second draw of the same analysis). Lifted only by the laboratory physician — the
+    // earlier sample was lost, rejected or haemolysed — or avoided by the orderer revoking the
+    // earlier order first; docs/ordering.md "Duplicate open orders".
     id: 'duplicate-open-order',
+    version: 2,
+    kind: 'duplicate-open-order',
+    tests: DUPLICATE_BLOCKED,
+    action: 'block',
+    overrideRoles: ['lab-physician'],
+    title: { da: 'Samme blodprøve er allerede bestilt', en: 'The same blood test is already on order' },
+    message: {
+      da: 'Patienten har allerede en åben bestilling af samme analyse (evt. fra en anden enhed). Brug den åbne bestilling, eller tilbagekald den først; laboratorielægen kan ophæve blokeringen (fx ved tabt eller hæmolyseret prøve).',
+      en: 'The patient already has an open order for the same analysis (possibly from another unit). Use the open order, or revoke it first; the laboratory physician can lift the block (e.g. a lost or haemolysed sample).',
+    },
+    suggest: { label: { da: 'Fjern den dobbelte bestilling', en: 'Remove the duplicate order' } },
+    source: {
+      label:
+        'Vælg Klogt: undgå dobbelte blodprøver (research note §2.2 VK-7, sundhedspolitisktidsskrift.dk); CSMLS Choosing Wisely: draw only the blood needed, merge duplicate orders (§2.3 CW-10)',
+      url: 'https://vaelgklogt.dk',
+      ref: 'VK-7; CW-10 (csmls.org)',
+    },
+  },
+  {
+    // Everything else a duplicate may be intended for stays a warning: serial troponin (a second
+    // sample 1–2 h after presentation, G147 B-C1), urine culture (not a blood draw) and imaging.
+    id: 'duplicate-open-order-other',
     version: 1,
     kind: 'duplicate-open-order',
-    tests: ['*'],
+    tests: DUPLICATE_WARNED,
     action: 'warning',
     title: { da: 'Samme undersøgelse er allerede bestilt', en: 'The same test is already on order' },
     message: {
@@ -215,8 +247,10 @@ export const SEED_RULES: readonly Rule[] = [
     },
     suggest: { label: { da: 'Fjern den dobbelte bestilling', en: 'Remove the duplicate order' } },
     source: {
-      label: 'Vælg Klogt: dobbelte blodprøver (research note §2.2 VK-7); CSMLS: merge duplicates (CW-10)',
+      label:
+        'CSMLS Choosing Wisely: merge duplicate orders (research note §2.3 CW-10); serial troponin per G147 B-C1; DSAM: no duplicate ionising examinations (§2.2 VK-6)',
       url: 'https://vaelgklogt.dk',
+      ref: 'CW-10; G147 B-C1; VK-6',
     },
   },
   {
