@@ -2,6 +2,7 @@ import { CODES } from '../src/core/results/index.ts';
 import { ResultPipeline } from '../src/results/result-pipeline.ts';
 import { openDialect } from '../src/store/dialect/dialect.ts';
 import { FhirRepository, type Resource } from '../src/store/repository.ts';
+import { countingDialect, RoundTrips } from './counting-dialect.ts';
 import { freshDatabase } from './databases.ts';
 import { rng } from './lab-data.ts';
 import type { ScenarioContext, ScenarioResult } from './scenarios/harness.ts';
@@ -67,7 +68,8 @@ export async function resultPipelineScenario(ctx: ScenarioContext): Promise<Scen
   const patients = Math.max(50, Math.floor(n / 20));
   const db = await freshDatabase(ctx.dialect);
   const unregister = ctx.onInterrupt(() => db.drop());
-  const repo = await FhirRepository.open(await openDialect(db.url));
+  const trips = new RoundTrips();
+  const repo = await FhirRepository.open(countingDialect(await openDialect(db.url), trips));
   try {
     await repo.transaction(async (w) => {
       for (let p = 0; p < patients; p++) {
@@ -91,15 +93,19 @@ export async function resultPipelineScenario(ctx: ScenarioContext): Promise<Scen
     const ingestSeconds = (performance.now() - t0) / 1000;
     t0 = performance.now();
     const cpu0 = process.cpuUsage();
+    trips.reset();
     const processed = await warm.drain();
     const pipelineSeconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    const tripsPer = trips.total / n;
+    const topTrips = trips.top().map(([sql, count]) => ({ sql, perObservation: count / n }));
     // CPU of this process only: on SQLite that is all of the pipeline's work; on PostgreSQL the
     // server's share is not in it. Wall time on this shared, overloaded machine is pessimistic.
     const cpuMsPer = (cpu.user + cpu.system) / 1000 / n;
     ctx.log(
-      `  ${n} ingested in ${ingestSeconds.toFixed(1)} s, pipeline ${pipelineSeconds.toFixed(1)} s (${processed} processed)`,
+      `  ${n} ingested in ${ingestSeconds.toFixed(1)} s, pipeline ${pipelineSeconds.toFixed(1)} s (${processed} processed), ${tripsPer.toFixed(2)} statements per Observation`,
     );
+    for (const t of topTrips.slice(0, 12)) ctx.log(`    ${t.perObservation.toFixed(3)}  ${t.sql}`);
 
     const second = results(n, patients, start + 86_400_000, 2, 'b2');
     const running = new ResultPipeline({ repo, pollMs: 20 });
@@ -139,6 +145,13 @@ export async function resultPipelineScenario(ctx: ScenarioContext): Promise<Scen
           digits: 2,
         },
         {
+          key: 'results.pipelineStatementsPerObservation',
+          label: 'results: pipeline database statements per Observation',
+          value: tripsPer,
+          unit: 'stmts',
+          digits: 2,
+        },
+        {
           key: 'results.ingestWithPipelinePerSecond',
           label: 'results: ingestion with pipeline running',
           value: n / ingestWithSeconds,
@@ -151,7 +164,18 @@ export async function resultPipelineScenario(ctx: ScenarioContext): Promise<Scen
           unit: 'Obs/s',
         },
       ],
-      detail: { n, patients, ingestSeconds, pipelineSeconds, cpuMsPer, ingestWithSeconds, endToEndSeconds, byOutcome },
+      detail: {
+        n,
+        patients,
+        ingestSeconds,
+        pipelineSeconds,
+        cpuMsPer,
+        tripsPer,
+        topTrips,
+        ingestWithSeconds,
+        endToEndSeconds,
+        byOutcome,
+      },
     };
   } finally {
     await repo.close();
