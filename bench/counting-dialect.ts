@@ -3,6 +3,8 @@ import type { Dialect, SqlExecutor } from '../src/store/dialect/dialect.ts';
 /** Statements sent to the database, by a short label (first words of the SQL, or the method). */
 export class RoundTrips {
   readonly byLabel = new Map<string, number>();
+  /** Wall milliseconds until each statement's answer, by label (overlapping statements both count). */
+  readonly msByLabel = new Map<string, number>();
   total = 0;
 
   count(label: string): void {
@@ -10,14 +12,24 @@ export class RoundTrips {
     this.byLabel.set(label, (this.byLabel.get(label) ?? 0) + 1);
   }
 
+  /** Counts the statement and adds the time until `p` settles. */
+  timed<T>(label: string, p: () => Promise<T>): Promise<T> {
+    this.count(label);
+    const t0 = performance.now();
+    return p().finally(() => this.msByLabel.set(label, (this.msByLabel.get(label) ?? 0) + performance.now() - t0));
+  }
+
   reset(): void {
     this.total = 0;
     this.byLabel.clear();
+    this.msByLabel.clear();
   }
 
-  /** The labels, most frequent first. */
-  top(): [string, number][] {
-    return [...this.byLabel].sort((a, b) => b[1] - a[1]);
+  /** The labels with count and milliseconds, most time first. */
+  top(): [label: string, count: number, ms: number][] {
+    return [...this.byLabel]
+      .map(([l, n]) => [l, n, this.msByLabel.get(l) ?? 0] as [string, number, number])
+      .sort((a, b) => b[2] - a[2]);
   }
 }
 
@@ -25,38 +37,23 @@ const label = (sql: string) => sql.replace(/\s+/g, ' ').trim().slice(0, 70);
 
 function countingExecutor(tx: SqlExecutor, trips: RoundTrips): SqlExecutor {
   return {
-    all: (sql, params) => {
-      trips.count(label(sql));
-      return tx.all(sql, params);
-    },
-    run: (sql, params) => {
-      trips.count(label(sql));
-      return tx.run(sql, params);
-    },
-    insertMany: (table, columns, types, rows) => {
-      if (rows.length > 0) trips.count(`insertMany ${table}`);
-      return tx.insertMany(table, columns, types, rows);
-    },
-    deleteMany: (table, columns, types, rows) => {
-      if (rows.length > 0) trips.count(`deleteMany ${table}`);
-      return tx.deleteMany(table, columns, types, rows);
-    },
-    updateMany: (table, keyColumns, setColumns, types, rows) => {
-      if (rows.length > 0) trips.count(`updateMany ${table}`);
-      return tx.updateMany(table, keyColumns, setColumns, types, rows);
-    },
-    lockMany: (keys) => {
-      if (keys.length > 0) trips.count('lockMany');
-      return tx.lockMany(keys);
-    },
-    lock: (key) => {
-      trips.count('lock');
-      return tx.lock(key);
-    },
-    nextResourceIds: (n) => {
-      trips.count('nextResourceIds');
-      return tx.nextResourceIds(n);
-    },
+    all: (sql, params) => trips.timed(label(sql), () => tx.all(sql, params)),
+    run: (sql, params) => trips.timed(label(sql), () => tx.run(sql, params)),
+    insertMany: (table, columns, types, rows) =>
+      rows.length > 0
+        ? trips.timed(`insertMany ${table}`, () => tx.insertMany(table, columns, types, rows))
+        : tx.insertMany(table, columns, types, rows),
+    deleteMany: (table, columns, types, rows) =>
+      rows.length > 0
+        ? trips.timed(`deleteMany ${table}`, () => tx.deleteMany(table, columns, types, rows))
+        : tx.deleteMany(table, columns, types, rows),
+    updateMany: (table, keyColumns, setColumns, types, rows) =>
+      rows.length > 0
+        ? trips.timed(`updateMany ${table}`, () => tx.updateMany(table, keyColumns, setColumns, types, rows))
+        : tx.updateMany(table, keyColumns, setColumns, types, rows),
+    lockMany: (keys) => (keys.length > 0 ? trips.timed('lockMany', () => tx.lockMany(keys)) : tx.lockMany(keys)),
+    lock: (key) => trips.timed('lock', () => tx.lock(key)),
+    nextResourceIds: (n) => trips.timed('nextResourceIds', () => tx.nextResourceIds(n)),
   };
 }
 

@@ -98,14 +98,17 @@ export async function resultPipelineScenario(ctx: ScenarioContext): Promise<Scen
     const pipelineSeconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const tripsPer = trips.total / n;
-    const topTrips = trips.top().map(([sql, count]) => ({ sql, perObservation: count / n }));
+    const topTrips = trips
+      .top()
+      .map(([sql, count, ms]) => ({ sql, perObservation: count / n, msPerObservation: ms / n }));
     // CPU of this process only: on SQLite that is all of the pipeline's work; on PostgreSQL the
     // server's share is not in it. Wall time on this shared, overloaded machine is pessimistic.
     const cpuMsPer = (cpu.user + cpu.system) / 1000 / n;
     ctx.log(
       `  ${n} ingested in ${ingestSeconds.toFixed(1)} s, pipeline ${pipelineSeconds.toFixed(1)} s (${processed} processed), ${tripsPer.toFixed(2)} statements per Observation`,
     );
-    for (const t of topTrips.slice(0, 12)) ctx.log(`    ${t.perObservation.toFixed(3)}  ${t.sql}`);
+    for (const t of topTrips.slice(0, 12))
+      ctx.log(`    ${t.perObservation.toFixed(3)} × ${t.msPerObservation.toFixed(3)} ms  ${t.sql}`);
 
     const second = results(n, patients, start + 86_400_000, 2, 'b2');
     const running = new ResultPipeline({ repo, pollMs: 20 });

@@ -148,6 +148,13 @@ export class ResultPipeline {
         current.set(`${type}/${r.id}`, r);
       }
     }
+    await ctx.prefetch(
+      [...last]
+        .filter(([key, e]) => e.type === 'Observation' && Number(current.get(key)?.meta?.versionId) === e.version)
+        .map(([key]) => current.get(key) as unknown as Observation)
+        .filter((o) => !skipReason(o)),
+      this.rules,
+    );
     for (const [key, e] of last) {
       const r = current.get(key);
       // Only the version the event names: a later version has its own event.
@@ -306,21 +313,24 @@ export class ResultPipeline {
   private async apply(plans: readonly Plan[]): Promise<void> {
     if (plans.length === 0) return;
     const writeAll = async (w: WriteContext, batch: readonly Plan[]) => {
-      for (const p of batch) await this.write(w, p);
+      const writes = batch.flatMap((p) => p.writes);
+      const targets = batch.map((p) => p.autoverified).filter((t): t is string => t !== undefined);
+      if (targets.length > 0) {
+        const prov = verificationProvenance(
+          targets,
+          this.now(),
+          { display: 'dxhub result pipeline' },
+          this.rules,
+          'autoverified',
+        );
+        writes.push({ resource: asResource(prov) });
+      }
+      // One putMany for the batch: a few statements instead of ~6 per write.
+      await this.repo.putMany(w, writes);
       await recordOutcomes(
         w.tx,
         batch.flatMap((p) => (p.outcome ? [p.outcome] : [])),
       );
-      const targets = batch.map((p) => p.autoverified).filter((t): t is string => t !== undefined);
-      if (targets.length === 0) return;
-      const prov = verificationProvenance(
-        targets,
-        this.now(),
-        { display: 'dxhub result pipeline' },
-        this.rules,
-        'autoverified',
-      );
-      await this.repo.put(w, asResource(prov));
     };
     try {
       await this.repo.transaction((w) => writeAll(w, plans));
@@ -334,16 +344,6 @@ export class ResultPipeline {
             this.opts.onError?.(err);
         }
       }
-    }
-  }
-
-  private async write(w: WriteContext, p: Plan): Promise<void> {
-    for (const x of p.writes) {
-      if (x.ifAbsent && x.resource.id) {
-        const cur = await this.repo.read(x.resource.resourceType, x.resource.id, w);
-        if (cur && !cur.deleted) continue;
-      }
-      await this.repo.put(w, x.resource, x.ifMatch === undefined ? {} : { ifMatch: x.ifMatch });
     }
   }
 
@@ -409,7 +409,7 @@ export class ResultPipeline {
       at: now,
     } as const;
     await this.repo.transaction(async (w) => {
-      await this.write(w, { writes });
+      await this.repo.putMany(w, writes);
       await recordOutcomes(w.tx, [row]);
     }, opts.interceptor);
     return next;

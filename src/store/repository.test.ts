@@ -217,6 +217,10 @@ for (const dialect of await testDialects()) {
         assert.deepEqual(await ids('Observation', 'code=|718-7&subject=Patient/sp1'), []);
         assert.deepEqual(await ids('Observation', `code=${NPU}|&subject=Patient/sp1`), []);
         assert.deepEqual(await ids('Observation', `code:not=${LOINC}|718-7&subject=Patient/sp1`), ['s-o3']);
+        assert.deepEqual(await ids('Observation', `code:not=${LOINC}|718-7,${LOINC}|9999-9&subject=Patient/sp1`), [
+          's-o3',
+        ]);
+        assert.deepEqual(await ids('Observation', `code:not=${LOINC}|718-7,${LOINC}|2345-7&subject=Patient/sp1`), []);
       });
 
       test('a CPR is found with or without its hyphen, also through a chain', async () => {
@@ -236,6 +240,18 @@ for (const dialect of await testDialects()) {
         assert.deepEqual(await ids('Observation', 'subject=sp2'), ['s-o4', 's-o5']);
         assert.deepEqual(await ids('Observation', 'subject:Patient=sp2'), ['s-o4', 's-o5']);
         assert.deepEqual(await ids('Observation', 'patient=Patient/sp2'), ['s-o4', 's-o5']);
+        // Several values (each alternative its own index range), with other filters and an alias.
+        assert.deepEqual(await ids('Observation', 'subject=Patient/sp2,Patient/sp1,Patient/nobody&code=718-7'), [
+          's-o1',
+          's-o2',
+          's-o4',
+        ]);
+        assert.deepEqual(await ids('Observation', 'patient=sp1,sp2&code=2345-7'), ['s-o3']);
+        assert.deepEqual(await ids('Observation', `code=${LOINC}|2345-7,${LOINC}|718-7&subject=Patient/sp1`), [
+          's-o1',
+          's-o2',
+          's-o3',
+        ]);
         assert.deepEqual(await ids('Observation', `subject:Patient.identifier=${CPR_SYSTEM}|0201919990`), [
           's-o1',
           's-o2',
