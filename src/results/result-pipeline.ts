@@ -115,8 +115,10 @@ export class ResultPipeline {
     const events = await this.consumer.poll(this.opts.batch ?? 200);
     if (events.length === 0) return { events: 0, processed: 0 };
     const plans = await this.plan(events);
-    await this.apply(plans);
-    await this.consumer.ack(events[events.length - 1]!.seq);
+    const seq = events[events.length - 1]!.seq;
+    // The position commits with the batch's writes when they go in one transaction (exactly once);
+    // after the per-result fallback it is acknowledged on its own (at least once: redelivery writes nothing new).
+    if (!(await this.apply(plans, seq))) await this.consumer.ack(seq);
     return { events: events.length, processed: plans.length };
   }
 
@@ -307,11 +309,12 @@ export class ResultPipeline {
   }
 
   /**
-   * Writes plans: all in one transaction with one Provenance for the batch's autoverifications;
-   * when that fails, each on its own (a stale Observation is skipped).
+   * Writes plans: all in one transaction with one Provenance for the batch's autoverifications and
+   * the consumer position `ack`; when that fails, each on its own (a stale Observation is
+   * skipped). True when the position was committed with the writes.
    */
-  private async apply(plans: readonly Plan[]): Promise<void> {
-    if (plans.length === 0) return;
+  private async apply(plans: readonly Plan[], ack: number): Promise<boolean> {
+    if (plans.length === 0) return false;
     const writeAll = async (w: WriteContext, batch: readonly Plan[]) => {
       const writes = batch.flatMap((p) => p.writes);
       const targets = batch.map((p) => p.autoverified).filter((t): t is string => t !== undefined);
@@ -333,7 +336,11 @@ export class ResultPipeline {
       );
     };
     try {
-      await this.repo.transaction((w) => writeAll(w, plans));
+      await this.repo.transaction(async (w) => {
+        await writeAll(w, plans);
+        await this.consumer.ack(ack, w.tx);
+      });
+      return true;
     } catch {
       for (const p of plans) {
         try {
@@ -344,6 +351,7 @@ export class ResultPipeline {
             this.opts.onError?.(err);
         }
       }
+      return false;
     }
   }
 
