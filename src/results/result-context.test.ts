@@ -37,12 +37,12 @@ for (const dialect of await testDialects()) {
       };
       const rows: Resource[] = [];
       for (const p of ['a', 'b']) {
-        for (let i = 0; i < 12; i++) rows.push(add(p, CODES.potassium, new Date(T0 - i * 9 * H).toISOString()));
+        for (let i = 0; i < 12; i++) rows.push(add(p, CODES.sodium, new Date(T0 - i * 9 * H).toISOString()));
         // Same time as another (order by row id), a date-only one, a voided one, other analyses.
-        rows.push(add(p, CODES.potassium, new Date(T0 - 18 * H).toISOString()));
-        rows.push(add(p, CODES.potassium, '2026-11-27'));
-        rows.push(add(p, CODES.potassium, new Date(T0 - 27 * H).toISOString(), 'entered-in-error'));
-        rows.push(add(p, CODES.sodium, new Date(T0 - 3 * H).toISOString()));
+        rows.push(add(p, CODES.sodium, new Date(T0 - 18 * H).toISOString()));
+        rows.push(add(p, CODES.sodium, '2026-11-27'));
+        rows.push(add(p, CODES.sodium, new Date(T0 - 27 * H).toISOString(), 'entered-in-error'));
+        rows.push(add(p, CODES.potassium, new Date(T0 - 3 * H).toISOString()));
         rows.push(add(p, CODES.alt, new Date(T0 - 1 * H).toISOString()));
         rows.push(add(p, CODES.ast, new Date(T0 - 20 * H).toISOString()));
       }
@@ -60,7 +60,7 @@ for (const dialect of await testDialects()) {
       const ids = (os: Observation[]) => os.map((o) => o.id);
       let compared = 0;
       for (const p of ['Patient/a', 'Patient/b']) {
-        for (const code of [CODES.potassium, CODES.sodium, CODES.ast]) {
+        for (const code of [CODES.sodium, CODES.potassium, CODES.ast]) {
           for (const before of [T0 + 1, T0, T0 - 18 * H, T0 - 18 * H + 1, Date.parse('2026-11-27T12:00:00Z')]) {
             for (const window of [24, 72, 168]) {
               for (const count of [1, 3, 5]) {
@@ -81,10 +81,11 @@ for (const dialect of await testDialects()) {
     });
 
     it('the previous result for a delta check is the same with and without the pool', async () => {
-      const analysis = RULE_SET_2026_11.analyses.find((a) => a.code.code === CODES.potassium.code)!;
+      const analysis = RULE_SET_2026_11.analyses.find((a) => a.code.code === CODES.sodium.code)!;
+      assert.ok(analysis.delta, 'sodium has a delta rule');
       const pooled = new ResultContext(repo);
       await pooled.prefetch(observations, RULE_SET_2026_11);
-      for (const o of observations.filter((x) => x.code.coding?.[0]?.code === CODES.potassium.code)) {
+      for (const o of observations.filter((x) => x.code.coding?.[0]?.code === CODES.sodium.code)) {
         const at = Date.parse(o.effectiveDateTime!);
         assert.deepEqual(
           await pooled.previous(o, analysis, at),
