@@ -150,13 +150,16 @@ export class ResultPipeline {
         current.set(`${type}/${r.id}`, r);
       }
     }
-    await ctx.prefetch(
-      [...last]
-        .filter(([key, e]) => e.type === 'Observation' && Number(current.get(key)?.meta?.versionId) === e.version)
-        .map(([key]) => current.get(key) as unknown as Observation)
-        .filter((o) => !skipReason(o)),
-      this.rules,
-    );
+    // What the batch will read, with a few reads; should that fail, each result reads on its own.
+    await ctx
+      .prefetch(
+        [...last]
+          .filter(([key, e]) => e.type === 'Observation' && Number(current.get(key)?.meta?.versionId) === e.version)
+          .map(([key]) => current.get(key) as unknown as Observation)
+          .filter((o) => !skipReason(o)),
+        this.rules,
+      )
+      .catch((err: unknown) => this.opts.onError?.(err));
     for (const [key, e] of last) {
       const r = current.get(key);
       // Only the version the event names: a later version has its own event.
