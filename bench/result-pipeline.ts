@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { CODES } from '../src/core/results/index.ts';
 import { ResultPipeline } from '../src/results/result-pipeline.ts';
 import { openDialect } from '../src/store/dialect/dialect.ts';
 import { FhirRepository, type Resource } from '../src/store/repository.ts';
+import { countingDialect, RoundTrips } from './counting-dialect.ts';
 import { freshDatabase } from './databases.ts';
 import { rng } from './lab-data.ts';
 import type { ScenarioContext, ScenarioResult } from './scenarios/harness.ts';
@@ -48,6 +50,31 @@ function results(count: number, patients: number, start: number, seed: number, p
   return groups;
 }
 
+/** CPU seconds (user + system) of processes by pid, from /proc; a pid that is gone is left out. */
+function cpuSeconds(pids: readonly number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      // Fields after the command: state is field 3, utime 14 and stime 15 (clock ticks, 100 per second).
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, (Number(f[11]) + Number(f[12])) / 100);
+    } catch {
+      // Not on this machine, or the backend ended.
+    }
+  }
+  return out;
+}
+
+/** PostgreSQL backends of this database (when the server runs on this machine, their CPU is readable). */
+async function backends(repo: FhirRepository): Promise<number[]> {
+  if (repo.db.caps.name !== 'postgres') return [];
+  const rows = await repo.db.all<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = current_database()',
+  );
+  return rows.map((r) => Number(r.pid));
+}
+
 async function ingest(repo: FhirRepository, groups: Resource[][]): Promise<void> {
   for (const g of groups) {
     await repo.transaction(async (w) => {
@@ -67,7 +94,8 @@ export async function resultPipelineScenario(ctx: ScenarioContext): Promise<Scen
   const patients = Math.max(50, Math.floor(n / 20));
   const db = await freshDatabase(ctx.dialect);
   const unregister = ctx.onInterrupt(() => db.drop());
-  const repo = await FhirRepository.open(await openDialect(db.url));
+  const trips = new RoundTrips();
+  const repo = await FhirRepository.open(countingDialect(await openDialect(db.url), trips));
   try {
     await repo.transaction(async (w) => {
       for (let p = 0; p < patients; p++) {
@@ -90,16 +118,29 @@ export async function resultPipelineScenario(ctx: ScenarioContext): Promise<Scen
     await ingest(repo, first);
     const ingestSeconds = (performance.now() - t0) / 1000;
     t0 = performance.now();
+    const server0 = cpuSeconds(await backends(repo));
     const cpu0 = process.cpuUsage();
+    trips.reset();
     const processed = await warm.drain();
     const pipelineSeconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    const tripsPer = trips.total / n;
+    // The PostgreSQL server's CPU for the drain: its backends of this (bench-only) database.
+    const server1 = cpuSeconds(await backends(repo));
+    let serverSeconds = 0;
+    for (const [pid, s1] of server1) serverSeconds += s1 - (server0.get(pid) ?? 0);
+    const serverCpuMsPer = server1.size > 0 ? (serverSeconds * 1000) / n : undefined;
+    const topTrips = trips
+      .top()
+      .map(([sql, count, ms]) => ({ sql, perObservation: count / n, msPerObservation: ms / n }));
     // CPU of this process only: on SQLite that is all of the pipeline's work; on PostgreSQL the
     // server's share is not in it. Wall time on this shared, overloaded machine is pessimistic.
     const cpuMsPer = (cpu.user + cpu.system) / 1000 / n;
     ctx.log(
-      `  ${n} ingested in ${ingestSeconds.toFixed(1)} s, pipeline ${pipelineSeconds.toFixed(1)} s (${processed} processed)`,
+      `  ${n} ingested in ${ingestSeconds.toFixed(1)} s, pipeline ${pipelineSeconds.toFixed(1)} s (${processed} processed), ${tripsPer.toFixed(2)} statements per Observation`,
     );
+    for (const t of topTrips.slice(0, 12))
+      ctx.log(`    ${t.perObservation.toFixed(3)} × ${t.msPerObservation.toFixed(3)} ms  ${t.sql}`);
 
     const second = results(n, patients, start + 86_400_000, 2, 'b2');
     const running = new ResultPipeline({ repo, pollMs: 20 });
@@ -138,6 +179,24 @@ export async function resultPipelineScenario(ctx: ScenarioContext): Promise<Scen
           unit: 'ms',
           digits: 2,
         },
+        ...(serverCpuMsPer === undefined
+          ? []
+          : [
+              {
+                key: 'results.pipelineServerCpuMsPerObservation',
+                label: 'results: pipeline CPU of the PostgreSQL server per Observation',
+                value: serverCpuMsPer,
+                unit: 'ms',
+                digits: 2,
+              },
+            ]),
+        {
+          key: 'results.pipelineStatementsPerObservation',
+          label: 'results: pipeline database statements per Observation',
+          value: tripsPer,
+          unit: 'stmts',
+          digits: 2,
+        },
         {
           key: 'results.ingestWithPipelinePerSecond',
           label: 'results: ingestion with pipeline running',
@@ -151,7 +210,18 @@ export async function resultPipelineScenario(ctx: ScenarioContext): Promise<Scen
           unit: 'Obs/s',
         },
       ],
-      detail: { n, patients, ingestSeconds, pipelineSeconds, cpuMsPer, ingestWithSeconds, endToEndSeconds, byOutcome },
+      detail: {
+        n,
+        patients,
+        ingestSeconds,
+        pipelineSeconds,
+        cpuMsPer,
+        tripsPer,
+        topTrips,
+        ingestWithSeconds,
+        endToEndSeconds,
+        byOutcome,
+      },
     };
   } finally {
     await repo.close();

@@ -1,4 +1,6 @@
 import type { Observation, Patient, ServiceRequest } from '@medplum/fhirtypes';
+import { parseDateRange } from '../core/fhir/dates.ts';
+import { indexRows, parseReference } from '../core/fhir/index-rows.ts';
 import { parseSearchRequest } from '../core/fhir/search-request.ts';
 import {
   type AnalysisDefinition,
@@ -42,18 +44,160 @@ function cached<T>(cache: Map<string, Promise<T>>, key: string, load: () => Prom
   return p;
 }
 
+/** A result of the prefetched pool with what the `date` search parameter indexes of it. */
+interface PoolEntry {
+  readonly o: Observation;
+  /** The `date` index ranges (lo, hi) of the Observation, as the store computes them. */
+  readonly dates: readonly [number, number][];
+}
+
+/** The store's `date=lt` / `date=ge` conditions on one indexed range (search-sql.ts `dateCond`). */
+function dateLt(lo: number, v: { lo: number }): boolean {
+  return lo < v.lo;
+}
+function dateGe(lo: number, hi: number, v: { lo: number; hi: number }): boolean {
+  return hi > v.hi || (lo >= v.lo && hi <= v.hi);
+}
+
 /**
  * Reads what processing one result needs from the store, with per-batch caches of Patients and
  * ServiceRequests (a batch often holds many results of one patient and one requisition).
+ * {@link prefetch} loads what a whole batch needs with a few reads: its Patients and
+ * ServiceRequests, the results of its specimens, and the results of its patients that delta checks
+ * and derived values look back on (a pool answering {@link history} exactly as the search would).
  */
 export class ResultContext {
   private readonly repo: FhirRepository;
   private readonly patients = new Map<string, Promise<Patient | undefined>>();
   private readonly requests = new Map<string, Promise<ServiceRequest | undefined>>();
   private readonly specimens = new Map<string, Promise<Observation[]>>();
+  /** The look-back pool: results by `<subject type/id> <code key>`, newest first. */
+  private poolPatients = new Set<string>();
+  private pool: { codes: Set<string>; from: number; entries: Map<string, PoolEntry[]> } | undefined;
 
   constructor(repo: FhirRepository) {
     this.repo = repo;
+  }
+
+  /**
+   * Loads what processing `observations` (one batch) will read, so that the per-result reads
+   * below are answered from memory: one read per type of the Patients and ServiceRequests, one
+   * search for the results of the batch's specimens and one for the results of its patients
+   * within the longest look-back window of the delta and derived-value rules.
+   */
+  async prefetch(observations: readonly Observation[], rules: RuleSet): Promise<void> {
+    const patientIds = new Set<string>();
+    const requestIds = new Set<string>();
+    const specimenRefs = new Set<string>();
+    const poolPatients = new Set<string>();
+    const poolCodes = new Set<string>();
+    let from = Number.POSITIVE_INFINITY;
+    const consistencyCodes = new Set(rules.consistency.flatMap((c) => [codeKey(c.a), codeKey(c.b)]));
+    const sameSpecimenInputs = new Set(
+      rules.derived.filter((d) => d.windowHours === 0).flatMap((d) => d.inputs.map(codeKey)),
+    );
+    for (const o of observations) {
+      const patient = refId(o.subject, 'Patient');
+      if (patient) patientIds.add(patient);
+      for (const r of o.basedOn ?? []) {
+        const id = refId(r, 'ServiceRequest');
+        if (id) {
+          requestIds.add(id);
+          break;
+        }
+      }
+      const codes = codesOf(o);
+      const keys = codes.map(codeKey);
+      const specimen = o.specimen?.reference;
+      if (
+        specimen &&
+        refId(o.specimen, 'Specimen') &&
+        keys.some((k) => consistencyCodes.has(k) || sameSpecimenInputs.has(k))
+      )
+        specimenRefs.add(specimen);
+      const subject = o.subject?.reference;
+      if (!patient || !subject) continue;
+      const effective = effectiveOf(o, Number.NaN);
+      if (!Number.isFinite(effective)) continue;
+      const look = (code: Code, hours: number) => {
+        poolPatients.add(subject);
+        poolCodes.add(codeKey(code));
+        from = Math.min(from, effective - hours * 3_600_000);
+      };
+      const analysis = findAnalysis(rules, codes);
+      if (analysis?.delta) look(analysis.code, analysis.delta.windowHours);
+      for (const d of rules.derived) {
+        if (d.windowHours > 0 && d.inputs.some((c) => keys.includes(codeKey(c))))
+          for (const c of d.inputs) look(c, d.windowHours);
+      }
+    }
+    const read = async <T>(type: string, ids: Set<string>, cache: Map<string, Promise<T | undefined>>) => {
+      const missing = [...ids].filter((id) => !cache.has(id));
+      if (missing.length === 0) return;
+      const found = new Map<string, T>();
+      for (const json of await this.repo.readMany(type, missing)) {
+        const r = JSON.parse(json) as T & { id: string };
+        found.set(r.id, r);
+      }
+      for (const id of missing) cache.set(id, Promise.resolve(found.get(id)));
+    };
+    await read('Patient', patientIds, this.patients);
+    await read('ServiceRequest', requestIds, this.requests);
+    if (specimenRefs.size > 0) {
+      const all = await this.searchAll('Observation', [['specimen', [...specimenRefs].join(',')]]);
+      const bySpecimen = new Map<string, Observation[]>();
+      for (const { o } of all) {
+        const key = o.specimen?.reference ? parseReference(o.specimen.reference)?.join('/') : undefined;
+        if (!key) continue;
+        const list = bySpecimen.get(key);
+        if (list) list.push(o);
+        else bySpecimen.set(key, [o]);
+      }
+      for (const ref of specimenRefs) {
+        // The per-specimen search's first page: 200 results in row order.
+        const mine = bySpecimen.get(parseReference(ref)?.join('/') ?? '') ?? [];
+        this.specimens.set(ref, Promise.resolve(mine.slice(0, 200)));
+      }
+    }
+    if (poolPatients.size > 0 && Number.isFinite(from)) {
+      const rows = await this.searchAll('Observation', [
+        ['subject', [...poolPatients].join(',')],
+        ['code', [...poolCodes].join(',')],
+        ['date', `ge${new Date(from).toISOString()}`],
+        ['_sort', '-date'],
+      ]);
+      const entries = new Map<string, PoolEntry[]>();
+      for (const { o } of rows) {
+        const subject = o.subject?.reference ? parseReference(o.subject.reference)?.join('/') : undefined;
+        if (!subject) continue;
+        const entry: PoolEntry = {
+          o,
+          dates: indexRows(o as unknown as { resourceType: string })
+            .date.filter((d) => d[0] === 'date')
+            .map((d) => [d[1], d[2]] as [number, number]),
+        };
+        for (const key of new Set(codesOf(o).map(codeKey))) {
+          const list = entries.get(`${subject} ${key}`);
+          if (list) list.push(entry);
+          else entries.set(`${subject} ${key}`, [entry]);
+        }
+      }
+      this.pool = { codes: poolCodes, from, entries };
+      this.poolPatients = new Set([...poolPatients].map((p) => parseReference(p)!.join('/')));
+    }
+  }
+
+  /** Every match of a search (all pages), in the search's order. */
+  private async searchAll(type: string, params: [string, string][]): Promise<{ rid: number; o: Observation }[]> {
+    const out: { rid: number; o: Observation }[] = [];
+    let snapshot: number | undefined;
+    for (;;) {
+      const paging: [string, string][] = snapshot === undefined ? [] : [['_page', `${out.length}.${snapshot}`]];
+      const page = await this.repo.search(parseSearchRequest(type, [...params, ['_count', '1000'], ...paging]));
+      for (const m of page.matches) out.push({ rid: m.rid, o: JSON.parse(m.json) as Observation });
+      snapshot = page.snapshot;
+      if (!page.hasNext) return out;
+    }
   }
 
   private async readJson<T>(type: string, id: string): Promise<T | undefined> {
@@ -80,6 +224,23 @@ export class ResultContext {
 
   /** Results of a patient for a code, newest first, taken before `before` (and after `after`). */
   async history(patientRef: string, code: Code, before: number, after = 0, count = 5): Promise<Observation[]> {
+    const pool = this.pool;
+    const subject = parseReference(patientRef)?.join('/');
+    const key = codeKey(code);
+    if (pool && after > 0 && after >= pool.from && subject && this.poolPatients.has(subject) && pool.codes.has(key)) {
+      // The pool holds every result of this patient and code that the search below would find
+      // (its date bound is at or before `after`), in the same order (-date, then row id).
+      const lt = parseDateRange(new Date(before).toISOString());
+      const ge = parseDateRange(new Date(after).toISOString());
+      if (lt && ge) {
+        const out: Observation[] = [];
+        for (const e of pool.entries.get(`${subject} ${key}`) ?? []) {
+          if (out.length === count) break;
+          if (e.dates.some(([lo]) => dateLt(lo, lt)) && e.dates.some(([lo, hi]) => dateGe(lo, hi, ge))) out.push(e.o);
+        }
+        return out.filter((o) => !VOID.has(o.status));
+      }
+    }
     const params: [string, string][] = [
       ['subject', patientRef],
       ['code', codeKey(code)],
@@ -91,10 +252,14 @@ export class ResultContext {
     return (await this.search('Observation', params)).filter((o) => !VOID.has(o.status));
   }
 
-  /** The patient's previous result of the analysis, in the analysis unit. */
+  /**
+   * The patient's previous result of the analysis within the delta window, in the analysis unit.
+   * (An older one would not be compared: `deltaCheck` ignores results outside the window.)
+   */
   async previous(o: Observation, analysis: AnalysisDefinition, effective: number): Promise<PreviousResult | undefined> {
     if (!analysis.delta || !o.subject?.reference) return undefined;
-    for (const p of await this.history(o.subject.reference, analysis.code, effective, 0, 3)) {
+    const after = effective - analysis.delta.windowHours * 3_600_000;
+    for (const p of await this.history(o.subject.reference, analysis.code, effective, after, 3)) {
       if (p.id === o.id) continue;
       const value = valueIn(p, analysis.unit);
       if (value !== undefined) return { value, effective: effectiveOf(p, 0), reference: `Observation/${p.id}` };

@@ -111,6 +111,65 @@ for (const dialect of await testDialects()) {
       assert.deepEqual(await ids('Observation', 'subject=Patient/atomic'), []);
     });
 
+    test('putMany writes as put one after another: versions, history, index rows, outbox, ifAbsent, repeats', async () => {
+      await put(observation({ id: 'pm-1', subject: 'Patient/pm', code: '2345-7' }));
+      await put(observation({ id: 'pm-2', subject: 'Patient/pm', code: '2345-7' }));
+      await put({ resourceType: 'Task', id: 'pm-task', status: 'requested', intent: 'order' });
+      await put({ resourceType: 'Task', id: 'pm-gone', status: 'requested', intent: 'order' });
+      await repo.transaction((w) => repo.delete(w, 'Task', 'pm-gone'));
+      const consumer = new OutboxConsumer(repo.db, 'pm-test');
+      await consumer.ack((await repo.history({ count: 1 }))[0]!.seq);
+      const results = await repo.transaction((w) =>
+        repo.putMany(w, [
+          { resource: observation({ id: 'pm-1', subject: 'Patient/pm', code: '2951-2' }), ifMatch: 1 },
+          { resource: observation({ id: 'pm-2', subject: 'Patient/pm', code: '2345-7' }) },
+          { resource: { resourceType: 'Task', id: 'pm-task', status: 'completed', intent: 'order' }, ifAbsent: true },
+          { resource: { resourceType: 'Task', id: 'pm-gone', status: 'completed', intent: 'order' }, ifAbsent: true },
+          { resource: { resourceType: 'Task', id: 'pm-new', status: 'requested', intent: 'order' }, ifAbsent: true },
+          { resource: { resourceType: 'Provenance', recorded: '2026-01-01T00:00:00Z', target: [] } },
+          // The same resource again: it sees the first write of this call.
+          { resource: observation({ id: 'pm-1', subject: 'Patient/pm', code: '2951-2', value: 8 }), ifMatch: 2 },
+        ]),
+      );
+      assert.deepEqual(
+        results.map((r) => (r ? [r.id.startsWith('pm') ? r.id : 'new', r.version, r.created, r.unchanged] : 'skipped')),
+        [
+          ['pm-1', 2, false, false],
+          ['pm-2', 1, false, true],
+          'skipped',
+          ['pm-gone', 3, true, false],
+          ['pm-new', 1, true, false],
+          ['new', 1, true, false],
+          ['pm-1', 3, false, false],
+        ],
+      );
+      assert.equal((JSON.parse((await repo.vread('Observation', 'pm-1', 1))!.json!) as Resource).id, 'pm-1');
+      const v2 = JSON.parse((await repo.vread('Observation', 'pm-1', 2))!.json!) as {
+        valueQuantity: { value: number };
+      };
+      assert.equal(v2.valueQuantity.value, 7.2);
+      const v3 = JSON.parse((await repo.read('Observation', 'pm-1'))!.json!) as { valueQuantity: { value: number } };
+      assert.equal(v3.valueQuantity.value, 8);
+      assert.equal((JSON.parse((await repo.read('Task', 'pm-task'))!.json!) as Resource).status, 'requested');
+      assert.equal((await repo.read('Task', 'pm-gone'))!.deleted, false);
+      assert.deepEqual(await ids('Observation', `code=${LOINC}|2345-7&subject=Patient/pm`), ['pm-2']);
+      assert.deepEqual(await ids('Observation', `code=${LOINC}|2951-2&subject=Patient/pm`), ['pm-1']);
+      assert.deepEqual(
+        (await consumer.poll(20)).map((e) => `${e.type}/${e.id.startsWith('pm') ? e.id : 'new'}@${e.version}`),
+        ['Observation/pm-1@2', 'Task/pm-gone@3', 'Task/pm-new@1', 'Provenance/new@1', 'Observation/pm-1@3'],
+      );
+      await assert.rejects(
+        repo.transaction((w) =>
+          repo.putMany(w, [
+            { resource: observation({ id: 'pm-2', subject: 'Patient/pm', value: 9 }) },
+            { resource: observation({ id: 'pm-1', subject: 'Patient/pm', value: 9 }), ifMatch: 2 },
+          ]),
+        ),
+        (e: FhirError) => e.status === 412,
+      );
+      assert.equal((await repo.read('Observation', 'pm-2'))!.version, 1);
+    });
+
     describe('search', () => {
       before(async () => {
         await put({
@@ -158,6 +217,10 @@ for (const dialect of await testDialects()) {
         assert.deepEqual(await ids('Observation', 'code=|718-7&subject=Patient/sp1'), []);
         assert.deepEqual(await ids('Observation', `code=${NPU}|&subject=Patient/sp1`), []);
         assert.deepEqual(await ids('Observation', `code:not=${LOINC}|718-7&subject=Patient/sp1`), ['s-o3']);
+        assert.deepEqual(await ids('Observation', `code:not=${LOINC}|718-7,${LOINC}|9999-9&subject=Patient/sp1`), [
+          's-o3',
+        ]);
+        assert.deepEqual(await ids('Observation', `code:not=${LOINC}|718-7,${LOINC}|2345-7&subject=Patient/sp1`), []);
       });
 
       test('a CPR is found with or without its hyphen, also through a chain', async () => {
@@ -177,6 +240,18 @@ for (const dialect of await testDialects()) {
         assert.deepEqual(await ids('Observation', 'subject=sp2'), ['s-o4', 's-o5']);
         assert.deepEqual(await ids('Observation', 'subject:Patient=sp2'), ['s-o4', 's-o5']);
         assert.deepEqual(await ids('Observation', 'patient=Patient/sp2'), ['s-o4', 's-o5']);
+        // Several values (each alternative its own index range), with other filters and an alias.
+        assert.deepEqual(await ids('Observation', 'subject=Patient/sp2,Patient/sp1,Patient/nobody&code=718-7'), [
+          's-o1',
+          's-o2',
+          's-o4',
+        ]);
+        assert.deepEqual(await ids('Observation', 'patient=sp1,sp2&code=2345-7'), ['s-o3']);
+        assert.deepEqual(await ids('Observation', `code=${LOINC}|2345-7,${LOINC}|718-7&subject=Patient/sp1`), [
+          's-o1',
+          's-o2',
+          's-o3',
+        ]);
         assert.deepEqual(await ids('Observation', `subject:Patient.identifier=${CPR_SYSTEM}|0201919990`), [
           's-o1',
           's-o2',

@@ -146,6 +146,24 @@ export class WriteContext {
 
 const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
 
+/** A version computed by `nextVersion`, not yet written; `rid`, `history` and `update` for an update. */
+interface Written {
+  readonly type: string;
+  readonly id: string;
+  readonly version: number;
+  readonly now: number;
+  readonly stored: Resource;
+  readonly json: string;
+  readonly rows: IndexRows;
+  readonly curResource: Resource | undefined;
+  readonly created: boolean;
+  readonly patient: string | null;
+  readonly content: unknown;
+  readonly rid?: number;
+  /** The current row as a `resource_history` row (rid, version, last_updated, deleted, content). */
+  readonly history?: unknown[];
+}
+
 /**
  * The FHIR repository: versioned resources, search and the outbox, on any {@link Dialect}.
  * All methods take plain data; nothing here knows HTTP.
@@ -286,8 +304,143 @@ export class FhirRepository {
       await w.tx.lock(`${type}/${id}`);
       cur = await this.current(w, type, id);
     }
-    if (opts.ifMatch !== undefined && (cur?.version ?? 0) !== opts.ifMatch) {
-      throw Errors.versionConflict(String(opts.ifMatch), cur?.version ?? 0);
+    const v = await this.nextVersion(w, type, id, resource, cur, opts.ifMatch);
+    if ('unchanged' in v) return v.unchanged;
+    if (v.history) {
+      await w.tx.run(
+        'INSERT INTO resource_history (rid, version, last_updated, deleted, content) VALUES (?, ?, ?, ?, ?)',
+        v.history,
+      );
+      await w.tx.run(
+        'UPDATE resource SET version = ?, last_updated = ?, deleted = 0, patient = ?, content = ? WHERE rid = ?',
+        [v.version, v.now, v.patient, v.content, v.rid],
+      );
+    }
+    return this.afterVersion(w, v);
+  }
+
+  /**
+   * Writes many resources as {@link put} would one after another, with a few statements for all
+   * of them: one lock statement and one read of the current rows per round of distinct
+   * resources, then the history rows and the updates as one multi-row statement each (the index
+   * rows and new resources are written together anyway). An item with `ifAbsent` is skipped
+   * (result undefined) when its resource exists and is not deleted. A stale `ifMatch` throws
+   * before anything of the round is written. With an interceptor the items go through
+   * {@link put} one by one, so that each hook sees the writes before it.
+   */
+  async putMany(
+    w: WriteContext,
+    items: readonly { resource: Resource; ifMatch?: number; ifAbsent?: boolean }[],
+  ): Promise<(WriteResult | undefined)[]> {
+    const out: (WriteResult | undefined)[] = [];
+    if (w.interceptor) {
+      for (const x of items) {
+        if (x.ifAbsent && x.resource.id) {
+          const cur = await this.read(x.resource.resourceType, x.resource.id, w);
+          if (cur && !cur.deleted) {
+            out.push(undefined);
+            continue;
+          }
+        }
+        out.push(await this.put(w, x.resource, x.ifMatch === undefined ? {} : { ifMatch: x.ifMatch }));
+      }
+      return out;
+    }
+    // Rounds of distinct resources: a resource written twice sees its first write in the next round.
+    let start = 0;
+    while (start < items.length) {
+      const seen = new Set<string>();
+      let end = start;
+      for (; end < items.length; end++) {
+        const r = items[end]!.resource;
+        if (r.id === undefined) continue;
+        const key = `${r.resourceType}/${r.id}`;
+        if (seen.has(key)) break;
+        seen.add(key);
+      }
+      out.push(...(await this.putRound(w, items.slice(start, end), seen)));
+      start = end;
+    }
+    return out;
+  }
+
+  private async putRound(
+    w: WriteContext,
+    items: readonly { resource: Resource; ifMatch?: number; ifAbsent?: boolean }[],
+    keys: ReadonlySet<string>,
+  ): Promise<(WriteResult | undefined)[]> {
+    for (const x of items)
+      if (x.resource.id !== undefined && !ID_RE.test(x.resource.id)) throw Errors.invalidId(x.resource.id);
+    // Sorted: two batch writers lock shared resources in the same order.
+    await w.tx.lockMany([...keys].sort());
+    await w.flush();
+    const byType = new Map<string, string[]>();
+    for (const x of items) {
+      const { resourceType: type, id } = x.resource;
+      if (id === undefined) continue;
+      const ids = byType.get(type) ?? [];
+      ids.push(id);
+      byType.set(type, ids);
+    }
+    const current = new Map<string, CurrentRow>();
+    for (const [type, ids] of byType) {
+      for (let i = 0; i < ids.length; i += 500) {
+        const chunk = ids.slice(i, i + 500);
+        const rows = await w.tx.all<CurrentRow & { id: string }>(
+          `SELECT rid, id, version, deleted, content, last_updated, patient FROM resource WHERE type = ? AND id IN (${chunk.map(() => '?').join(',')})`,
+          [type, ...chunk],
+        );
+        for (const r of rows) current.set(`${type}/${r.id}`, r);
+      }
+    }
+    const versions: (Written | { unchanged: WriteResult } | undefined)[] = [];
+    for (const x of items) {
+      const type = x.resource.resourceType;
+      const id = x.resource.id ?? newResourceId();
+      const cur = current.get(`${type}/${id}`);
+      if (x.ifAbsent && cur && !cur.deleted) versions.push(undefined);
+      else versions.push(await this.nextVersion(w, type, id, x.resource, cur, x.ifMatch));
+    }
+    const written = versions.filter((v): v is Written => v !== undefined && !('unchanged' in v));
+    const updates = written.filter((v) => v.history !== undefined);
+    await w.tx.insertMany(
+      'resource_history',
+      ['rid', 'version', 'last_updated', 'deleted', 'content'],
+      ['bigint', 'int', 'bigint', 'int', 'json'],
+      updates.map((v) => v.history!),
+    );
+    await w.tx.updateMany(
+      'resource',
+      ['rid'],
+      ['version', 'last_updated', 'deleted', 'patient', 'content'],
+      ['bigint', 'int', 'bigint', 'int', 'text', 'json'],
+      updates.map((v) => [v.rid, v.version, v.now, 0, v.patient, v.content]),
+    );
+    const out: (WriteResult | undefined)[] = [];
+    for (const v of versions) {
+      if (v === undefined) out.push(undefined);
+      else if ('unchanged' in v) out.push(v.unchanged);
+      else out.push(await this.afterVersion(w, v));
+    }
+    return out;
+  }
+
+  /**
+   * The new version of `type/id` over its current row, in memory: the version check, the
+   * interceptor's `beforeWrite`, the no-op check, the stored JSON and its index rows; for an
+   * update also the history row and the update to write.
+   */
+  private async nextVersion(
+    w: WriteContext,
+    type: string,
+    id: string,
+    resource: Resource,
+    cur: CurrentRow | undefined,
+    ifMatch: number | undefined,
+  ): Promise<Written | { unchanged: WriteResult }> {
+    if (!ID_RE.test(id)) throw Errors.invalidId(id);
+    if (ifMatch !== undefined && (cur?.version ?? 0) !== ifMatch) {
+      throw Errors.versionConflict(String(ifMatch), cur?.version ?? 0);
     }
     const curJson = cur && !cur.deleted ? this.text(cur.content) : undefined;
     // Parsed once: for the no-op check and for the index rows the update replaces.
@@ -295,13 +448,15 @@ export class FhirRepository {
     await w.interceptor?.beforeWrite(w, type, { ...resource, resourceType: type, id }, curResource);
     if (cur && curJson && curResource && sameContent(curResource, resource)) {
       return {
-        type,
-        id,
-        version: cur.version,
-        lastUpdated: Number(cur.last_updated),
-        json: curJson,
-        created: false,
-        unchanged: true,
+        unchanged: {
+          type,
+          id,
+          version: cur.version,
+          lastUpdated: Number(cur.last_updated),
+          json: curJson,
+          created: false,
+          unchanged: true,
+        },
       };
     }
     const version = (cur?.version ?? 0) + 1;
@@ -312,29 +467,41 @@ export class FhirRepository {
     const json = JSON.stringify(stored);
     const rows = indexRows(stored);
     const patient = patientKey(stored, rows) ?? null;
+    const content = this.db.caps.json.encode(json);
+    const base = { type, id, version, now, stored, json, rows, curResource, patient, content };
+    if (!cur) return { ...base, created: true };
+    const rid = Number(cur.rid);
+    return {
+      ...base,
+      created: cur.deleted === 1,
+      rid,
+      history: [rid, cur.version, cur.last_updated, cur.deleted, cur.content],
+    };
+  }
+
+  /** Queues the index rows and the outbox event of a written version (a new one is buffered here). */
+  private async afterVersion(w: WriteContext, v: Written): Promise<WriteResult> {
     let rid: number;
-    if (cur) {
-      rid = Number(cur.rid);
-      await w.tx.run(
-        'INSERT INTO resource_history (rid, version, last_updated, deleted, content) VALUES (?, ?, ?, ?, ?)',
-        [rid, cur.version, cur.last_updated, cur.deleted, cur.content],
-      );
-      await w.tx.run(
-        'UPDATE resource SET version = ?, last_updated = ?, deleted = 0, patient = ?, content = ? WHERE rid = ?',
-        [version, now, patient, this.db.caps.json.encode(json), rid],
-      );
-      const prev = curResource ? indexRows(curResource) : undefined;
-      w.index.queue(type, rid, prev, rows);
+    if (v.rid !== undefined) {
+      rid = v.rid;
+      w.index.queue(v.type, rid, v.curResource ? indexRows(v.curResource) : undefined, v.rows);
     } else {
       rid = await w.nextRid();
-      w.created.push([rid, type, id, version, now, 0, patient, this.db.caps.json.encode(json)]);
-      w.index.queue(type, rid, undefined, rows);
+      w.created.push([rid, v.type, v.id, v.version, v.now, 0, v.patient, v.content]);
+      w.index.queue(v.type, rid, undefined, v.rows);
     }
-    await this.claimIdentifiers(w, stored, rid);
-    const created = !cur || cur.deleted === 1;
-    w.events.push([rid, version, created ? 'create' : 'update', now]);
-    const result: WriteResult = { type, id, version, lastUpdated: now, json, created, unchanged: false };
-    w.interceptor?.afterWrite(w, result, stored, curResource);
+    await this.claimIdentifiers(w, v.stored, rid);
+    w.events.push([rid, v.version, v.created ? 'create' : 'update', v.now]);
+    const result: WriteResult = {
+      type: v.type,
+      id: v.id,
+      version: v.version,
+      lastUpdated: v.now,
+      json: v.json,
+      created: v.created,
+      unchanged: false,
+    };
+    w.interceptor?.afterWrite(w, result, v.stored, v.curResource);
     return result;
   }
 

@@ -235,22 +235,42 @@ class Compiler {
           suffix = ':identifier';
         }
         if (!table) throw Errors.notSupported(`Search on '${def.code}'`);
-        const pid = this.pidCond(type, def, suffix);
         if (f.missing !== undefined) {
+          const pid = this.pidCond(type, def, suffix);
           return exists
             ? probe(table, pid, rid, f.missing)
             : `${rid} ${f.missing ? 'NOT ' : ''}IN (SELECT rid FROM ${table} WHERE ${pid})`;
         }
-        let conds: string[];
-        if (f.modifier === 'text') {
-          conds = f.values.map((v) => {
+        const condOf = (v: ParamValue): string => {
+          if (f.modifier === 'text') {
             const norm = v.kind === 'string' ? v.norm : '';
             return `(norm LIKE ${this.bind(`${escapeLike(norm)}%`)} ESCAPE '\\' OR norm LIKE ${this.bind(`% ${escapeLike(norm)}%`)} ESCAPE '\\')`;
-          });
-        } else if (f.modifier === 'identifier') {
-          conds = f.values.map((v) => this.tokenCond('code', 'system', v));
-        } else conds = f.values.map((v) => this.valueCond(def, v, f.modifier));
+          }
+          if (f.modifier === 'identifier') return this.tokenCond('code', 'system', v);
+          return this.valueCond(def, v, f.modifier);
+        };
         const not = f.modifier === 'not';
+        if (!exists && f.values.length > 1) {
+          // Several values driving the query: the parameter id goes into each alternative, so that
+          // each is one index range (SQLite's multi-index OR, PostgreSQL's BitmapOr) instead of a
+          // scan of every row of the parameter. Placeholders are bound in text order.
+          const alternatives = f.values.map((v) => {
+            const pid = this.pidCond(type, def, suffix);
+            return `(${pid} AND ${condOf(v)})`;
+          });
+          return `${rid} ${not ? 'NOT ' : ''}IN (SELECT rid FROM ${table} WHERE ${alternatives.join(' OR ')})`;
+        }
+        if (exists && f.values.length > 1) {
+          // One probe per value, each a primary-key lookup: with the values OR-ed inside one probe
+          // SQLite may scan every row of the parameter for each candidate (seen with statistics
+          // of a lab load: 0.5 s for 200 results of 20 patients).
+          const probes = f.values.map((v) =>
+            probe(table, `${this.pidCond(type, def, suffix)} AND ${condOf(v)}`, rid, not),
+          );
+          return `(${probes.join(not ? ' AND ' : ' OR ')})`;
+        }
+        const pid = this.pidCond(type, def, suffix);
+        const conds = f.values.map(condOf);
         if (exists) {
           return probe(table, `${pid} AND (${conds.join(' OR ')})`, rid, not);
         }

@@ -26,10 +26,23 @@ export interface SqlExecutor {
     rows: readonly unknown[][],
   ): Promise<void>;
   /**
+   * Updates rows by key: `rows` hold the key columns' values first, then the set columns'
+   * (one statement on PostgreSQL).
+   */
+  updateMany(
+    table: string,
+    keyColumns: readonly string[],
+    setColumns: readonly string[],
+    types: readonly ColumnType[],
+    rows: readonly unknown[][],
+  ): Promise<void>;
+  /**
    * Serialises writers on a key until the transaction ends (PostgreSQL advisory lock; a no-op on
    * SQLite, whose writers are already serialised).
    */
   lock(key: string): Promise<void>;
+  /** {@link lock} on several keys in one statement, in the given order. */
+  lockMany(keys: readonly string[]): Promise<void>;
   /** Reserves `n` new row ids of the `resource` table (gaps are allowed). */
   nextResourceIds(n: number): Promise<number[]>;
 }

@@ -95,6 +95,22 @@ class PgExecutor implements SqlExecutor {
       transpose(rows, columns.length),
     );
   }
+  async updateMany(
+    table: string,
+    keyColumns: readonly string[],
+    setColumns: readonly string[],
+    types: readonly ColumnType[],
+    rows: readonly unknown[][],
+  ) {
+    if (rows.length === 0) return;
+    const columns = [...keyColumns, ...setColumns];
+    const set = setColumns.map((c) => `${c} = u.${c}`).join(', ');
+    const match = keyColumns.map((c) => `${table}.${c} = u.${c}`).join(' AND ');
+    await this.q.query(
+      `UPDATE ${table} SET ${set} FROM unnest(${unnestArgs(types)}) AS u(${columns.join(',')}) WHERE ${match}`,
+      transpose(rows, columns.length),
+    );
+  }
   async nextResourceIds(n: number): Promise<number[]> {
     const r = await this.q.query(
       "SELECT nextval(pg_get_serial_sequence('resource', 'rid')) AS rid FROM generate_series(1, $1)",
@@ -104,6 +120,15 @@ class PgExecutor implements SqlExecutor {
   }
   async lock(key: string): Promise<void> {
     await this.q.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+  }
+  async lockMany(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    if (keys.length === 1) return this.lock(keys[0]!);
+    // WITH ORDINALITY and ORDER BY: the locks are taken in the caller's order.
+    await this.q.query(
+      'SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM (SELECT k FROM unnest($1::text[]) WITH ORDINALITY AS u(k, n) ORDER BY n OFFSET 0) s',
+      [keys],
+    );
   }
 }
 

@@ -63,7 +63,23 @@ class SqliteExecutor implements SqlExecutor {
     for (const r of rows) stmt.run(...(r as SQLInputValue[]));
   }
 
+  async updateMany(
+    table: string,
+    keyColumns: readonly string[],
+    setColumns: readonly string[],
+    _types: readonly ColumnType[],
+    rows: readonly unknown[][],
+  ) {
+    if (rows.length === 0) return;
+    const stmt = this.prepare(
+      `UPDATE ${table} SET ${setColumns.map((c) => `${c} = ?`).join(', ')} WHERE ${keyColumns.map((c) => `${c} = ?`).join(' AND ')}`,
+    );
+    const k = keyColumns.length;
+    for (const r of rows) stmt.run(...([...r.slice(k), ...r.slice(0, k)] as SQLInputValue[]));
+  }
+
   async lock(_key: string): Promise<void> {}
+  async lockMany(_keys: readonly string[]): Promise<void> {}
 
   /** The single writer hands out ids from a counter seeded from MAX(rid). */
   private lastRid: number | undefined;
@@ -154,7 +170,17 @@ class SqliteDialect implements Dialect {
   deleteMany(table: string, columns: readonly string[], types: readonly ColumnType[], rows: readonly unknown[][]) {
     return this.transaction((tx) => tx.deleteMany(table, columns, types, rows));
   }
+  updateMany(
+    table: string,
+    keyColumns: readonly string[],
+    setColumns: readonly string[],
+    types: readonly ColumnType[],
+    rows: readonly unknown[][],
+  ) {
+    return this.transaction((tx) => tx.updateMany(table, keyColumns, setColumns, types, rows));
+  }
   async lock(): Promise<void> {}
+  async lockMany(): Promise<void> {}
   nextResourceIds(n: number): Promise<number[]> {
     return this.writer.nextResourceIds(n);
   }
