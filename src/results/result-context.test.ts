@@ -80,6 +80,21 @@ for (const dialect of await testDialects()) {
       assert.ok(compared > 100, 'the comparison saw results');
     });
 
+    it('a pool larger than its bound is not kept, and history still equals the search', async () => {
+      const small = new ResultContext(repo, { poolMax: 5 });
+      await small.prefetch(observations, RULE_SET_2026_11);
+      assert.equal(small.pooled, false);
+      const full = new ResultContext(repo);
+      await full.prefetch(observations, RULE_SET_2026_11);
+      assert.equal(full.pooled, true);
+      const ids = (os: Observation[]) => os.map((o) => o.id);
+      const before = T0 + 1;
+      const after = before - 72 * H;
+      const plain = await new ResultContext(repo).history('Patient/a', CODES.sodium, before, after, 5);
+      assert.ok(plain.length > 0);
+      assert.deepEqual(ids(await small.history('Patient/a', CODES.sodium, before, after, 5)), ids(plain));
+    });
+
     it('the previous result for a delta check is the same with and without the pool', async () => {
       const analysis = RULE_SET_2026_11.analyses.find((a) => a.code.code === CODES.sodium.code)!;
       assert.ok(analysis.delta, 'sodium has a delta rule');

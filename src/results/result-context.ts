@@ -44,6 +44,9 @@ function cached<T>(cache: Map<string, Promise<T>>, key: string, load: () => Prom
   return p;
 }
 
+/** Results a batch's look-back pool may hold; beyond it the batch's results search one by one. */
+export const POOL_MAX = 2000;
+
 /** A result of the prefetched pool with what the `date` search parameter indexes of it. */
 interface PoolEntry {
   readonly o: Observation;
@@ -75,8 +78,16 @@ export class ResultContext {
   private poolPatients = new Set<string>();
   private pool: { codes: Set<string>; from: number; entries: Map<string, PoolEntry[]> } | undefined;
 
-  constructor(repo: FhirRepository) {
+  readonly #poolMax: number;
+
+  constructor(repo: FhirRepository, opts: { poolMax?: number } = {}) {
     this.repo = repo;
+    this.#poolMax = opts.poolMax ?? POOL_MAX;
+  }
+
+  /** Whether the last prefetch kept a look-back pool. */
+  get pooled(): boolean {
+    return this.pool !== undefined;
   }
 
   /**
@@ -144,7 +155,7 @@ export class ResultContext {
     await read('Patient', patientIds, this.patients);
     await read('ServiceRequest', requestIds, this.requests);
     if (specimenRefs.size > 0) {
-      const all = await this.searchAll('Observation', [['specimen', [...specimenRefs].join(',')]]);
+      const all = (await this.searchAll('Observation', [['specimen', [...specimenRefs].join(',')]])) ?? [];
       const bySpecimen = new Map<string, Observation[]>();
       for (const { o } of all) {
         const key = o.specimen?.reference ? parseReference(o.specimen.reference)?.join('/') : undefined;
@@ -160,12 +171,19 @@ export class ResultContext {
       }
     }
     if (poolPatients.size > 0 && Number.isFinite(from)) {
-      const rows = await this.searchAll('Observation', [
-        ['subject', [...poolPatients].join(',')],
-        ['code', [...poolCodes].join(',')],
-        ['date', `ge${new Date(from).toISOString()}`],
-        ['_sort', '-date'],
-      ]);
+      const rows = await this.searchAll(
+        'Observation',
+        [
+          ['subject', [...poolPatients].join(',')],
+          ['code', [...poolCodes].join(',')],
+          ['date', `ge${new Date(from).toISOString()}`],
+          ['_sort', '-date'],
+        ],
+        this.#poolMax,
+      );
+      // A pool larger than the bound (a patient with thousands of results in the window) is not
+      // kept: each result then searches on its own, so one such patient cannot make every batch slow.
+      if (!rows) return;
       const entries = new Map<string, PoolEntry[]>();
       for (const { o } of rows) {
         const subject = o.subject?.reference ? parseReference(o.subject.reference)?.join('/') : undefined;
@@ -187,13 +205,18 @@ export class ResultContext {
     }
   }
 
-  /** Every match of a search (all pages), in the search's order. */
-  private async searchAll(type: string, params: [string, string][]): Promise<{ rid: number; o: Observation }[]> {
+  /** Every match of a search (all pages), in the search's order; undefined when more than `max`. */
+  private async searchAll(
+    type: string,
+    params: [string, string][],
+    max = Number.POSITIVE_INFINITY,
+  ): Promise<{ rid: number; o: Observation }[] | undefined> {
     const out: { rid: number; o: Observation }[] = [];
     let snapshot: number | undefined;
     for (;;) {
       const paging: [string, string][] = snapshot === undefined ? [] : [['_page', `${out.length}.${snapshot}`]];
       const page = await this.repo.search(parseSearchRequest(type, [...params, ['_count', '1000'], ...paging]));
+      if (out.length + page.matches.length > max) return undefined;
       for (const m of page.matches) out.push({ rid: m.rid, o: JSON.parse(m.json) as Observation });
       snapshot = page.snapshot;
       if (!page.hasNext) return out;
