@@ -1,6 +1,7 @@
 import { parseAstmMessages } from '../core/astm/index.ts';
 import { processBundle } from '../fhir-api/bundle.ts';
 import { type FhirService, INTERNAL } from '../fhir-api/fhir-service.ts';
+import { PollLoop } from '../store/poll-loop.ts';
 import type { AstmInbox, AstmInboxRow, AstmReprocessSummary } from './astm-inbox.ts';
 import { findSpecimensBySampleId } from './astm-specimens.ts';
 import { type AstmSpecimenContext, astmSampleId, DEFAULT_ASTM_SPECIMEN_SYSTEM, mapAstmToFhir } from './astm-to-fhir.ts';
@@ -31,12 +32,18 @@ export interface AstmProcessorOptions {
  */
 export class AstmProcessor {
   readonly #o: AstmProcessorOptions;
-  #running = false;
-  #loop: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
+  readonly #poller: PollLoop;
 
   constructor(options: AstmProcessorOptions) {
     this.#o = options;
+    this.#poller = new PollLoop(
+      async () => {
+        const s = await this.runOnce();
+        return s.processed + s.failed > 0;
+      },
+      options.pollMs ?? 100,
+      options.onError,
+    );
   }
 
   /** Maps and stores one inbox row; resolves with a note when nothing was written, throws with the reason when it cannot. */
@@ -84,40 +91,16 @@ export class AstmProcessor {
 
   /** Polls the inbox until {@link stop}. */
   start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.#loop = (async () => {
-      while (this.#running) {
-        let n = 0;
-        try {
-          const s = await this.runOnce();
-          n = s.processed + s.failed;
-        } catch (err) {
-          this.#o.onError?.(err);
-        }
-        if (n === 0 && this.#running) {
-          await new Promise<void>((resolve) => {
-            const t = setTimeout(resolve, this.#o.pollMs ?? 100);
-            this.#wake = () => {
-              clearTimeout(t);
-              resolve();
-            };
-          });
-          this.#wake = undefined;
-        }
-      }
-    })();
+    this.#poller.start();
   }
 
   /** A message was just stored: look now instead of at the next poll. */
   notify(): void {
-    this.#wake?.();
+    this.#poller.notify();
   }
 
   /** Stops polling after the current batch. */
-  async stop(): Promise<void> {
-    this.#running = false;
-    this.#wake?.();
-    await this.#loop;
+  stop(): Promise<void> {
+    return this.#poller.stop();
   }
 }

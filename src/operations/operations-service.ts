@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { OrganisationDirectory } from '../access/access-control.ts';
 import { factsOf, type OpsFact, type OrderDims, type OrgRef } from '../core/operations/stage-facts.ts';
 import { OutboxConsumer, type OutboxEvent } from '../store/outbox.ts';
+import { PollLoop } from '../store/poll-loop.ts';
 import type { FhirRepository } from '../store/repository.ts';
 import { BottleneckMonitor } from './bottleneck-monitor.ts';
 import { IndicatorCache } from './indicator-queries.ts';
@@ -52,8 +53,7 @@ export class OperationsService extends EventEmitter {
   readonly #opts: OperationsOptions;
   readonly now: () => number;
   #config: OperationsConfig;
-  #loop: Promise<void> | undefined;
-  #abort: AbortController | undefined;
+  readonly #poller: PollLoop;
   #lastTick = 0;
 
   constructor(opts: OperationsOptions) {
@@ -67,6 +67,7 @@ export class OperationsService extends EventEmitter {
     this.state.onStageMove = (m) => this.monitor.move(m);
     this.monitor.onAlert = (a, change) => this.emit('alert', a, change);
     this.consumer = new OutboxConsumer(opts.repo.db, OPERATIONS_CONSUMER);
+    this.#poller = new PollLoop(async () => (await this.runOnce()) > 0, opts.pollMs ?? 100, opts.onError);
   }
 
   get config(): OperationsConfig {
@@ -138,27 +139,11 @@ export class OperationsService extends EventEmitter {
 
   /** Starts consuming (`dxhub serve`). */
   start(): void {
-    if (this.#loop) return;
-    const abort = new AbortController();
-    this.#abort = abort;
-    const pollMs = this.#opts.pollMs ?? 100;
-    this.#loop = (async () => {
-      while (!abort.signal.aborted) {
-        let n = 0;
-        try {
-          n = await this.runOnce();
-        } catch (err) {
-          this.#opts.onError?.(err);
-        }
-        if (n === 0) await new Promise((r) => setTimeout(r, pollMs));
-      }
-    })();
+    this.#poller.start();
   }
 
-  async stop(): Promise<void> {
-    this.#abort?.abort();
-    await this.#loop;
-    this.#loop = undefined;
+  stop(): Promise<void> {
+    return this.#poller.stop();
   }
 
   /**
