@@ -78,17 +78,33 @@ export class OperationsService extends EventEmitter {
     return this.#opts.directory();
   }
 
-  /** The facts new in each event's version (relative to the version before it). */
-  async #factsOf(e: OutboxEvent): Promise<OpsFact[]> {
-    if (e.interaction === 'delete' || !RELEVANT.has(e.type)) return [];
-    const cur = await this.repo.vread(e.type, e.id, e.version);
-    if (!cur?.json || cur.deleted) return [];
-    const facts = factsOf(JSON.parse(cur.json), cur.lastUpdated);
-    if (facts.length === 0 || e.version === 1) return facts;
-    const prev = await this.repo.vread(e.type, e.id, e.version - 1);
-    if (!prev?.json || prev.deleted) return facts;
-    const before = new Set(factsOf(JSON.parse(prev.json), prev.lastUpdated).map((f) => f.id));
-    return facts.filter((f) => !before.has(f.id));
+  /**
+   * The facts new in each event's version (relative to the version before it), for a whole batch:
+   * the versions are read with two statements per batch (`vreadMany`), not one or two per event.
+   */
+  async #factsOfBatch(events: readonly OutboxEvent[]): Promise<OpsFact[]> {
+    const relevant = events.filter((e) => e.interaction !== 'delete' && RELEVANT.has(e.type));
+    const curs = await this.repo.vreadMany(relevant);
+    const perEvent: OpsFact[][] = [];
+    const prevKeys: { type: string; id: string; version: number }[] = [];
+    const prevOf: number[] = [];
+    relevant.forEach((e, i) => {
+      const cur = curs[i];
+      const facts = cur?.json && !cur.deleted ? factsOf(JSON.parse(cur.json), cur.lastUpdated) : [];
+      perEvent.push(facts);
+      if (facts.length > 0 && e.version > 1) {
+        prevOf.push(i);
+        prevKeys.push({ type: e.type, id: e.id, version: e.version - 1 });
+      }
+    });
+    const prevs = await this.repo.vreadMany(prevKeys);
+    prevs.forEach((prev, j) => {
+      if (!prev?.json || prev.deleted) return;
+      const i = prevOf[j]!;
+      const before = new Set(factsOf(JSON.parse(prev.json), prev.lastUpdated).map((f) => f.id));
+      perEvent[i] = perEvent[i]!.filter((f) => !before.has(f.id));
+    });
+    return perEvent.flat();
   }
 
   /** Organisation references → SOR codes (unresolvable ones keep their reference text). */
@@ -116,8 +132,7 @@ export class OperationsService extends EventEmitter {
     const from = await this.consumer.position();
     const events = await this.consumer.poll(limit);
     if (events.length > 0) {
-      const facts: OpsFact[] = [];
-      for (const e of events) facts.push(...(await this.#factsOf(e)));
+      const facts = await this.#factsOfBatch(events);
       const applied = await this.state.apply(await this.resolve(facts), {
         consumer: this.consumer,
         from,

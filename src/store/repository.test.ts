@@ -90,6 +90,35 @@ for (const dialect of await testDialects()) {
       assert.deepEqual(await ids('Observation', 'subject=Patient/del-p'), ['del-1']);
     });
 
+    test('vreadMany answers each key as vread does (current, older, deleted, missing)', async () => {
+      await put({ ...patient(), id: 'vm-1' });
+      await put({ ...patient(), id: 'vm-1', gender: 'female' });
+      await put({ ...patient(), id: 'vm-1', gender: 'other' });
+      await put(observation({ id: 'vm-o', subject: 'Patient/vm-1' }));
+      await repo.transaction((w) => repo.delete(w, 'Observation', 'vm-o'));
+      const keys = [
+        { type: 'Patient', id: 'vm-1', version: 3 },
+        { type: 'Patient', id: 'vm-1', version: 1 },
+        { type: 'Observation', id: 'vm-o', version: 2 },
+        { type: 'Patient', id: 'vm-1', version: 2 },
+        { type: 'Observation', id: 'vm-o', version: 1 },
+        { type: 'Patient', id: 'vm-1', version: 9 },
+        { type: 'Patient', id: 'vm-none', version: 1 },
+        { type: 'Patient', id: 'vm-1', version: 1 },
+      ];
+      const many = await repo.vreadMany(keys);
+      assert.equal(many.length, keys.length);
+      for (const [i, k] of keys.entries()) {
+        const one = await repo.vread(k.type, k.id, k.version);
+        assert.deepEqual(many[i], one, `${k.type}/${k.id}/_history/${k.version}`);
+      }
+      assert.equal((JSON.parse(many[1]!.json!) as Resource).gender, 'male');
+      assert.equal((JSON.parse(many[3]!.json!) as Resource).gender, 'female');
+      assert.equal(many[2]!.deleted, true);
+      assert.equal(many[5], undefined);
+      assert.deepEqual(await repo.vreadMany([]), []);
+    });
+
     test('an update moves index rows: old values no longer match', async () => {
       await put(observation({ id: 'mv-1', subject: 'Patient/mv', code: '2345-7' }));
       assert.deepEqual(await ids('Observation', `code=${LOINC}|2345-7&subject=Patient/mv`), ['mv-1']);

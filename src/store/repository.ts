@@ -623,6 +623,78 @@ export class FhirRepository {
   }
 
   /**
+   * Many versions at once (an outbox consumer's batch): the answer at index i is what
+   * `vread(keys[i])` answers. A few statements per batch instead of one or two per key: the current
+   * rows per type, then the older versions from `resource_history` by (rid, version).
+   */
+  async vreadMany(
+    keys: readonly { readonly type: string; readonly id: string; readonly version: number }[],
+  ): Promise<(StoredVersion | undefined)[]> {
+    const byType = new Map<string, Set<string>>();
+    for (const k of keys) {
+      let ids = byType.get(k.type);
+      if (!ids) byType.set(k.type, (ids = new Set()));
+      ids.add(k.id);
+    }
+    const current = new Map<string, CurrentRow>();
+    for (const [type, idSet] of byType) {
+      const ids = [...idSet];
+      for (let i = 0; i < ids.length; i += 500) {
+        const chunk = ids.slice(i, i + 500);
+        const rows = await this.db.all<CurrentRow & { id: string }>(
+          `SELECT id, rid, version, deleted, content, last_updated, patient FROM resource WHERE type = ? AND id IN (${chunk.map(() => '?').join(',')})`,
+          [type, ...chunk],
+        );
+        for (const r of rows) current.set(`${type}/${r.id}`, r);
+      }
+    }
+    const out: (StoredVersion | undefined)[] = new Array(keys.length);
+    const older: { at: number; rid: number; version: number }[] = [];
+    keys.forEach((k, at) => {
+      const cur = current.get(`${k.type}/${k.id}`);
+      if (!cur) return;
+      if (cur.version === k.version) {
+        out[at] = {
+          type: k.type,
+          id: k.id,
+          version: k.version,
+          lastUpdated: Number(cur.last_updated),
+          deleted: cur.deleted === 1,
+          json: this.text(cur.content),
+        };
+      } else older.push({ at, rid: Number(cur.rid), version: k.version });
+    });
+    for (let i = 0; i < older.length; i += 200) {
+      const chunk = older.slice(i, i + 200);
+      const rows = await this.db.all<{
+        rid: number | string;
+        version: number;
+        last_updated: number;
+        deleted: number;
+        content: unknown;
+      }>(
+        `SELECT rid, version, last_updated, deleted, content FROM resource_history WHERE ${chunk.map(() => '(rid = ? AND version = ?)').join(' OR ')}`,
+        chunk.flatMap((o) => [o.rid, o.version]),
+      );
+      const found = new Map(rows.map((h) => [`${Number(h.rid)}:${h.version}`, h]));
+      for (const o of chunk) {
+        const h = found.get(`${o.rid}:${o.version}`);
+        const k = keys[o.at]!;
+        if (h)
+          out[o.at] = {
+            type: k.type,
+            id: k.id,
+            version: k.version,
+            lastUpdated: Number(h.last_updated),
+            deleted: h.deleted === 1,
+            json: this.text(h.content),
+          };
+      }
+    }
+    return out;
+  }
+
+  /**
    * History from the outbox (newest first): of one resource, of a type, or of the whole system.
    * `before` is a sequence cursor for paging; `since` a time in ms.
    */
