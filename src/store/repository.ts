@@ -632,8 +632,8 @@ export class FhirRepository {
   ): Promise<(StoredVersion | undefined)[]> {
     const byType = new Map<string, Set<string>>();
     for (const k of keys) {
-      let ids = byType.get(k.type);
-      if (!ids) byType.set(k.type, (ids = new Set()));
+      const ids = byType.get(k.type) ?? new Set<string>();
+      byType.set(k.type, ids);
       ids.add(k.id);
     }
     const current = new Map<string, CurrentRow>();
