@@ -4,6 +4,7 @@ import type { AuditSource } from '../core/audit/audit-event.ts';
 import { GENESIS_HASH } from '../core/audit/audit-hash.ts';
 import type { Dialect, SqlExecutor } from '../store/dialect/dialect.ts';
 import { migrate } from '../store/migrations/index.ts';
+import { yieldToIo } from '../store/poll-loop.ts';
 import { type Clock, systemClock } from '../store/repository.ts';
 import { installAppendOnlyGuards } from './append-only-guards.ts';
 import type { AuditJournal } from './audit-journal.ts';
@@ -184,6 +185,7 @@ export class AuditLog {
             return { more: chunk.fields.length === 8192 };
           });
           if (!step.more) break;
+          await yieldToIo();
         }
         // Written by nobody any more (not ours, or ours but replaced; its writer gone): a line
         // without its newline at the end was never acknowledged and is dropped with the segment.

@@ -325,44 +325,56 @@ export class IndicatorState {
     }
   }
 
-  async #ensureSlice(tx: SqlExecutor, grain: Grain, start: number): Promise<void> {
-    const id = `${grain}:${start}`;
-    if (this.#slices.has(id)) return;
-    const rows = await tx.all<{
-      dim: string;
-      section: string;
-      measure: string;
-      value: string;
-      n: number | string;
-      targeted: number | string;
-      hits: number | string;
-      total: number | string;
-      sketch: string;
-    }>(
-      'SELECT dim, section, measure, value, n, targeted, hits, total, sketch FROM ops_bucket WHERE grain = ? AND start = ?',
-      [grain, start],
-    );
-    for (const r of rows) {
-      const key: BucketKey = {
-        grain,
-        dim: r.dim as BucketKey['dim'],
-        section: r.section,
-        start,
-        measure: r.measure,
-        value: r.value,
-      };
-      const text = bucketKeyText(key);
-      if (this.#cells.has(text)) continue;
-      const cell: BucketCell = {
-        n: Number(r.n),
-        targeted: Number(r.targeted),
-        hits: Number(r.hits),
-        total: Number(r.total),
-        sketch: decodeSketch(r.sketch),
-      };
-      this.#cells.set(text, { key, cell, dirty: false });
+  /** Loads the stored buckets of the (grain, start) slices not in memory yet: one query per grain and 200 starts. */
+  async #ensureSlices(tx: SqlExecutor, slices: ReadonlyMap<string, { grain: Grain; start: number }>): Promise<void> {
+    const byGrain = new Map<Grain, number[]>();
+    for (const [id, { grain, start }] of slices) {
+      if (this.#slices.has(id)) continue;
+      const starts = byGrain.get(grain) ?? [];
+      byGrain.set(grain, starts);
+      starts.push(start);
     }
-    this.#slices.add(id);
+    for (const [grain, starts] of byGrain) {
+      for (let i = 0; i < starts.length; i += 200) {
+        const chunk = starts.slice(i, i + 200);
+        const rows = await tx.all<{
+          dim: string;
+          section: string;
+          start: number | string;
+          measure: string;
+          value: string;
+          n: number | string;
+          targeted: number | string;
+          hits: number | string;
+          total: number | string;
+          sketch: string;
+        }>(
+          `SELECT dim, section, start, measure, value, n, targeted, hits, total, sketch FROM ops_bucket WHERE grain = ? AND start IN (${chunk.map(() => '?').join(',')})`,
+          [grain, ...chunk],
+        );
+        for (const r of rows) {
+          const key: BucketKey = {
+            grain,
+            dim: r.dim as BucketKey['dim'],
+            section: r.section,
+            start: Number(r.start),
+            measure: r.measure,
+            value: r.value,
+          };
+          const text = bucketKeyText(key);
+          if (this.#cells.has(text)) continue;
+          const cell: BucketCell = {
+            n: Number(r.n),
+            targeted: Number(r.targeted),
+            hits: Number(r.hits),
+            total: Number(r.total),
+            sketch: decodeSketch(r.sketch),
+          };
+          this.#cells.set(text, { key, cell, dirty: false });
+        }
+        for (const start of chunk) this.#slices.add(`${grain}:${start}`);
+      }
+    }
   }
 
   /**
@@ -382,17 +394,22 @@ export class IndicatorState {
       }
       addToCell(g.cell, o);
     }
-    for (const { o, cell } of groups.values()) {
-      for (const key of keysOf(o)) {
-        const text = bucketKeyText(key);
+    // The buckets each group lands in; the slices of those not in memory are loaded in one go.
+    const keyed = [...groups.values()].map(({ o, cell }) => ({
+      cell,
+      keys: keysOf(o).map((key) => ({ key, text: bucketKeyText(key) })),
+    }));
+    const missing = new Map<string, { grain: Grain; start: number }>();
+    for (const g of keyed)
+      for (const { key, text } of g.keys)
+        if (!this.#cells.has(text)) missing.set(`${key.grain}:${key.start}`, { grain: key.grain, start: key.start });
+    if (missing.size > 0) await this.#ensureSlices(tx, missing);
+    for (const { cell, keys } of keyed) {
+      for (const { key, text } of keys) {
         let entry = this.#cells.get(text);
         if (!entry) {
-          await this.#ensureSlice(tx, key.grain, key.start);
-          entry = this.#cells.get(text);
-          if (!entry) {
-            entry = { key, cell: emptyCell(), dirty: false };
-            this.#cells.set(text, entry);
-          }
+          entry = { key, cell: emptyCell(), dirty: false };
+          this.#cells.set(text, entry);
         }
         mergeCell(entry.cell, cell);
         entry.dirty = true;

@@ -1,7 +1,8 @@
 import type { Catalogue } from '../core/ordering/catalogue.ts';
 import type { LatestResult } from '../core/ordering/types.ts';
-import { OutboxConsumer } from '../store/outbox.ts';
-import type { FhirRepository } from '../store/repository.ts';
+import { OutboxConsumer, type OutboxEvent } from '../store/outbox.ts';
+import { yieldToIo } from '../store/poll-loop.ts';
+import type { FhirRepository, StoredVersion } from '../store/repository.ts';
 import { coalesced } from './coalesce.ts';
 import { latestResult } from './patient-context.ts';
 
@@ -32,15 +33,21 @@ export class LatestResults {
     for (;;) {
       const events = await this.consumer.poll(1000);
       if (events.length === 0) return;
-      const obs = events.filter((e) => e.type === 'Observation');
-      for (const e of obs) await this.apply(e.id, e.interaction === 'delete');
+      // The last event per Observation, its versions read in one go (the state it leaves is
+      // what the projection needs; a later version brings its own event).
+      const last = new Map<string, OutboxEvent>();
+      for (const e of events) if (e.type === 'Observation') last.set(e.id, e);
+      const obs = [...last.values()];
+      const versions = await this.repo.vreadMany(obs.filter((e) => e.interaction !== 'delete'));
+      let at = 0;
+      for (const e of obs) await this.apply(e.id, e.interaction === 'delete' ? undefined : versions[at++]);
       await this.consumer.ack(events[events.length - 1]!.seq);
+      await yieldToIo();
     }
   }
 
-  private async apply(id: string, deleted: boolean): Promise<void> {
+  private async apply(id: string, v: StoredVersion | undefined): Promise<void> {
     const db = this.repo.db;
-    const v = deleted ? undefined : await this.repo.read('Observation', id);
     const o = v?.json && !v.deleted ? (JSON.parse(v.json) as Obj) : undefined;
     const codings = ((o?.code as Obj | undefined)?.coding ?? []) as Obj[];
     const item = codings.map((c) => this.catalogue.byCoding(c.system as string, c.code as string)).find(Boolean);

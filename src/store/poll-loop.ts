@@ -1,7 +1,17 @@
 /**
+ * Lets pending I/O callbacks (HTTP requests, socket data) run before the caller goes on. A loop
+ * that works through a backlog awaits this between rounds: with SQLite's synchronous calls, awaits
+ * alone resolve as microtasks and would keep I/O waiting until the whole backlog is done.
+ */
+export function yieldToIo(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/**
  * The background loop of a worker that polls the database (inbox processors, outbox consumers,
- * the delivery queue): run `step` again at once while it finds work, otherwise wait `pollMs` or
- * until {@link PollLoop.notify}; a throw goes to `onError` and the loop goes on.
+ * the delivery queue): run `step` again while it finds work (after letting pending I/O run),
+ * otherwise wait `pollMs` or until {@link PollLoop.notify}; a throw goes to `onError` and the loop
+ * goes on.
  */
 export class PollLoop {
   readonly #step: () => Promise<boolean>;
@@ -29,7 +39,11 @@ export class PollLoop {
         } catch (err) {
           this.#onError?.(err);
         }
-        if (!busy && this.#running) {
+        // Busy: yield to the event loop's I/O before the next step. On SQLite (synchronous calls)
+        // a backlog would otherwise run step after step in microtasks and no HTTP request would
+        // be answered until the backlog is gone.
+        if (busy) await yieldToIo();
+        else if (this.#running) {
           await new Promise<void>((resolve) => {
             const t = setTimeout(resolve, this.#pollMs);
             this.#wake = () => {
