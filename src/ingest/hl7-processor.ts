@@ -1,7 +1,7 @@
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import type { AuditLog } from '../audit/index.ts';
 import { MAPPING_VERSION, mapHl7TextToFhir, type V2ToFhirMergeResult } from '../core/hl7/v2-to-fhir/index.ts';
-import { applyConceptMaps, ConceptMapIndex } from '../core/terminology/index.ts';
+import { applyConceptMapsInPlace, ConceptMapIndex } from '../core/terminology/index.ts';
 import { processBundle } from '../fhir-api/bundle.ts';
 import { type FhirService, INTERNAL } from '../fhir-api/fhir-service.ts';
 import { mergePatients } from '../identity/patient-merge.ts';
@@ -23,6 +23,12 @@ export interface Hl7ProcessorOptions {
   readonly pollMs?: number;
   /** Most messages taken per poll and written in one batch transaction (default 200). */
   readonly batch?: number;
+  /**
+   * Most messages written in one batch transaction (default 50). While it runs, other writers of
+   * the store wait — on SQLite also the inbox's own accepts, i.e. the ACKs — so a batch is kept
+   * short; the per-batch statements are few enough that 50 messages amortise them.
+   */
+  readonly batchMessages?: number;
   /**
    * Write each poll's messages in batch transactions (default true); `false` runs every message
    * through the general transaction path on its own, as {@link Hl7Processor.handle} does.
@@ -111,7 +117,8 @@ export class Hl7Processor {
       throw new Error(`HL7 error ${r.code} ${r.reason}${where}: ${r.message}`);
     }
     if (r.kind === 'merge') return { kind: 'merge', result: r };
-    const terms = applyConceptMaps(r.bundle, index);
+    // The Bundle was just mapped for this call: no copy needed.
+    const terms = applyConceptMapsInPlace(r.bundle, index);
     const recorded = new Date(this.opts.service.repo.clock.now()).toISOString();
     const bundle = terms.bundle;
     const entries = [
@@ -293,6 +300,7 @@ export class Hl7Processor {
         continue;
       }
       pending.push({ row, planned, warnings: p.warnings });
+      if (pending.length >= (this.opts.batchMessages ?? 50)) await flush();
     }
     await flush();
     return total;
