@@ -5,7 +5,7 @@ import { newResourceId } from '../core/fhir/resource-id.ts';
 import type { SearchParamDef } from '../core/fhir/search-parameters.ts';
 import { MAX_COUNT, parseSearchRequest, type SearchRequest, type TokenValue } from '../core/fhir/search-request.ts';
 import { parseIfMatch, validateBody } from '../fhir-api/fhir-service.ts';
-import type { FhirRepository, Resource, WriteContext } from '../store/repository.ts';
+import type { FhirRepository, PutManyItem, Resource, WriteContext } from '../store/repository.ts';
 import type { EntryEffect } from './provenance.ts';
 
 /**
@@ -294,12 +294,12 @@ export async function writeHl7Batch(
     await w.tx.lockMany([...new Set(conditions.map((c) => `${c.type}?${c.query}`))].sort());
     const index = new ConditionalIndex(conditions);
     await index.load(repo, w, conditions);
-    const items: { resource: Resource; ifMatch?: number }[] = [];
+    const items: PutManyItem[] = [];
     for (const p of planned) {
       const steps = [...p.steps];
       const ids = new Map<string, string>();
       const effects = new Map<string, EntryEffect>();
-      const write: { step: Step; id: string }[] = [];
+      const write: { step: Step; id: string; fresh: boolean }[] = [];
       const resolve = (s: Step) => {
         let id = s.id;
         let effect: EntryEffect = s.method === 'POST' ? 'create' : 'update';
@@ -310,12 +310,15 @@ export async function writeHl7Batch(
           if (id) effect = s.method === 'POST' ? 'none' : 'update';
           else effect = 'create';
         }
-        id ??= (s.method === 'PUT' ? s.resource.id : undefined) ?? newResourceId();
+        id ??= s.method === 'PUT' ? s.resource.id : undefined;
+        // A server-assigned UUID cannot exist yet: putMany neither locks nor looks it up.
+        const fresh = id === undefined;
+        id ??= newResourceId();
         if (s.fullUrl) {
           ids.set(s.fullUrl, `${s.type}/${id}`);
           effects.set(s.fullUrl, effect);
         }
-        if (effect !== 'none') write.push({ step: s, id });
+        if (effect !== 'none') write.push({ step: s, id, fresh });
       };
       for (const s of steps) resolve(s);
       if (p.message.provenance) {
@@ -332,11 +335,15 @@ export async function writeHl7Batch(
         }
       }
       write.sort((a, b) => ORDER[a.step.method] - ORDER[b.step.method]);
-      for (const { step, id } of write) {
+      for (const { step, id, fresh } of write) {
         rewriteReferences(step.resource, ids);
         const resource = { ...step.resource, id };
         index.written(resource);
-        items.push({ resource, ...(step.ifMatch !== undefined ? { ifMatch: step.ifMatch } : {}) });
+        items.push({
+          resource,
+          ...(step.ifMatch !== undefined ? { ifMatch: step.ifMatch } : {}),
+          ...(fresh ? { fresh } : {}),
+        });
       }
     }
     await repo.putMany(w, items);

@@ -49,8 +49,10 @@ export interface Hl7ProcessorOptions {
 
 /**
  * Turns stored HL7 v2 messages into FHIR: each `received` row of the inbox is mapped
- * (`core/hl7/v2-to-fhir`, HL7 V2-to-FHIR IG) and written as one transaction Bundle; an ADT^A40
- * merges the patients through the identity service. The Bundles are idempotent (conditional
+ * (`core/hl7/v2-to-fhir`, HL7 V2-to-FHIR IG) to one transaction Bundle; consecutive messages are
+ * written together in batch transactions ({@link runOnce}, `hl7-batch-writer.ts`) with the effect
+ * of writing their Bundles one after the other; an ADT^A40 merges the patients through the
+ * identity service. The Bundles are idempotent (conditional
  * creates and updates keyed on the message's identifiers), so a message processed again after a
  * crash — or reprocessed after a mapping fix — has the effect of processing it once. A message that
  * does not map is marked failed with the reason (HL7 table 0357 code, segment and field) and stays
