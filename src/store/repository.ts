@@ -130,6 +130,11 @@ export class WriteContext {
     return this.rids.shift()!;
   }
 
+  /** Makes sure `n` row ids are reserved, with one statement (a batch about to create `n` resources). */
+  async reserveRids(n: number): Promise<void> {
+    if (this.rids.length < n) this.rids.push(...(await this.tx.nextResourceIds(n - this.rids.length)));
+  }
+
   /** Writes buffered new resources and index rows, so that reads in this transaction see them. */
   async flush(): Promise<void> {
     if (this.created.length > 0) {
@@ -434,6 +439,8 @@ export class FhirRepository {
       ['bigint', 'int', 'bigint', 'int', 'text', 'json'],
       updates.map((v) => [v.rid, v.version, v.now, 0, v.patient, v.content]),
     );
+    // Row ids of the new resources in one statement, not one per 16.
+    await w.reserveRids(written.length - updates.length);
     const out: (WriteResult | undefined)[] = [];
     for (const v of versions) {
       if (v === undefined) out.push(undefined);
