@@ -71,9 +71,14 @@ export class Hl7Processor {
   /**
    * How messages went since start: written in a batch transaction, run alone through the
    * transaction path (merges, messages a batch cannot express, members of a failed batch), and
-   * batch transactions that failed and were run message by message.
+   * batch transactions that failed and were run message by message (the last one's reason).
    */
-  readonly stats = { batched: 0, alone: 0, failedBatches: 0 };
+  readonly stats: { batched: number; alone: number; failedBatches: number; lastBatchError: string | undefined } = {
+    batched: 0,
+    alone: 0,
+    failedBatches: 0,
+    lastBatchError: undefined,
+  };
 
   constructor(opts: Hl7ProcessorOptions) {
     this.opts = opts;
@@ -337,9 +342,10 @@ export class Hl7Processor {
         batch.map((b) => b.planned),
         (w) => this.opts.inbox.markProcessedIn(w.tx, ids),
       );
-    } catch {
+    } catch (e) {
       // Nothing of the batch was written: isolate the message that failed it (the mapping runs again).
       this.stats.failedBatches++;
+      this.stats.lastBatchError = e instanceof Error ? e.message : String(e);
       for (const b of batch) await this.runAlone(b.row, total);
       return;
     }
