@@ -21,7 +21,7 @@ export interface Hl7ProcessorOptions {
   readonly audit?: AuditLog;
   /** Idle wait between polls of the inbox (ms, default 100). */
   readonly pollMs?: number;
-  /** Most messages taken per poll and written in one batch transaction (default 200). */
+  /** Most messages taken (and claimed) per poll (default 200). */
   readonly batch?: number;
   /**
    * Most messages written in one batch transaction (default 50). While it runs, other writers of
