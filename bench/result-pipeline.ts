@@ -51,7 +51,7 @@ function results(count: number, patients: number, start: number, seed: number, p
 }
 
 /** CPU seconds (user + system) of processes by pid, from /proc; a pid that is gone is left out. */
-function cpuSeconds(pids: readonly number[]): Map<number, number> {
+export function cpuSeconds(pids: readonly number[]): Map<number, number> {
   const out = new Map<number, number>();
   for (const pid of pids) {
     try {
@@ -67,7 +67,7 @@ function cpuSeconds(pids: readonly number[]): Map<number, number> {
 }
 
 /** PostgreSQL backends of this database (when the server runs on this machine, their CPU is readable). */
-async function backends(repo: FhirRepository): Promise<number[]> {
+export async function backends(repo: FhirRepository): Promise<number[]> {
   if (repo.db.caps.name !== 'postgres') return [];
   const rows = await repo.db.all<{ pid: number }>(
     'SELECT pid FROM pg_stat_activity WHERE datname = current_database()',

@@ -4,7 +4,7 @@ import { frameMllp, MllpFramer, parseHl7 } from '../../src/core/hl7/index.ts';
 import { freshDatabase } from '../databases.ts';
 import type { Figure } from '../figures.ts';
 import { fetchJson } from '../load.ts';
-import { type ServerProcess, startServer } from '../server-process.ts';
+import { processCpuMicros, type ServerProcess, startServer } from '../server-process.ts';
 import type { ScenarioContext, ScenarioResult } from './harness.ts';
 
 /** The 20 everyday analyses' LOINC codes (10 per message, in turn). */
@@ -121,6 +121,8 @@ export async function hl7Scenario(ctx: ScenarioContext): Promise<ScenarioResult>
     const port = server.mllpPort!;
     const all = Array.from({ length: messages }, (_, i) => benchOru(i));
     const codes: Record<string, number> = {};
+    // Server CPU (all threads, incl. the outbox consumers sharing its loop): holds on a busy machine.
+    const cpu0 = processCpuMicros(server.pid);
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: connections }, (_, c) =>
@@ -160,6 +162,8 @@ export async function hl7Scenario(ctx: ScenarioContext): Promise<ScenarioResult>
       await new Promise((r) => setTimeout(r, 250));
     }
     const totalSeconds = (performance.now() - t0) / 1000;
+    const cpu1 = processCpuMicros(server.pid);
+    const cpuPerMessage = cpu0 !== undefined && cpu1 !== undefined ? (cpu1 - cpu0) / messages : Number.NaN;
     const processed = messages - (Number.isNaN(queue) ? messages : queue);
     const health = await fetchJson<{ totals: { queueDepth: number; deadLetters: number } }>(
       `${server.url}/ops/interfaces`,
@@ -190,6 +194,12 @@ export async function hl7Scenario(ctx: ScenarioContext): Promise<ScenarioResult>
           value: stored / totalSeconds,
           unit: 'obs/s',
         },
+        {
+          key: 'hl7.cpuPerMessage',
+          label: 'HL7 over MLLP: server CPU per message (accept + process + consumers)',
+          value: cpuPerMessage,
+          unit: 'µs',
+        },
         { key: 'hl7.deadLetters', label: 'HL7 over MLLP: dead letters', value: health.totals.deadLetters, unit: '' },
       ],
       detail: {
@@ -198,6 +208,7 @@ export async function hl7Scenario(ctx: ScenarioContext): Promise<ScenarioResult>
         connections,
         ackSeconds,
         totalSeconds,
+        cpuPerMessageMicros: cpuPerMessage,
         acks: codes,
         observationsStored: stored,
         queueAtEnd: queue,

@@ -1,13 +1,13 @@
-import type { Bundle } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import type { AuditLog } from '../audit/index.ts';
-import { parseHl7 } from '../core/hl7/index.ts';
 import { MAPPING_VERSION, mapHl7TextToFhir, type V2ToFhirMergeResult } from '../core/hl7/v2-to-fhir/index.ts';
-import { applyConceptMaps, ConceptMapIndex } from '../core/terminology/index.ts';
+import { applyConceptMapsInPlace, ConceptMapIndex } from '../core/terminology/index.ts';
 import { processBundle } from '../fhir-api/bundle.ts';
 import { type FhirService, INTERNAL } from '../fhir-api/fhir-service.ts';
 import { mergePatients } from '../identity/patient-merge.ts';
 import { PollLoop } from '../store/poll-loop.ts';
 import type { Resource } from '../store/repository.ts';
+import { type PlannedMessage, planHl7Message, writeHl7Batch } from './hl7-batch-writer.ts';
 import type { Hl7Inbox, Hl7InboxRow, Hl7ReprocessSummary } from './hl7-inbox.ts';
 import { entryEffects, messageProvenanceEntries, type SourceMessage, sourceOfBundle } from './provenance.ts';
 import { ConceptMapCache } from './terminology-cache.ts';
@@ -21,10 +21,19 @@ export interface Hl7ProcessorOptions {
   readonly audit?: AuditLog;
   /** Idle wait between polls of the inbox (ms, default 100). */
   readonly pollMs?: number;
-  /** Most messages taken per poll (default 200). */
+  /** Most messages taken (and claimed) per poll (default 200). */
   readonly batch?: number;
-  /** Messages processed side by side (different patients only; default 8). */
-  readonly concurrency?: number;
+  /**
+   * Most messages written in one batch transaction (default 50). While it runs, other writers of
+   * the store wait — on SQLite also the inbox's own accepts, i.e. the ACKs — so a batch is kept
+   * short; the per-batch statements are few enough that 50 messages amortise them.
+   */
+  readonly batchMessages?: number;
+  /**
+   * Write each poll's messages in batch transactions (default true); `false` runs every message
+   * through the general transaction path on its own, as {@link Hl7Processor.handle} does.
+   */
+  readonly batchWrites?: boolean;
   readonly onError?: (err: unknown) => void;
   /**
    * Per-sender ConceptMaps applied to each message (target codes, units, mapping Tasks). Default: a
@@ -40,8 +49,10 @@ export interface Hl7ProcessorOptions {
 
 /**
  * Turns stored HL7 v2 messages into FHIR: each `received` row of the inbox is mapped
- * (`core/hl7/v2-to-fhir`, HL7 V2-to-FHIR IG) and written as one transaction Bundle; an ADT^A40
- * merges the patients through the identity service. The Bundles are idempotent (conditional
+ * (`core/hl7/v2-to-fhir`, HL7 V2-to-FHIR IG) to one transaction Bundle; consecutive messages are
+ * written together in batch transactions ({@link runOnce}, `hl7-batch-writer.ts`) with the effect
+ * of writing their Bundles one after the other; an ADT^A40 merges the patients through the
+ * identity service. The Bundles are idempotent (conditional
  * creates and updates keyed on the message's identifiers), so a message processed again after a
  * crash — or reprocessed after a mapping fix — has the effect of processing it once. A message that
  * does not map is marked failed with the reason (HL7 table 0357 code, segment and field) and stays
@@ -57,6 +68,17 @@ export class Hl7Processor {
   private readonly opts: Hl7ProcessorOptions;
   private readonly terminology: ConceptMapCache | undefined;
   private readonly poller: PollLoop;
+  /**
+   * How messages went since start: written in a batch transaction, run alone through the
+   * transaction path (merges, messages a batch cannot express, members of a failed batch), and
+   * batch transactions that failed and were run message by message (the last one's reason).
+   */
+  readonly stats: { batched: number; alone: number; failedBatches: number; lastBatchError: string | undefined } = {
+    batched: 0,
+    alone: 0,
+    failedBatches: 0,
+    lastBatchError: undefined,
+  };
 
   constructor(opts: Hl7ProcessorOptions) {
     this.opts = opts;
@@ -74,24 +96,46 @@ export class Hl7Processor {
 
   /** Maps and stores one inbox row; throws with the reason when it cannot. */
   readonly handle = async (row: Hl7InboxRow): Promise<void> => {
+    const p = this.prepare(row, await this.conceptMaps());
+    if (p.kind === 'merge') {
+      await this.merge(p.result, row);
+      return;
+    }
+    if (p.warnings.length > 0) this.opts.onWarnings?.(row, p.warnings);
+    const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: p.entries };
+    if (p.message) await this.addProvenance(bundle, p.message, p.recorded, p.policies);
+    const out = await processBundle(this.opts.service, bundle, INTERNAL);
+    if (out.status >= 300) throw new Error(`FHIR transaction refused (${out.status}): ${out.body.slice(0, 500)}`);
+  };
+
+  private conceptMaps(): Promise<ConceptMapIndex> | ConceptMapIndex {
+    return this.terminology ? this.terminology.index() : ConceptMapIndex.EMPTY;
+  }
+
+  /**
+   * Maps one row: the transaction entries (mapping, then the sender's ConceptMaps and a mapping
+   * Task per unmapped local code), what its Provenance needs, and its warnings; or the merge of an
+   * ADT^A40. Throws with the reason (HL7 table 0357 code, segment, field) when it does not map.
+   */
+  private prepare(row: Hl7InboxRow, index: ConceptMapIndex): Prepared {
     const r = mapHl7TextToFhir(row.raw);
     if (!r.ok) {
       const where = r.segment ? ` (${r.segment}${r.field ? `-${r.field}` : ''})` : '';
       throw new Error(`HL7 error ${r.code} ${r.reason}${where}: ${r.message}`);
     }
-    if (r.kind === 'merge') {
-      await this.merge(r, row);
-      return;
-    }
-    const index = this.terminology ? await this.terminology.index() : ConceptMapIndex.EMPTY;
-    const terms = applyConceptMaps(r.bundle, index);
+    if (r.kind === 'merge') return { kind: 'merge', result: r };
+    // The Bundle was just mapped for this call: no copy needed.
+    const terms = applyConceptMapsInPlace(r.bundle, index);
     const recorded = new Date(this.opts.service.repo.clock.now()).toISOString();
     const bundle = terms.bundle;
-    if (this.terminology)
-      bundle.entry = [...(bundle.entry ?? []), ...mapLocalCodeTaskEntries(terms.unmapped, recorded)];
+    const entries = [
+      ...(bundle.entry ?? []),
+      ...(this.terminology ? mapLocalCodeTaskEntries(terms.unmapped, recorded) : []),
+    ];
+    let message: SourceMessage | undefined;
     if (this.opts.provenance !== false) {
       const source = sourceOfBundle(bundle);
-      const message: SourceMessage = {
+      message = {
         raw: row.raw,
         contentHash: row.contentHash,
         rowId: row.id,
@@ -100,13 +144,16 @@ export class Hl7Processor {
         sendingApplication: source?.sendingApplication ?? row.sendingApplication,
         sendingFacility: source?.sendingFacility ?? row.sendingFacility,
       };
-      await this.addProvenance(bundle, message, recorded, terms.conceptMaps);
     }
-    const warnings = [...r.warnings, ...terms.warnings];
-    if (warnings.length > 0) this.opts.onWarnings?.(row, warnings);
-    const out = await processBundle(this.opts.service, bundle, INTERNAL);
-    if (out.status >= 300) throw new Error(`FHIR transaction refused (${out.status}): ${out.body.slice(0, 500)}`);
-  };
+    return {
+      kind: 'bundle',
+      entries,
+      message,
+      recorded,
+      policies: terms.conceptMaps,
+      warnings: [...r.warnings, ...terms.warnings],
+    };
+  }
 
   /** Appends the Binary of the raw message and the Provenances of what the Bundle will write. */
   private async addProvenance(
@@ -123,7 +170,7 @@ export class Hl7Processor {
       if (effect === 'create') created.push(fullUrl);
       else if (effect === 'update') updated.push(fullUrl);
     }
-    const patient = entries.find((e) => e.resource?.resourceType === 'Patient')?.fullUrl;
+    const patient = patientFullUrl(entries);
     bundle.entry = [
       ...entries,
       ...messageProvenanceEntries({ message, created, updated, recorded, policies, ...(patient ? { patient } : {}) }),
@@ -196,55 +243,133 @@ export class Hl7Processor {
   }
 
   /**
-   * Processes what is waiting now; resolves with the counts. Messages about different patients run
-   * side by side (`concurrency`, default 8: their transactions share commits on SQLite and pool
-   * connections on PostgreSQL); messages about one patient run one after the other in arrival
-   * order, so a correction is never overtaken by the result it corrects.
+   * Processes what is waiting now; resolves with the counts. The rows are claimed together, mapped,
+   * and written in arrival order in batch transactions ({@link writeHl7Batch}: conditional creates
+   * and updates resolved for the whole batch with a few set-based reads, every resource written with
+   * one `putMany`, the rows marked processed in the same transaction), with the effect of
+   * processing them one after the other: a correction is never overtaken by the result it corrects.
+   * A row that does not map is marked failed on its own; a merge (ADT^A40) and any message the
+   * batch cannot express run alone through the transaction path, in their place; when a batch
+   * transaction fails, its messages are run one by one, so that only the bad one fails.
    */
   async runOnce(): Promise<Hl7ReprocessSummary> {
     const rows = await this.opts.inbox.list('received', this.opts.batch ?? 200);
-    const total: { processed: number; failed: number; skipped: number } = { processed: 0, failed: 0, skipped: 0 };
-    // A merge (ADT^A40) touches two patients: everything received before it is processed first,
-    // and it runs alone.
-    let run: Hl7InboxRow[] = [];
+    const total = { processed: 0, failed: 0, skipped: 0 };
+    if (rows.length === 0) return total;
+    if (this.opts.batchWrites === false) {
+      for (const row of rows) {
+        const s = await this.opts.inbox.reprocess(row.id, this.handle);
+        total.processed += s.processed;
+        total.failed += s.failed;
+        total.skipped += s.skipped;
+      }
+      return total;
+    }
+    const claimed = await this.opts.inbox.claim(rows);
+    total.skipped = rows.length - claimed.size;
+    const index = await this.conceptMaps();
+    let pending: { row: Hl7InboxRow; planned: PlannedMessage; warnings: readonly string[] }[] = [];
+    const flush = async () => {
+      if (pending.length > 0) await this.writeBatch(pending, total);
+      pending = [];
+    };
     for (const row of rows) {
-      if (!isMerge(row)) {
-        run.push(row);
+      if (!claimed.has(row.id)) continue;
+      // A merge touches two patients: everything before it is written first, and it runs alone.
+      if (isMerge(row)) {
+        await flush();
+        await this.runAlone(row, total);
         continue;
       }
-      await this.runConcurrently(run, total);
-      await this.runConcurrently([row], total);
-      run = [];
+      let p: Prepared;
+      try {
+        p = this.prepare(row, index);
+      } catch (e) {
+        await this.fail(row, e, total);
+        continue;
+      }
+      let planned: PlannedMessage | undefined;
+      if (p.kind === 'bundle') {
+        try {
+          planned = planHl7Message({
+            rowId: row.id,
+            entries: p.entries,
+            ...(p.message ? { provenance: this.provenanceOf(p, p.message, p.entries) } : {}),
+          });
+        } catch {
+          // Not expressible in a batch (or refused): the transaction path gives the exact outcome.
+          planned = undefined;
+        }
+      }
+      if (!planned || p.kind !== 'bundle') {
+        await flush();
+        await this.runAlone(row, total);
+        continue;
+      }
+      pending.push({ row, planned, warnings: p.warnings });
+      if (pending.length >= (this.opts.batchMessages ?? 50)) await flush();
     }
-    await this.runConcurrently(run, total);
+    await flush();
     return total;
   }
 
-  private async runConcurrently(
-    rows: readonly Hl7InboxRow[],
-    total: { processed: number; failed: number; skipped: number },
+  private provenanceOf(
+    p: Extract<Prepared, { kind: 'bundle' }>,
+    message: SourceMessage,
+    entries: readonly BundleEntry[],
+  ): (created: string[], updated: string[]) => BundleEntry[] {
+    const patient = patientFullUrl(entries);
+    return (created, updated) =>
+      messageProvenanceEntries({
+        message,
+        created,
+        updated,
+        recorded: p.recorded,
+        policies: p.policies,
+        ...(patient ? { patient } : {}),
+      });
+  }
+
+  /** One batch transaction; when it fails, each of its messages on its own. */
+  private async writeBatch(
+    batch: readonly { row: Hl7InboxRow; planned: PlannedMessage; warnings: readonly string[] }[],
+    total: { processed: number; failed: number },
   ): Promise<void> {
-    if (rows.length === 0) return;
-    const groups = new Map<string, Hl7InboxRow[]>();
-    for (const row of rows) {
-      const key = orderKey(row);
-      const g = groups.get(key);
-      if (g) g.push(row);
-      else groups.set(key, [row]);
+    const ids = batch.map((b) => b.row.id);
+    try {
+      await writeHl7Batch(
+        this.opts.service.repo,
+        batch.map((b) => b.planned),
+        (w) => this.opts.inbox.markProcessedIn(w.tx, ids),
+      );
+    } catch (e) {
+      // Nothing of the batch was written: isolate the message that failed it (the mapping runs again).
+      this.stats.failedBatches++;
+      this.stats.lastBatchError = e instanceof Error ? e.message : String(e);
+      for (const b of batch) await this.runAlone(b.row, total);
+      return;
     }
-    const queues = [...groups.values()];
-    const worker = async () => {
-      for (let g = queues.shift(); g; g = queues.shift()) {
-        for (const row of g) {
-          const s = await this.opts.inbox.reprocess(row.id, this.handle);
-          total.processed += s.processed;
-          total.failed += s.failed;
-          total.skipped += s.skipped;
-        }
-      }
-    };
-    const width = Math.min(this.opts.concurrency ?? 8, queues.length);
-    await Promise.all(Array.from({ length: width }, worker));
+    total.processed += batch.length;
+    this.stats.batched += batch.length;
+    for (const b of batch) if (b.warnings.length > 0) this.opts.onWarnings?.(b.row, b.warnings);
+  }
+
+  /** A claimed row through {@link handle}, marked processed or failed with the reason. */
+  private async runAlone(row: Hl7InboxRow, total: { processed: number; failed: number }): Promise<void> {
+    this.stats.alone++;
+    try {
+      await this.handle(row);
+    } catch (e) {
+      await this.fail(row, e, total);
+      return;
+    }
+    await this.opts.inbox.markProcessed(row.id);
+    total.processed++;
+  }
+
+  private async fail(row: Hl7InboxRow, e: unknown, total: { failed: number }): Promise<void> {
+    await this.opts.inbox.markFailed(row.id, e instanceof Error ? e.message : String(e));
+    total.failed++;
   }
 
   /** Polls the inbox until {@link stop}. */
@@ -262,18 +387,24 @@ export class Hl7Processor {
   }
 }
 
-/**
- * Messages with the same key are processed in order: the first patient identifier (PID-3) — the
- * merged-away one (MRG-1) joins its survivor's queue through PID-3 too — or, without one, the
- * sender, so nothing without a patient key runs out of order either.
- */
+/** ADT^A40 and the other merge/link events (or any message with an MRG segment). */
 function isMerge(row: Hl7InboxRow): boolean {
   return /^ADT\^A(40|34|35|36|39)/.test(row.messageType) || /\rMRG\|/.test(row.raw.toString('latin1'));
 }
 
-function orderKey(row: Hl7InboxRow): string {
-  const parsed = parseHl7(row.raw);
-  if (!parsed.ok) return `sender:${row.sendingApplication}^${row.sendingFacility}`;
-  const pid = parsed.value.get('PID', 3);
-  return pid ? `patient:${pid}` : `sender:${row.sendingApplication}^${row.sendingFacility}`;
+/** The fullUrl of the message's Patient entry (Binary.securityContext of the raw message). */
+function patientFullUrl(entries: readonly BundleEntry[]): string | undefined {
+  return entries.find((e) => e.resource?.resourceType === 'Patient')?.fullUrl;
 }
+
+/** A mapped row: transaction entries with what their Provenance needs, or a merge. */
+type Prepared =
+  | { readonly kind: 'merge'; readonly result: V2ToFhirMergeResult }
+  | {
+      readonly kind: 'bundle';
+      readonly entries: BundleEntry[];
+      readonly message: SourceMessage | undefined;
+      readonly recorded: string;
+      readonly policies: readonly string[];
+      readonly warnings: readonly string[];
+    };

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { freshRepo, testDialects } from '../../test/support/dialects.ts';
 import { CPR_SYSTEM, LOINC, NPU, observation, patient, UCUM } from '../../test/support/factories.ts';
 import type { FhirError } from '../core/fhir/errors.ts';
+import { newResourceId } from '../core/fhir/resource-id.ts';
 import { parseSearchRequest } from '../core/fhir/search-request.ts';
 import { OutboxConsumer } from './outbox.ts';
 import type { FhirRepository, Resource } from './repository.ts';
@@ -197,6 +198,25 @@ for (const dialect of await testDialects()) {
         (e: FhirError) => e.status === 412,
       );
       assert.equal((await repo.read('Observation', 'pm-2'))!.version, 1);
+    });
+
+    test('putMany with fresh ids: created without a lookup; written again in the same call, it is an update', async () => {
+      const id = newResourceId();
+      const results = await repo.transaction((w) =>
+        repo.putMany(w, [
+          { resource: observation({ id, subject: 'Patient/pmf', value: 1 }), fresh: true },
+          { resource: observation({ id, subject: 'Patient/pmf', value: 2 }) },
+        ]),
+      );
+      assert.deepEqual(
+        results.map((r) => [r!.version, r!.created]),
+        [
+          [1, true],
+          [2, false],
+        ],
+      );
+      assert.equal((await repo.read('Observation', id))!.version, 2);
+      assert.deepEqual(await ids('Observation', 'subject=Patient/pmf'), [id]);
     });
 
     describe('search', () => {

@@ -130,6 +130,11 @@ export class WriteContext {
     return this.rids.shift()!;
   }
 
+  /** Makes sure `n` row ids are reserved, with one statement (a batch about to create `n` resources). */
+  async reserveRids(n: number): Promise<void> {
+    if (this.rids.length < n) this.rids.push(...(await this.tx.nextResourceIds(n - this.rids.length)));
+  }
+
   /** Writes buffered new resources and index rows, so that reads in this transaction see them. */
   async flush(): Promise<void> {
     if (this.created.length > 0) {
@@ -145,6 +150,17 @@ export class WriteContext {
 }
 
 const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/** One write of {@link FhirRepository.putMany}. */
+export interface PutManyItem {
+  readonly resource: Resource;
+  /** Expected current version (412 when stale). */
+  readonly ifMatch?: number;
+  /** Skip (result undefined) when the resource exists and is not deleted. */
+  readonly ifAbsent?: boolean;
+  /** The id was just made by the server for this write: no lock, no lookup (as `put`'s `fresh`). */
+  readonly fresh?: boolean;
+}
 
 /** A version computed by `nextVersion`, not yet written; `rid`, `history` and `update` for an update. */
 interface Written {
@@ -325,13 +341,12 @@ export class FhirRepository {
    * resources, then the history rows and the updates as one multi-row statement each (the index
    * rows and new resources are written together anyway). An item with `ifAbsent` is skipped
    * (result undefined) when its resource exists and is not deleted. A stale `ifMatch` throws
-   * before anything of the round is written. With an interceptor the items go through
-   * {@link put} one by one, so that each hook sees the writes before it.
+   * before anything of the round is written. An item marked `fresh` has a server-assigned id
+   * made for this write (as {@link put}'s `fresh`): it is neither locked nor looked up. With an
+   * interceptor the items go through {@link put} one by one, so that each hook sees the writes
+   * before it.
    */
-  async putMany(
-    w: WriteContext,
-    items: readonly { resource: Resource; ifMatch?: number; ifAbsent?: boolean }[],
-  ): Promise<(WriteResult | undefined)[]> {
+  async putMany(w: WriteContext, items: readonly PutManyItem[]): Promise<(WriteResult | undefined)[]> {
     const out: (WriteResult | undefined)[] = [];
     if (w.interceptor) {
       for (const x of items) {
@@ -342,7 +357,12 @@ export class FhirRepository {
             continue;
           }
         }
-        out.push(await this.put(w, x.resource, x.ifMatch === undefined ? {} : { ifMatch: x.ifMatch }));
+        out.push(
+          await this.put(w, x.resource, {
+            ...(x.ifMatch === undefined ? {} : { ifMatch: x.ifMatch }),
+            ...(x.fresh ? { fresh: true } : {}),
+          }),
+        );
       }
       return out;
     }
@@ -366,18 +386,21 @@ export class FhirRepository {
 
   private async putRound(
     w: WriteContext,
-    items: readonly { resource: Resource; ifMatch?: number; ifAbsent?: boolean }[],
+    items: readonly PutManyItem[],
     keys: ReadonlySet<string>,
   ): Promise<(WriteResult | undefined)[]> {
-    for (const x of items)
+    const fresh = new Set<string>();
+    for (const x of items) {
       if (x.resource.id !== undefined && !ID_RE.test(x.resource.id)) throw Errors.invalidId(x.resource.id);
+      if (x.fresh && x.resource.id !== undefined) fresh.add(`${x.resource.resourceType}/${x.resource.id}`);
+    }
     // Sorted: two batch writers lock shared resources in the same order.
-    await w.tx.lockMany([...keys].sort());
+    await w.tx.lockMany([...keys].filter((k) => !fresh.has(k)).sort());
     await w.flush();
     const byType = new Map<string, string[]>();
     for (const x of items) {
       const { resourceType: type, id } = x.resource;
-      if (id === undefined) continue;
+      if (id === undefined || x.fresh) continue;
       const ids = byType.get(type) ?? [];
       ids.push(id);
       byType.set(type, ids);
@@ -416,6 +439,8 @@ export class FhirRepository {
       ['bigint', 'int', 'bigint', 'int', 'text', 'json'],
       updates.map((v) => [v.rid, v.version, v.now, 0, v.patient, v.content]),
     );
+    // Row ids of the new resources in one statement, not one per 16.
+    await w.reserveRids(written.length - updates.length);
     const out: (WriteResult | undefined)[] = [];
     for (const v of versions) {
       if (v === undefined) out.push(undefined);

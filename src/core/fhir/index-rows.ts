@@ -211,6 +211,18 @@ function addComposite(def: SearchParamDef, focus: TypedItem, rows: IndexRows): v
 }
 
 /** Computes every search index row of a resource from the R4 SearchParameter definitions. */
+/**
+ * The `[system, code]` pairs a token parameter indexes for a resource, exactly as {@link indexRows}
+ * stores them (codes cut to {@link MAX_INDEXED_STRING}); empty for a parameter stored under others.
+ * Lets a caller decide in memory whether a token search would match a resource.
+ */
+export function tokenValuesOf(def: SearchParamDef, resource: { resourceType: string }): [string, string][] {
+  if (def.type !== 'token' || !def.indexed || def.storedAs) return [];
+  const parts: [string, string][] = [];
+  for (const item of def.extract(resource)) tokenParts(item, parts, []);
+  return parts.map(([s, c]) => [s, c.slice(0, MAX_INDEXED_STRING)]);
+}
+
 export function indexRows(resource: { resourceType: string }): IndexRows {
   const rows: IndexRows = { token: [], string: [], date: [], number: [], quantity: [], reference: [], composite: [] };
   for (const def of searchParams(resource.resourceType).values()) {

@@ -55,7 +55,19 @@ export function applyConceptMaps(
   index: ConceptMapIndex,
   convert: UnitConverter = convertUcum,
 ): ConceptMapResult {
-  const out = structuredClone(bundle);
+  return applyConceptMapsInPlace(structuredClone(bundle), index, convert);
+}
+
+/**
+ * {@link applyConceptMaps} on the caller's Bundle, changed in place and returned as `bundle`: for a
+ * caller that owns a freshly mapped Bundle (the HL7 processor), where the copy cost a tenth of the
+ * processing time.
+ */
+export function applyConceptMapsInPlace(
+  out: Bundle,
+  index: ConceptMapIndex,
+  convert: UnitConverter = convertUcum,
+): ConceptMapResult {
   const unmapped = new Map<string, UnmappedLocalCode>();
   const used = new Set<string>();
   const warnings: string[] = [];

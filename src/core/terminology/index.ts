@@ -1,6 +1,7 @@
 /** Terminology: per-sender ConceptMaps applied to mapped results, UCUM conversion. Pure, no I/O. */
 export {
   applyConceptMaps,
+  applyConceptMapsInPlace,
   type ConceptMapResult,
   LOCAL_SYSTEM_PREFIX,
   MAPPED_BY_EXTENSION,
