@@ -89,13 +89,21 @@ export class OrderingService {
   /** Patient snapshots kept current from the outbox (docs/ordering-performance.md). */
   readonly contexts: PatientContextCache;
 
-  constructor(deps: { repo: FhirRepository; rules: RuleSetStore; events: OrderEventLog; catalogue: Catalogue }) {
+  constructor(deps: {
+    repo: FhirRepository;
+    rules: RuleSetStore;
+    events: OrderEventLog;
+    catalogue: Catalogue;
+    /** How often other processes' writes are looked for (default 100 ms; docs/ordering-performance.md). */
+    remotePollMs?: number;
+  }) {
     this.repo = deps.repo;
     const latest = new LatestResults(deps.repo, deps.catalogue);
     this.latest = latest;
     // New results: bring the projection up to date off the request path, so that the next load
     // of an invalidated patient does not pay for everyone else's ingestion.
     this.contexts = new PatientContextCache(deps.repo, {
+      remotePollMs: deps.remotePollMs,
       onChanges: (types) => {
         if (types.has('Observation')) latest.catchUp().catch(() => undefined);
       },
@@ -103,6 +111,12 @@ export class OrderingService {
     this.rules = deps.rules;
     this.events = deps.events;
     this.catalogue = deps.catalogue;
+  }
+
+  /** Stops the context cache's outbox poll and writes the buffered order events. */
+  async close(): Promise<void> {
+    this.contexts.close();
+    await this.events.close();
   }
 
   /** Evaluates drafts for a patient with the active (or given) rules. */

@@ -126,13 +126,18 @@ export async function cdsHooksRoutes(
       let findings: Finding[];
       try {
         // The service reads the patient's data (prefetch, store): the same rules as a FHIR read.
-        await opts.access.guard(req).lookUp('read', [call.patientId], { query: `cds-services/${service.id}` });
-        findings = await svc.evaluate({
+        // The evaluation runs while the guard decides (on PostgreSQL the two wait for the database
+        // at the same time), but nothing of it is used, or answered, unless the guard allows: its
+        // refusal (403) or unknown patient (404) is what the caller gets.
+        const evaluation = svc.evaluate({
           patientId: call.patientId,
           encounterId: call.encounterId,
           organisation: actor.organisation,
           drafts: mapped.drafts,
         });
+        evaluation.catch(() => undefined);
+        await opts.access.guard(req).lookUp('read', [call.patientId], { query: `cds-services/${service.id}` });
+        findings = await evaluation;
       } catch (e) {
         if (e instanceof FhirError && e.status === 404) throw bad(`unknown ${e.issues[0]?.diagnostics ?? 'resource'}`);
         throw e;
