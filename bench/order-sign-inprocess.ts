@@ -8,9 +8,9 @@
  * Add `--cpu-prof` before the script for a V8 profile of the loop.
  */
 import { randomUUID } from 'node:crypto';
-import { buildTestApp } from '../test/support/app.ts';
 import { openDialect } from '../src/store/dialect/dialect.ts';
 import { FhirRepository } from '../src/store/repository.ts';
+import { buildTestApp } from '../test/support/app.ts';
 import { countingDialect, RoundTrips } from './counting-dialect.ts';
 import { freshDatabase } from './databases.ts';
 import { prepare, sr } from './scenarios/order-sign.ts';

@@ -91,10 +91,7 @@ async function caughtUp(dbUrl: string, timeoutSeconds = 600): Promise<number> {
     let stable = 0;
     while (stable < 2) {
       const [end] = await db.all<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM outbox', []);
-      const rows = await db.all<{ name: string; position: number }>(
-        'SELECT name, position FROM outbox_consumer',
-        [],
-      );
+      const rows = await db.all<{ name: string; position: number }>('SELECT name, position FROM outbox_consumer', []);
       const at = new Map(rows.map((r) => [r.name, Number(r.position)]));
       const done = CONSUMERS.every((c) => (at.get(c) ?? 0) >= Number(end?.seq ?? 0));
       stable = done ? stable + 1 : 0;

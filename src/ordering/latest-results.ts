@@ -1,7 +1,7 @@
 import type { Catalogue } from '../core/ordering/catalogue.ts';
 import type { LatestResult } from '../core/ordering/types.ts';
-import { OutboxConsumer } from '../store/outbox.ts';
 import type { SqlExecutor } from '../store/dialect/dialect.ts';
+import { OutboxConsumer } from '../store/outbox.ts';
 import type { FhirRepository } from '../store/repository.ts';
 import { coalesced } from './coalesce.ts';
 import { latestResult } from './patient-context.ts';
