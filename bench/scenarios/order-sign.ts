@@ -10,6 +10,12 @@ import { processCpuMicros } from '../server-process.ts';
 import { type ScenarioContext, type ScenarioResult, seconds, warmupSeconds, withFreshServer } from './harness.ts';
 
 const RESULTS = 5_000;
+/**
+ * Concurrent ingestion: lab Observations posted for other patients at this fixed rate (2
+ * connections), each going through the server's result pipeline, operations, delivery and the
+ * ordering projection. 100/s is 8.6 million results a day, several times a Danish region's volume.
+ */
+const INGEST_PER_SECOND = 100;
 /** The server's own outbox consumers that must have processed the pre-load before timing starts. */
 const CONSUMERS = ['result-pipeline', 'operations', 'delivery'];
 const RULES = 200;
@@ -179,14 +185,22 @@ export async function orderSignScenario(ctx: ScenarioContext): Promise<ScenarioR
       // event loop), which is start-up cost, not what an evaluation under ingestion costs.
       await Promise.all([
         runLoad({ baseUrl: server.url, connections: 8, seconds: warmupSeconds(ctx), next }),
-        runLoad({ baseUrl: server.url, connections: 2, seconds: warmupSeconds(ctx), next: ingest }),
+        runLoad({
+          baseUrl: server.url,
+          connections: 2,
+          seconds: warmupSeconds(ctx),
+          next: ingest,
+          overallRate: INGEST_PER_SECOND,
+        }),
       ]);
       await caughtUp(dbUrl);
       const secs = seconds(ctx, 15);
       const [hooks, ingestion] = await Promise.all([
         runLoad({ baseUrl: server.url, connections: 8, seconds: secs, next }),
-        runLoad({ baseUrl: server.url, connections: 2, seconds: secs, next: ingest }),
+        runLoad({ baseUrl: server.url, connections: 2, seconds: secs, next: ingest, overallRate: INGEST_PER_SECOND }),
       ]);
+      // The "alone" run starts when the server has worked off what ingestion left behind.
+      await caughtUp(dbUrl);
       const cpu0 = processCpuMicros(server.pid);
       const alone = await runLoad({ baseUrl: server.url, connections: 8, seconds: seconds(ctx, 6), next });
       const cpu1 = processCpuMicros(server.pid);
