@@ -27,6 +27,8 @@ export const PLACER_SYSTEM = `urn:dxhub:id:${PLACER_NAMESPACE}`;
 const SOR_SYSTEM = 'urn:oid:1.2.208.176.1.1';
 const SETTINGS: readonly Setting[] = ['inpatient', 'icu', 'emergency', 'outpatient', 'primary-care'];
 const PRIORITIES: readonly Priority[] = ['routine', 'urgent', 'stat'];
+/** Delay of the latest-result projection's background catch-up after new results (milliseconds). */
+const PROJECTION_CATCH_UP_MS = 100;
 
 /** Who acts: from the verified token. */
 export interface Actor {
@@ -105,7 +107,15 @@ export class OrderingService {
     this.contexts = new PatientContextCache(deps.repo, {
       remotePollMs: deps.remotePollMs,
       onChanges: (types) => {
-        if (types.has('Observation')) latest.catchUp().catch(() => undefined);
+        // At most one background pass per PROJECTION_CATCH_UP_MS: under ingestion every commit
+        // reports Observations, and a pass per commit costs more in polls than in rows. Reads
+        // stay exact: `forPatient` catches up first.
+        if (!types.has('Observation') || this.catchUpTimer) return;
+        this.catchUpTimer = setTimeout(() => {
+          this.catchUpTimer = undefined;
+          latest.catchUp().catch(() => undefined);
+        }, PROJECTION_CATCH_UP_MS);
+        this.catchUpTimer.unref();
       },
     });
     this.rules = deps.rules;
@@ -113,8 +123,11 @@ export class OrderingService {
     this.catalogue = deps.catalogue;
   }
 
+  private catchUpTimer: NodeJS.Timeout | undefined;
+
   /** Stops the context cache's outbox poll and writes the buffered order events. */
   async close(): Promise<void> {
+    clearTimeout(this.catchUpTimer);
     this.contexts.close();
     await this.events.close();
   }
