@@ -66,6 +66,31 @@ try {
       `${dialect} concurrency ${concurrency}: ${calls} calls, ${((cpu.user + cpu.system) / calls).toFixed(0)} µs CPU/call, ${((wall * 1000) / calls).toFixed(0)} µs wall/call, ${((calls * 1000) / wall).toFixed(0)} calls/s`,
     );
   }
+  // The parts on their own: the evaluation (cache hit + 200 rules, no HTTP) and one audit entry.
+  const drafts = ['crp', 'hba1c', 'egfr', 'ct-abdomen-contrast'].map((test, i) => ({
+    id: `o${i}`,
+    test,
+    priority: 'routine' as const,
+    indications: [],
+  }));
+  const part = async (label: string, n: number, concurrency: number, f: () => Promise<unknown>) => {
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    let left = n;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (left-- > 0) await f();
+      }),
+    );
+    const cpu = process.cpuUsage(cpu0);
+    console.log(
+      `${dialect} ${label} (concurrency ${concurrency}): ${((cpu.user + cpu.system) / n).toFixed(0)} µs CPU, ${(((performance.now() - t0) * 1000) / n).toFixed(0)} µs wall each`,
+    );
+  };
+  await part('OrderingService.evaluate', calls, 1, () => dx.ordering.evaluate({ patientId, drafts }));
+  const entry = { action: 'read' as const, agent: 'bench', role: 'integration', patient: patientId, purpose: 'HOPERAT' };
+  for (const c of [1, 8]) await part('audit entry (durable)', 1000, c, () => dx.audit.record(entry));
+
   // Statements per call (closed loop, one at a time; buffered order events and audit entries are
   // flushed after each call so that their statements are counted too).
   const n = 200;
