@@ -88,7 +88,13 @@ try {
     );
   };
   await part('OrderingService.evaluate', calls, 1, () => dx.ordering.evaluate({ patientId, drafts }));
-  const entry = { action: 'read' as const, agent: 'bench', role: 'integration', patient: patientId, purpose: 'HOPERAT' };
+  const entry = {
+    action: 'read' as const,
+    agent: 'bench',
+    role: 'integration',
+    patient: patientId,
+    purpose: 'HOPERAT',
+  };
   for (const c of [1, 8]) await part('audit entry (durable)', 1000, c, () => dx.audit.record(entry));
 
   // Statements per call (closed loop, one at a time; buffered order events and audit entries are
