@@ -135,6 +135,12 @@ export class PatientContextCache {
   private reschedule(): void {
     this.timer = undefined;
     if (this.entries.size > 0 || this.loading.size > 0) this.schedule();
+    else {
+      // Idle: nothing to keep current. The next use fixes a new position first (as the first use
+      // does), so neither a backlog of events nor this process's versions pile up meanwhile.
+      this.position = undefined;
+      this.local.clear();
+    }
   }
 
   private keep(snap: PatientSnapshot): void {
