@@ -72,6 +72,8 @@ export function runLoad(opts: {
   connections: number;
   seconds: number;
   next: () => NextRequest;
+  /** At most this many requests per second over all connections (default: as fast as answered). */
+  overallRate?: number;
 }): Promise<LoadResult> {
   let latencies = new Float64Array(1 << 16);
   let n = 0;
@@ -85,6 +87,7 @@ export function runLoad(opts: {
         connections: opts.connections,
         duration: opts.seconds,
         timeout: 30,
+        ...(opts.overallRate ? { overallRate: opts.overallRate } : {}),
         headers: { accept: 'application/fhir+json', 'content-type': 'application/fhir+json', ...defaultHeaders },
         requests: [
           {

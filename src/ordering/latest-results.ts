@@ -1,5 +1,6 @@
 import type { Catalogue } from '../core/ordering/catalogue.ts';
 import type { LatestResult } from '../core/ordering/types.ts';
+import type { SqlExecutor } from '../store/dialect/dialect.ts';
 import { OutboxConsumer, type OutboxEvent } from '../store/outbox.ts';
 import { yieldToIo } from '../store/poll-loop.ts';
 import type { FhirRepository, StoredVersion } from '../store/repository.ts';
@@ -8,6 +9,20 @@ import { latestResult } from './patient-context.ts';
 
 type Obj = Record<string, unknown>;
 const CONSUMER = 'ordering-latest-results';
+
+type ProjectionOp =
+  | { readonly kind: 'upsert'; readonly patient: string; readonly test: string; readonly result: LatestResult }
+  | { readonly kind: 'delete'; readonly patient: string; readonly test: string };
+
+/** Keeps the newer result of a (patient, test); the same Observation always replaces its row. */
+async function upsert(tx: SqlExecutor, patient: string, test: string, r: LatestResult): Promise<void> {
+  await tx.run(
+    `INSERT INTO ordering_latest_result (patient, test, at, value, unit, observation_id) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (patient, test) DO UPDATE SET at = excluded.at, value = excluded.value, unit = excluded.unit, observation_id = excluded.observation_id
+       WHERE excluded.at >= ordering_latest_result.at OR ordering_latest_result.observation_id = excluded.observation_id`,
+    [patient, test, r.at, r.value ?? null, r.unit ?? null, r.observationId],
+  );
+}
 
 /**
  * The latest result per (patient, catalogue test), kept in `ordering_latest_result` from the
@@ -33,20 +48,36 @@ export class LatestResults {
     for (;;) {
       const events = await this.consumer.poll(1000);
       if (events.length === 0) return;
-      // The last event per Observation, its versions read in one go (the state it leaves is
-      // what the projection needs; a later version brings its own event).
+      // Reads first (committed data; a later change comes as a later event), then every change
+      // of the batch and the position in one transaction: one commit per batch, exactly once.
+      // The batch's Observations are read in one go, each at its last version in the batch.
       const last = new Map<string, OutboxEvent>();
       for (const e of events) if (e.type === 'Observation') last.set(e.id, e);
-      const obs = [...last.values()];
-      const versions = await this.repo.vreadMany(obs.filter((e) => e.interaction !== 'delete'));
-      let at = 0;
-      for (const e of obs) await this.apply(e.id, e.interaction === 'delete' ? undefined : versions[at++]);
-      await this.consumer.ack(events[events.length - 1]!.seq);
+      const keys = [...last.values()].filter((e) => e.interaction !== 'delete');
+      const read = await this.repo.vreadMany(keys);
+      const versions = new Map(keys.map((e, i) => [e.id, read[i]]));
+      const ops: ProjectionOp[] = [];
+      for (const e of events)
+        if (e.type === 'Observation')
+          ops.push(...(await this.plan(e.id, e.interaction === 'delete' ? undefined : versions.get(e.id), ops)));
+      await this.repo.db.transaction(async (tx) => {
+        for (const op of ops) {
+          if (op.kind === 'delete')
+            await tx.run('DELETE FROM ordering_latest_result WHERE patient = ? AND test = ?', [op.patient, op.test]);
+          else await upsert(tx, op.patient, op.test, op.result);
+        }
+        await this.consumer.ack(events[events.length - 1]!.seq, tx);
+      });
       await yieldToIo();
     }
   }
 
-  private async apply(id: string, v: StoredVersion | undefined): Promise<void> {
+  /** What one Observation event changes in the projection, after the batch's earlier `pending` changes. */
+  private async plan(
+    id: string,
+    v: StoredVersion | undefined,
+    pending: readonly ProjectionOp[],
+  ): Promise<ProjectionOp[]> {
     const db = this.repo.db;
     const o = v?.json && !v.deleted ? (JSON.parse(v.json) as Obj) : undefined;
     const codings = ((o?.code as Obj | undefined)?.coding ?? []) as Obj[];
@@ -58,34 +89,37 @@ export class LatestResults {
     const status = String(o?.status ?? '');
     if (!o || !item || !patient || Number.isNaN(at) || status === 'entered-in-error' || status === 'cancelled') {
       // Deleted, recoded or withdrawn: drop its row and recompute that (patient, test) from the store.
-      const rows = await db.all<{ patient: string; test: string }>(
+      const stored = await db.all<{ patient: string; test: string }>(
         'SELECT patient, test FROM ordering_latest_result WHERE observation_id = ?',
         [id],
       );
-      for (const r of rows) {
-        await db.run('DELETE FROM ordering_latest_result WHERE patient = ? AND test = ?', [r.patient, r.test]);
+      // Rows this batch has yet to write count too (a result projected and withdrawn in one batch).
+      const rows = new Map(stored.map((r) => [`${r.patient}|${r.test}`, r]));
+      for (const op of pending)
+        if (op.kind === 'upsert' && op.result.observationId === id) rows.set(`${op.patient}|${op.test}`, op);
+      const ops: ProjectionOp[] = [];
+      for (const r of rows.values()) {
+        ops.push({ kind: 'delete', patient: r.patient, test: r.test });
         const it = this.catalogue.item(r.test);
         const latest = it ? await latestResult(this.repo, it, r.patient) : undefined;
-        if (latest) await this.upsert(r.patient, r.test, latest);
+        if (latest) ops.push({ kind: 'upsert', patient: r.patient, test: r.test, result: latest });
       }
-      return;
+      return ops;
     }
     const q = o.valueQuantity as Obj | undefined;
-    await this.upsert(patient, item.id, {
-      at,
-      observationId: id,
-      ...(typeof q?.value === 'number' ? { value: q.value } : {}),
-      ...(typeof q?.unit === 'string' ? { unit: q.unit } : {}),
-    });
-  }
-
-  private async upsert(patient: string, test: string, r: LatestResult): Promise<void> {
-    await this.repo.db.run(
-      `INSERT INTO ordering_latest_result (patient, test, at, value, unit, observation_id) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (patient, test) DO UPDATE SET at = excluded.at, value = excluded.value, unit = excluded.unit, observation_id = excluded.observation_id
-       WHERE excluded.at >= ordering_latest_result.at OR ordering_latest_result.observation_id = excluded.observation_id`,
-      [patient, test, r.at, r.value ?? null, r.unit ?? null, r.observationId],
-    );
+    return [
+      {
+        kind: 'upsert',
+        patient,
+        test: item.id,
+        result: {
+          at,
+          observationId: id,
+          ...(typeof q?.value === 'number' ? { value: q.value } : {}),
+          ...(typeof q?.unit === 'string' ? { unit: q.unit } : {}),
+        },
+      },
+    ];
   }
 
   /** The projected latest result of every test of the patient (after catching up). */

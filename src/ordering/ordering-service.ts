@@ -27,6 +27,8 @@ export const PLACER_SYSTEM = `urn:dxhub:id:${PLACER_NAMESPACE}`;
 const SOR_SYSTEM = 'urn:oid:1.2.208.176.1.1';
 const SETTINGS: readonly Setting[] = ['inpatient', 'icu', 'emergency', 'outpatient', 'primary-care'];
 const PRIORITIES: readonly Priority[] = ['routine', 'urgent', 'stat'];
+/** Delay of the latest-result projection's background catch-up after new results (milliseconds). */
+const PROJECTION_CATCH_UP_MS = 100;
 
 /** Who acts: from the verified token. */
 export interface Actor {
@@ -89,20 +91,45 @@ export class OrderingService {
   /** Patient snapshots kept current from the outbox (docs/ordering-performance.md). */
   readonly contexts: PatientContextCache;
 
-  constructor(deps: { repo: FhirRepository; rules: RuleSetStore; events: OrderEventLog; catalogue: Catalogue }) {
+  constructor(deps: {
+    repo: FhirRepository;
+    rules: RuleSetStore;
+    events: OrderEventLog;
+    catalogue: Catalogue;
+    /** How often other processes' writes are looked for (default 100 ms; docs/ordering-performance.md). */
+    remotePollMs?: number;
+  }) {
     this.repo = deps.repo;
     const latest = new LatestResults(deps.repo, deps.catalogue);
     this.latest = latest;
     // New results: bring the projection up to date off the request path, so that the next load
     // of an invalidated patient does not pay for everyone else's ingestion.
     this.contexts = new PatientContextCache(deps.repo, {
+      remotePollMs: deps.remotePollMs,
       onChanges: (types) => {
-        if (types.has('Observation')) latest.catchUp().catch(() => undefined);
+        // At most one background pass per PROJECTION_CATCH_UP_MS: under ingestion every commit
+        // reports Observations, and a pass per commit costs more in polls than in rows. Reads
+        // stay exact: `forPatient` catches up first.
+        if (!types.has('Observation') || this.catchUpTimer) return;
+        this.catchUpTimer = setTimeout(() => {
+          this.catchUpTimer = undefined;
+          latest.catchUp().catch(() => undefined);
+        }, PROJECTION_CATCH_UP_MS);
+        this.catchUpTimer.unref();
       },
     });
     this.rules = deps.rules;
     this.events = deps.events;
     this.catalogue = deps.catalogue;
+  }
+
+  private catchUpTimer: NodeJS.Timeout | undefined;
+
+  /** Stops the context cache's outbox poll and writes the buffered order events. */
+  async close(): Promise<void> {
+    clearTimeout(this.catchUpTimer);
+    this.contexts.close();
+    await this.events.close();
   }
 
   /** Evaluates drafts for a patient with the active (or given) rules. */

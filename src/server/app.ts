@@ -285,7 +285,7 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
       await processor.stop();
       await astmProcessor.stop();
       await delivery.stop();
-      await ordering.events.close();
+      await ordering.close();
       await results.stop();
       await app.close();
       await audit.close();

@@ -100,6 +100,18 @@ export interface WriteInterceptor {
   afterCommit?(): void;
 }
 
+/**
+ * One resource version written by a committed transaction of a {@link FhirRepository}: what
+ * in-process caches learn through {@link FhirRepository.onCommit} without reading the outbox.
+ */
+export interface CommittedChange {
+  readonly type: string;
+  readonly id: string;
+  readonly version: number;
+  /** The patient key stored with the version (`resource.patient`); for a delete, the last one. */
+  readonly patient: string | null;
+}
+
 export class WriteContext {
   readonly tx: SqlExecutor;
   readonly index: IndexWriter;
@@ -107,6 +119,8 @@ export class WriteContext {
   interceptor: WriteInterceptor | undefined;
   /** Outbox rows; type and id are the resource row's (joined on rid when read). */
   readonly events: [rid: number, version: number, interaction: string, at: number][] = [];
+  /** The versions behind `events`, as commit listeners receive them. */
+  readonly changes: CommittedChange[] = [];
   /** New resources, inserted together at the end (one statement on PostgreSQL). */
   readonly created: [
     rid: number,
@@ -195,6 +209,7 @@ export class FhirRepository {
   /** Receives store timings (operation, seconds), e.g. for Prometheus. */
   observe: ((operation: string, seconds: number) => void) | undefined;
   private pids = new Map<string, number>();
+  private readonly commitListeners = new Set<(changes: readonly CommittedChange[]) => void>();
   private uniqueIdentifiers: Readonly<Record<string, readonly string[]>> = {};
 
   private constructor(db: Dialect, clock: Clock) {
@@ -255,12 +270,28 @@ export class FhirRepository {
   /** The numeric id of a search parameter (or derived index) of a type; -1 when unknown. */
   readonly pid = (type: string, code: string): number => this.pids.get(`${type}.${code}`) ?? -1;
 
+  /**
+   * Calls `listener` with the versions of every transaction of this repository that wrote any,
+   * right after its commit and before the transaction's caller resumes: whoever learns of a
+   * commit (its caller, and anyone the caller tells) learns of it after the listeners did. Writes
+   * of other processes (or other repositories on the same database) are not reported; read the
+   * outbox for those. A listener must not throw (a throw is swallowed: the write is committed).
+   * Returns the unsubscribe function.
+   */
+  onCommit(listener: (changes: readonly CommittedChange[]) => void): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
+  }
+
   /** Runs `fn` as one atomic unit of work. */
   async transaction<T>(fn: (w: WriteContext) => Promise<T>, interceptor?: WriteInterceptor): Promise<T> {
     const t0 = performance.now();
     try {
+      // The attempt that committed (a dialect may run `fn` again after a serialisation failure).
+      let committed: WriteContext | undefined;
       const out = await this.db.transaction(async (tx) => {
         const w = new WriteContext(tx, new IndexWriter(this.pid));
+        committed = w;
         w.interceptor = interceptor;
         const result = await fn(w);
         await w.interceptor?.beforeCommit(w);
@@ -268,6 +299,16 @@ export class FhirRepository {
         if (this.pauseBeforeCommitMs > 0) await new Promise((r) => setTimeout(r, this.pauseBeforeCommitMs));
         return result;
       });
+      const changes = (committed as WriteContext | undefined)?.changes;
+      if (changes && changes.length > 0) {
+        for (const l of this.commitListeners) {
+          try {
+            l(changes);
+          } catch {
+            // The transaction is committed; a listener's failure must not turn it into an error.
+          }
+        }
+      }
       interceptor?.afterCommit?.();
       return out;
     } finally {
@@ -517,6 +558,7 @@ export class FhirRepository {
     }
     await this.claimIdentifiers(w, v.stored, rid);
     w.events.push([rid, v.version, v.created ? 'create' : 'update', v.now]);
+    w.changes.push({ type: v.type, id: v.id, version: v.version, patient: v.patient });
     const result: WriteResult = {
       type: v.type,
       id: v.id,
@@ -589,6 +631,7 @@ export class FhirRepository {
     w.index.queue(type, rid, curResource ? indexRows(curResource) : undefined, undefined);
     if (this.uniqueIdentifiers[type]) await w.tx.run('DELETE FROM unique_identifier WHERE rid = ?', [rid]);
     w.events.push([rid, version, 'delete', now]);
+    w.changes.push({ type, id, version, patient: cur.patient });
     const result: WriteResult = {
       type,
       id,
