@@ -130,11 +130,18 @@ export type StageMoveSink = (move: {
  * once. The cache is trusted only while the stored position is the one this instance wrote last
  * (another process applying a batch invalidates it).
  */
+interface CachedCell {
+  readonly key: BucketKey;
+  readonly cell: BucketCell;
+}
+
 export class IndicatorState {
   readonly db: Dialect;
   config: OperationsConfig;
   onStageMove: StageMoveSink | undefined;
-  readonly #cells = new Map<string, { key: BucketKey; cell: BucketCell; dirty: boolean }>();
+  readonly #cells = new Map<string, CachedCell>();
+  /** The cells changed since the last flush (a flush must not scan every cached cell). */
+  readonly #dirty = new Set<CachedCell>();
   readonly #slices = new Set<string>();
   #position: number | undefined;
   /** Cells kept in memory at most (then the cache is dropped after a commit and reloaded by slice). */
@@ -148,6 +155,7 @@ export class IndicatorState {
   /** Drops the cache (after a failed batch, or when another process moved the position). */
   invalidate(): void {
     this.#cells.clear();
+    this.#dirty.clear();
     this.#slices.clear();
     this.#position = undefined;
   }
@@ -370,7 +378,7 @@ export class IndicatorState {
             total: Number(r.total),
             sketch: decodeSketch(r.sketch),
           };
-          this.#cells.set(text, { key, cell, dirty: false });
+          this.#cells.set(text, { key, cell });
         }
         for (const start of chunk) this.#slices.add(`${grain}:${start}`);
       }
@@ -408,17 +416,17 @@ export class IndicatorState {
       for (const { key, text } of keys) {
         let entry = this.#cells.get(text);
         if (!entry) {
-          entry = { key, cell: emptyCell(), dirty: false };
+          entry = { key, cell: emptyCell() };
           this.#cells.set(text, entry);
         }
         mergeCell(entry.cell, cell);
-        entry.dirty = true;
+        this.#dirty.add(entry);
       }
     }
   }
 
   async #flushCells(tx: SqlExecutor): Promise<void> {
-    const dirty = [...this.#cells.values()].filter((e) => e.dirty);
+    const dirty = [...this.#dirty];
     if (dirty.length === 0) return;
     const keyRow = (k: BucketKey) => [k.grain, k.dim, k.section, k.start, k.measure, k.value];
     await upsertRows(
@@ -435,7 +443,7 @@ export class IndicatorState {
         encodeSketch(e.cell.sketch),
       ]),
     );
-    for (const e of dirty) e.dirty = false;
+    this.#dirty.clear();
     // Cached roll-ups of ended days and months (IndicatorCache) must see that these changed.
     const today = bucketStart('d', Date.now());
     const month = bucketStart('m', Date.now());
