@@ -120,7 +120,8 @@ export interface IndicatorQuery {
 const INTERVAL_NAMES = new Set(INTERVALS.map((i) => i.name));
 const round = (v: number | null, d = 1): number | null => (v === null ? null : Math.round(v * 10 ** d) / 10 ** d);
 
-type BucketRow = {
+/** A stored `ops_bucket` row as read back (BIGINT columns arrive as strings from PostgreSQL). */
+export type BucketRow = {
   section: string;
   start: number | string;
   measure: string;

@@ -18,7 +18,7 @@ import { completedIntervals, currentStage, type Stage, type TimelineKind } from 
 import { targetFor } from '../core/operations/tat-targets.ts';
 import type { Dialect, SqlExecutor } from '../store/dialect/dialect.ts';
 import type { OutboxConsumer } from '../store/outbox.ts';
-import { CLOSED_GENERATION_KEY } from './indicator-queries.ts';
+import { type BucketRow, CLOSED_GENERATION_KEY } from './indicator-queries.ts';
 import type { OperationsConfig } from './operations-config.ts';
 import { upsertRows } from './upsert-rows.ts';
 
@@ -345,18 +345,7 @@ export class IndicatorState {
     for (const [grain, starts] of byGrain) {
       for (let i = 0; i < starts.length; i += 200) {
         const chunk = starts.slice(i, i + 200);
-        const rows = await tx.all<{
-          dim: string;
-          section: string;
-          start: number | string;
-          measure: string;
-          value: string;
-          n: number | string;
-          targeted: number | string;
-          hits: number | string;
-          total: number | string;
-          sketch: string;
-        }>(
+        const rows = await tx.all<BucketRow & { dim: string }>(
           `SELECT dim, section, start, measure, value, n, targeted, hits, total, sketch FROM ops_bucket WHERE grain = ? AND start IN (${chunk.map(() => '?').join(',')})`,
           [grain, ...chunk],
         );

@@ -660,34 +660,34 @@ export class FhirRepository {
     };
   }
 
+  /** A stored row (current or history) as a {@link StoredVersion}. */
+  private storedVersion(
+    type: string,
+    id: string,
+    version: number,
+    row: { last_updated: number | string; deleted: number; content: unknown },
+  ): StoredVersion {
+    return {
+      type,
+      id,
+      version,
+      lastUpdated: Number(row.last_updated),
+      deleted: row.deleted === 1,
+      json: this.text(row.content),
+    };
+  }
+
   /** One version of `type/id`. */
   async vread(type: string, id: string, version: number): Promise<StoredVersion | undefined> {
     const cur = await this.current(this.db, type, id);
     if (!cur) return undefined;
-    if (cur.version === version) {
-      return {
-        type,
-        id,
-        version,
-        lastUpdated: Number(cur.last_updated),
-        deleted: cur.deleted === 1,
-        json: this.text(cur.content),
-      };
-    }
+    if (cur.version === version) return this.storedVersion(type, id, version, cur);
     const rows = await this.db.all<{ last_updated: number; deleted: number; content: unknown }>(
       'SELECT last_updated, deleted, content FROM resource_history WHERE rid = ? AND version = ?',
       [cur.rid, version],
     );
     const h = rows[0];
-    if (!h) return undefined;
-    return {
-      type,
-      id,
-      version,
-      lastUpdated: Number(h.last_updated),
-      deleted: h.deleted === 1,
-      json: this.text(h.content),
-    };
+    return h ? this.storedVersion(type, id, version, h) : undefined;
   }
 
   /**
@@ -721,16 +721,8 @@ export class FhirRepository {
     keys.forEach((k, at) => {
       const cur = current.get(`${k.type}/${k.id}`);
       if (!cur) return;
-      if (cur.version === k.version) {
-        out[at] = {
-          type: k.type,
-          id: k.id,
-          version: k.version,
-          lastUpdated: Number(cur.last_updated),
-          deleted: cur.deleted === 1,
-          json: this.text(cur.content),
-        };
-      } else older.push({ at, rid: Number(cur.rid), version: k.version });
+      if (cur.version === k.version) out[at] = this.storedVersion(k.type, k.id, k.version, cur);
+      else older.push({ at, rid: Number(cur.rid), version: k.version });
     });
     for (let i = 0; i < older.length; i += 200) {
       const chunk = older.slice(i, i + 200);
@@ -748,15 +740,7 @@ export class FhirRepository {
       for (const o of chunk) {
         const h = found.get(`${o.rid}:${o.version}`);
         const k = keys[o.at]!;
-        if (h)
-          out[o.at] = {
-            type: k.type,
-            id: k.id,
-            version: k.version,
-            lastUpdated: Number(h.last_updated),
-            deleted: h.deleted === 1,
-            json: this.text(h.content),
-          };
+        if (h) out[o.at] = this.storedVersion(k.type, k.id, k.version, h);
       }
     }
     return out;
