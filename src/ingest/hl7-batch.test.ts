@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { freshDbUrl, testDialects } from '../../test/support/dialects.ts';
+import { adtA01 } from '../../test/support/hl7-mllp.ts';
 import { FhirService, INTERNAL } from '../fhir-api/fhir-service.ts';
 import { openDialect } from '../store/dialect/dialect.ts';
 import { FhirRepository, type Resource } from '../store/repository.ts';
@@ -231,21 +232,12 @@ for (const dialect of await testDialects()) {
     });
 
     it('an exact resend is not processed again; a merge in the middle of a batch runs alone, in its place', async () => {
-      const a01 = (id: string, control: string) =>
-        Buffer.from(
-          [
-            `MSH|^~\\&|Ntierprise|Ntierprise Clinic|Healthmatics EHR|Healthmatics Clinic|20190423150137||ADT^A01^ADT_A01|${control}|P|2.5.1`,
-            'EVN|A01|20190423150137',
-            `PID|1||${id}^^^BCBS^MR||Test^Test^A||20180205|F`,
-            'PV1|1|I',
-          ].join('\r'),
-        );
       const first = oru({ control: 'd1', patient: '4001', order: 'D1', values: [1] });
       const messages = [
         first,
         first,
-        a01('12345', 'a01-1'),
-        a01('56789', 'a01-2'),
+        adtA01('12345', 'a01-1'),
+        adtA01('56789', 'a01-2'),
         fixture('adt-a40-ms-01-merge.hl7'),
         oru({ control: 'd2', patient: '4001', order: 'D2', values: [2] }),
       ];

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { freshDbUrl, testDialects } from '../../test/support/dialects.ts';
+import { adtA01 } from '../../test/support/hl7-mllp.ts';
 import { AuditLog } from '../audit/index.ts';
 import { mapHl7TextToFhir } from '../core/hl7/v2-to-fhir/index.ts';
 import { FhirService, INTERNAL } from '../fhir-api/fhir-service.ts';
@@ -76,17 +77,8 @@ for (const dialect of await testDialects()) {
       const { repo, inbox, processor, search } = await setup(dialect);
       try {
         // Both patients exist, e.g. from earlier admissions (identifiers as the A40 names them).
-        const a01 = (id: string, control: string) =>
-          Buffer.from(
-            [
-              `MSH|^~\\&|Ntierprise|Ntierprise Clinic|Healthmatics EHR|Healthmatics Clinic|20190423150137||ADT^A01^ADT_A01|${control}|P|2.5.1`,
-              'EVN|A01|20190423150137',
-              `PID|1||${id}^^^BCBS^MR||Test^Test^A||20180205|F`,
-              'PV1|1|I',
-            ].join('\r'),
-          );
-        await inbox.accept(a01('12345', 'a01-1'), 'test');
-        await inbox.accept(a01('56789', 'a01-2'), 'test');
+        await inbox.accept(adtA01('12345', 'a01-1'), 'test');
+        await inbox.accept(adtA01('56789', 'a01-2'), 'test');
         await inbox.accept(fixture('adt-a40-ms-01-merge.hl7'), 'test');
         const s = await processor.runOnce();
         assert.equal(s.failed, 0, JSON.stringify((await inbox.deadLetters()).map((r) => r.reason)));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Binary, Provenance } from '@medplum/fhirtypes';
 import { freshDbUrl, testDialects } from '../../test/support/dialects.ts';
+import { adtA01 } from '../../test/support/hl7-mllp.ts';
 import { AuditLog } from '../audit/index.ts';
 import { MAPPING_VERSION, mapHl7TextToFhir } from '../core/hl7/v2-to-fhir/index.ts';
 import { FhirService, INTERNAL } from '../fhir-api/fhir-service.ts';
@@ -129,17 +130,8 @@ for (const dialect of await testDialects()) {
     it('an ADT^A40 merge is traced to its message', async () => {
       const { repo, inbox, processor, search } = await setup(dialect);
       try {
-        const a01 = (id: string, control: string) =>
-          Buffer.from(
-            [
-              `MSH|^~\\&|Ntierprise|Ntierprise Clinic|Healthmatics EHR|Healthmatics Clinic|20190423150137||ADT^A01^ADT_A01|${control}|P|2.5.1`,
-              'EVN|A01|20190423150137',
-              `PID|1||${id}^^^BCBS^MR||Test^Test^A||20180205|F`,
-              'PV1|1|I',
-            ].join('\r'),
-          );
-        await inbox.accept(a01('12345', 'a01-1'), 'test');
-        await inbox.accept(a01('56789', 'a01-2'), 'test');
+        await inbox.accept(adtA01('12345', 'a01-1'), 'test');
+        await inbox.accept(adtA01('56789', 'a01-2'), 'test');
         const merge = fixture('adt-a40-ms-01-merge.hl7');
         await inbox.accept(merge, 'test');
         assert.equal((await processor.runOnce()).failed, 0);

@@ -27,6 +27,21 @@ export function smallOru(i: number, opts: { prefix?: string; app?: string; facil
   );
 }
 
+/**
+ * An ADT^A01 admitting patient `id` (PID-3, assigning authority BCBS, as the merge fixture
+ * `adt-a40-ms-01-merge.hl7` names its patients), with MSH-10 `control`.
+ */
+export function adtA01(id: string, control: string): Buffer {
+  return Buffer.from(
+    [
+      `MSH|^~\\&|Ntierprise|Ntierprise Clinic|Healthmatics EHR|Healthmatics Clinic|20190423150137||ADT^A01^ADT_A01|${control}|P|2.5.1`,
+      'EVN|A01|20190423150137',
+      `PID|1||${id}^^^BCBS^MR||Test^Test^A||20180205|F`,
+      'PV1|1|I',
+    ].join('\r'),
+  );
+}
+
 /** MSA-1 and MSA-2 of an ACK. */
 export function msaOf(ack: string): { code: string; controlId: string } {
   const msa =
