@@ -16,6 +16,11 @@ const positive = (what: string) => (v: string) => {
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${what} must be a positive number, not '${v}'`);
   return n;
 };
+const share = (what: string) => (v: string) => {
+  const n = positive(what)(v);
+  if (n > 1) throw new InvalidArgumentError(`${what} must be at most 1, not '${v}'`);
+  return n;
+};
 const whole = (what: string) => (v: string) => {
   const n = positive(what)(v);
   if (!Number.isInteger(n)) throw new InvalidArgumentError(`${what} must be a whole number, not '${v}'`);
@@ -89,6 +94,12 @@ export function registerDemoCommands(program: Command): void {
       positive('--speed-up'),
       60,
     )
+    .option(
+      '--busy-share <s>',
+      'share of real time the catch-up may keep the hub busy, 0 < s ≤ 1 (default 1: back to back)',
+      share('--busy-share'),
+      1,
+    )
     .option('--hours-back <h>', 'start this many hours ago (default 6)', positive('--hours-back'), 6)
     .option('--no-cap', 'let the simulated clock run ahead of the wall clock')
     .option('--orders <n>', 'stop after this many orders', whole('--orders'))
@@ -111,6 +122,7 @@ export function registerDemoCommands(program: Command): void {
         seed: string;
         rate: number;
         speedUp: number;
+        busyShare: number;
         orders?: number;
         faults: boolean;
         hoursBack: number;
@@ -140,6 +152,7 @@ export function registerDemoCommands(program: Command): void {
           astm: hostPort('--astm', opts.astm),
           ordersPerHour: opts.rate,
           speedUp: opts.speedUp,
+          busyShare: opts.busyShare,
           start: Date.now() - opts.hoursBack * 3_600_000,
           capAtWallClock: opts.cap,
           maxOrders: opts.orders,
@@ -194,6 +207,8 @@ export async function startDemoSimulator(
     // Catch-up speed and order rate of the demo (defaults 60× and 300 orders per hour).
     speedUp: envNumber('DXHUB_DEMO_SPEED_UP') ?? 60,
     ordersPerHour: envNumber('DXHUB_DEMO_RATE') ?? 300,
+    // The catch-up keeps the hub busy at most half of the time: the first screens stay quick.
+    busyShare: envNumber('DXHUB_DEMO_BUSY_SHARE') ?? 0.5,
     onError: (err) => dx.app.log.warn({ err }, 'demo simulator'),
   });
 }

@@ -129,3 +129,50 @@ for (const dialect of await testDialects()) {
     });
   });
 }
+
+describe('live simulator pacing (busyShare)', () => {
+  /** An order channel whose every order takes `ms` and is withdrawn (so no result is sent). */
+  function slowChannel(ms: number): OrderChannel & { starts: number[] } {
+    const starts: number[] = [];
+    return {
+      name: 'slow',
+      starts,
+      async place() {
+        starts.push(performance.now());
+        await new Promise((r) => setTimeout(r, ms));
+        return undefined;
+      },
+    };
+  }
+  const base = {
+    seed: 1,
+    patientCount: PATIENTS,
+    mllp: { host: '127.0.0.1', port: 1 },
+    astm: { host: '127.0.0.1', port: 1 },
+    ordersPerHour: RATE,
+    speedUp: 200_000,
+    start: START,
+    capAtWallClock: false,
+    maxOrders: 6,
+    faults: false,
+    tickMs: 5,
+  };
+
+  it('pauses (1 − share)/share of the time each order took while catching up', async () => {
+    const orders = slowChannel(20);
+    const sim = startSimulator({ ...base, orders, busyShare: 0.25 });
+    await sim.done;
+    assert.equal(sim.stats.ordersPlaced, 6);
+    assert.equal(sim.stats.ordersWithdrawn, 6);
+    // Each order took ≥ 20 ms, so the next one starts ≥ 20 + 3·20 ms after it.
+    for (let i = 1; i < orders.starts.length; i++) {
+      const gap = orders.starts[i]! - orders.starts[i - 1]!;
+      assert.ok(gap >= 79, `order ${i} followed the previous one after ${gap.toFixed(1)} ms, expected ≥ 80 ms`);
+    }
+  });
+
+  it('refuses a share outside (0, 1]', () => {
+    for (const busyShare of [0, -0.5, 1.5, Number.NaN])
+      assert.throws(() => startSimulator({ ...base, orders: slowChannel(0), busyShare }), /busyShare/);
+  });
+});

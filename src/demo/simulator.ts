@@ -42,6 +42,13 @@ export interface SimulatorOptions {
   readonly onError?: (err: Error) => void;
   /** Real time between ticks (ms, default 200). */
   readonly tickMs?: number;
+  /**
+   * Share of real time the simulator may keep the hub busy while it is behind its schedule
+   * (0 < share ≤ 1, default 1: back to back). After each order or result that took d ms it pauses
+   * d·(1 − share)/share ms, so that a catch-up leaves the rest of the machine to the people using
+   * the hub; on a fast machine the catch-up is still fast, on a slow one it takes longer.
+   */
+  readonly busyShare?: number;
 }
 
 /** Counters of a run. */
@@ -85,6 +92,8 @@ export function startSimulator(options: SimulatorOptions): Simulator {
   const realStart = performance.now();
   const runId = options.runId ?? start.toString(36);
   const faults = options.faults ?? true;
+  const busyShare = options.busyShare ?? 1;
+  if (!(busyShare > 0 && busyShare <= 1)) throw new RangeError('busyShare must be > 0 and ≤ 1');
   const now = () => {
     const t = start + (performance.now() - realStart) * speedUp;
     return cap ? Math.min(t, Date.now()) : t;
@@ -208,13 +217,15 @@ export function startSimulator(options: SimulatorOptions): Simulator {
   // stream but never starves results that were due before the next order.
   const tick = async () => {
     const t = now();
-    for (;;) {
+    while (!stopped) {
       const orderDue = nextAt <= t && (options.maxOrders === undefined || n < options.maxOrders);
       const resultAt = pending[0]?.order.issued;
       const resultDue = resultAt !== undefined && resultAt <= t;
+      const began = performance.now();
       if (orderDue && (!resultDue || nextAt <= resultAt)) await placeNext();
       else if (resultDue) await sendNext();
       else break;
+      if (busyShare < 1) await sleep(((performance.now() - began) * (1 - busyShare)) / busyShare);
     }
   };
 
