@@ -220,6 +220,35 @@ describe('web app second pass: ordering, review, dashboards, rules', {
     assert.equal(fb.feedback[0]!.overrideReason.reason?.code, 'clinically-indicated');
   });
 
+  it('order entry names the patient: from the overview found by CPR, and by a CPR typed into the order screen', async () => {
+    const patient = await api<{
+      name: { given?: string[]; family?: string; text?: string }[];
+      identifier: { system: string; value: string }[];
+    }>('GET', `/fhir/Patient/${PATIENT}`, clinician);
+    const cpr = patient.identifier.find((i) => i.system === 'urn:oid:1.2.208.176.1.2')!.value;
+    const name = patient.name[0]!.text ?? [...(patient.name[0]!.given ?? []), patient.name[0]!.family].join(' ');
+    await signInAs('demo-clinician', '#/patients');
+    await page.fill('#patient-q', `${cpr.slice(0, 6)}-${cpr.slice(6)}`);
+    await page.press('#patient-q', 'Enter');
+    await page.click(`button[data-patient="${PATIENT}"]`);
+    await page.click('#order-for-patient');
+    await page.waitForSelector('#requisition');
+    await page.locator('#order-for strong').filter({ hasText: name }).waitFor();
+    assert.match(await text('#order-for'), new RegExp(`${cpr.slice(0, 6)}-${cpr.slice(6)}`));
+    // Typed into the order screen: the CPR is looked up; an unknown one is named as such.
+    await page.goto(`${server.url}/#/order`);
+    await page.waitForSelector('#requisition');
+    await page.fill('#order-patient', '3112999999');
+    await page.press('#order-patient', 'Enter');
+    await page.waitForSelector('#order-for .error');
+    assert.match(await text('#order-for'), /Ingen patienter/);
+    assert.equal(await page.locator('#sign').isDisabled(), true);
+    await page.fill('#order-patient', cpr);
+    await page.press('#order-patient', 'Enter');
+    await page.locator('#order-for strong').filter({ hasText: name }).waitFor();
+    await shot('requisition-patient');
+  });
+
   it('a held result is released from the worklist and becomes final', async () => {
     const lab = server.bearer(['--user', 'demo-lab-physician', '--role', 'lab-physician', '--org', 'demo-ouh-kba']);
     // A preliminary result of an analysis the result rules do not know: held, never autoverified.

@@ -152,6 +152,11 @@ export function App() {
                 <a href="#/patients" className="back">
                   ← {TEXTS[lang].back}
                 </a>
+                {screens.includes('order') && (
+                  <a id="order-for-patient" href={`#/order/${encodeURIComponent(route.patient)}`}>
+                    {TEXTS[lang].orderForPatient}
+                  </a>
+                )}
                 <PatientOverview key={route.patient} patientId={route.patient} {...vdFor(route.patient)} />
               </>
             ) : (

@@ -1,8 +1,10 @@
+import type { Patient } from '@medplum/fhirtypes';
 import { useContext, useState } from 'react';
-import { ApiError, call } from '../api.ts';
+import { ApiError, call, search, withheldForRelation } from '../api.ts';
 import { ErrorNote, Section, When } from '../components/section.tsx';
 import { LangContext, useLocale, useText } from '../i18n.ts';
 import { type CdsCard, type Coding, cardInfo, ORDER_SELECT, orderSelectRequest, overridable } from '../lib/cds.ts';
+import { formatCpr, patientName, patientQuery } from '../lib/patient.ts';
 import type { RoleKind } from '../lib/session.ts';
 import { useQuery } from '../use-query.ts';
 
@@ -57,6 +59,37 @@ export function Requisition(props: { role: RoleKind; user: string; patient?: str
   const lang = useContext(LangContext);
   const locale = useLocale();
   const [patient, setPatient] = useState(props.patient ?? '');
+  const [lookup, setLookup] = useState<{ problem?: string; busy?: boolean }>({});
+  // The patient field takes a CPR number (looked up, exactly one match) or a patient id.
+  const choosePatient = async (text: string) => {
+    const value = text.trim();
+    const digits = value.replace(/[\s-]/g, '');
+    if (!/^\d{10}$/.test(digits)) {
+      setLookup({});
+      setPatient(value);
+      return;
+    }
+    setLookup({ busy: true });
+    try {
+      const found = await search<Patient>(patientQuery(digits));
+      const only = found.matches.length === 1 ? found.matches[0] : undefined;
+      if (only?.id) {
+        setLookup({});
+        setPatient(only.id);
+      } else {
+        setPatient('');
+        setLookup({ problem: t(withheldForRelation(found.notes) ? 'withheld' : 'noPatients') });
+      }
+    } catch (e) {
+      setPatient('');
+      setLookup({ problem: (e as Error).message });
+    }
+  };
+  // Whose order this is, shown before anything is signed.
+  const who = useQuery(
+    patient ? (signal) => call<Patient>(`/fhir/Patient/${encodeURIComponent(patient)}`, { signal }) : undefined,
+    [patient],
+  );
   const [q, setQ] = useState('');
   const [tests, setTests] = useState<string[]>([]);
   const [titles, setTitles] = useState<Record<string, string>>({});
@@ -173,11 +206,32 @@ export function Requisition(props: { role: RoleKind; user: string; patient?: str
     <div id="requisition" className="screen">
       <h2>{t('navOrder')}</h2>
       <form onSubmit={(e) => e.preventDefault()} className="row">
-        <label htmlFor="order-patient">{t('patientId')}</label>
-        <input id="order-patient" defaultValue={patient} onBlur={(e) => setPatient(e.target.value.trim())} />
+        <label htmlFor="order-patient">{t('orderPatient')}</label>
+        <input
+          id="order-patient"
+          defaultValue={patient}
+          placeholder={t('findHelp')}
+          autoComplete="off"
+          onBlur={(e) => void choosePatient(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') void choosePatient(e.currentTarget.value);
+          }}
+        />
         <label htmlFor="order-q">{t('catalogue')}</label>
         <input id="order-q" type="search" value={q} onChange={(e) => setQ(e.target.value)} autoComplete="off" />
       </form>
+      <p id="order-for" role="status" aria-busy={lookup.busy || who.loading}>
+        {lookup.problem ? (
+          <span className="error">{lookup.problem}</span>
+        ) : who.data ? (
+          <>
+            <strong>{patientName(who.data)}</strong> · CPR {formatCpr(who.data)}
+            {who.data.birthDate ? ` · ${who.data.birthDate}` : ''}
+          </>
+        ) : who.error ? (
+          <span className="error">{who.error.message}</span>
+        ) : null}
+      </p>
       <Section id="catalogue" title={t('catalogue')} query={hits}>
         {(d) => (
           <ul className="hits">
