@@ -3,7 +3,18 @@ import { globSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Observation, Provenance } from '@medplum/fhirtypes';
-import { CARD_EXTENSION, type CdsCard, cardInfo, orderSelectRequest, overridable } from '../web/src/lib/cds.ts';
+import { buildCatalogue } from '../src/core/ordering/catalogue.ts';
+import { draftsFromServiceRequests } from '../src/core/ordering/draft-orders.ts';
+import { SEED_RULE_SET } from '../src/core/ordering/seed/rule-set.ts';
+import {
+  CARD_EXTENSION,
+  type CdsCard,
+  cardInfo,
+  INDICATION_LABELS,
+  indicationsFor,
+  orderSelectRequest,
+  overridable,
+} from '../web/src/lib/cds.ts';
 import { healthRows, type Indicator, throughputSeries } from '../web/src/lib/operations.ts';
 import { formatCpr, patientQuery } from '../web/src/lib/patient.ts';
 import { authorizeUrl, codeChallenge, codeVerifier, tokenRequestBody } from '../web/src/lib/pkce.ts';
@@ -221,6 +232,53 @@ describe('order entry as a CDS Hooks client (lib/cds.ts)', () => {
     assert.equal(first.status, 'draft');
     assert.deepEqual(first.code.coding, [{ system: 'http://npu-terminology.org', code: 'NPU19748' }]);
     assert.equal(first.subject.reference, 'Patient/p1');
+  });
+  it('carries priority, indications and symptom onset on every draft, as the server maps them', () => {
+    const req = orderSelectRequest(
+      'u',
+      'p1',
+      [{ id: 'vitamin-d', code: { system: 'http://npu-terminology.org', code: 'NPU10267' } }],
+      'h',
+      { priority: 'urgent', indications: ['osteoporosis', 'ckd'], onset: '2026-11-20' },
+    );
+    const draft = req.context.draftOrders.entry[0]!.resource;
+    assert.equal(draft.priority, 'urgent');
+    assert.deepEqual(draft.reasonCode, [
+      { coding: [{ system: 'urn:dxhub:local:indication', code: 'osteoporosis' }] },
+      { coding: [{ system: 'urn:dxhub:local:indication', code: 'ckd' }] },
+    ]);
+    assert.deepEqual(draft.extension, [{ url: 'urn:dxhub:ordering:symptom-onset', valueDate: '2026-11-20' }]);
+    const mapped = draftsFromServiceRequests([draft], buildCatalogue());
+    assert.ok(mapped.ok, JSON.stringify(mapped));
+    assert.deepEqual(mapped.drafts[0], {
+      id: 'draft-vitamin-d',
+      test: 'vitamin-d',
+      priority: 'urgent',
+      indications: ['osteoporosis', 'ckd'],
+      onset: Date.parse('2026-11-20'),
+    });
+    // Without details: no priority, reasonCode or extension (the server's defaults apply).
+    const bare = orderSelectRequest('u', 'p1', [{ id: 'crp', code: { system: 's', code: 'c' } }], 'h').context
+      .draftOrders.entry[0]!.resource;
+    assert.deepEqual(Object.keys(bare).sort(), ['code', 'id', 'intent', 'resourceType', 'status', 'subject']);
+  });
+  it('offers the indication codes the active rules of the basket read, and only those', () => {
+    const rules = SEED_RULE_SET.rules;
+    assert.deepEqual(indicationsFor(rules, []), []);
+    const vitd = indicationsFor(rules, ['vitamin-d']);
+    assert.deepEqual(vitd, ['ckd', 'malabsorption', 'osteoporosis', 'symptoms', 'vitd-risk']);
+    assert.ok(!indicationsFor(rules, ['crp']).includes('osteoporosis'));
+    // A rule for every test ('*') offers its codes for any basket.
+    assert.deepEqual(indicationsFor([{ tests: ['*'], when: [{ kind: 'indication', codes: ['x'] }] }], ['crp']), ['x']);
+    // Every seed indication has a Danish and an English label.
+    const all = indicationsFor(
+      rules,
+      rules.flatMap((r) => r.tests),
+    );
+    assert.deepEqual(
+      all.filter((c) => !INDICATION_LABELS[c]?.da || !INDICATION_LABELS[c]?.en),
+      [],
+    );
   });
   it('reads rule, action, test and override roles from dxhub’s card extension, else from the card itself', () => {
     const card: CdsCard = {

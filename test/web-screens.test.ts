@@ -249,6 +249,54 @@ describe('web app second pass: ordering, review, dashboards, rules', {
     await shot('requisition-patient');
   });
 
+  it('clinical details reach the rules: an indication lifts the vitamin D screening warning and is signed into the order', async () => {
+    await signInAs('demo-clinician', `#/order/${PATIENT}`);
+    await page.waitForSelector('#requisition');
+    await addTest('D-vitamin', 'vitamin-d');
+    const card = page.locator('#cards article[data-rule="vitamin-d-screening"]');
+    await card.waitFor();
+    assert.equal(await card.getAttribute('data-action'), 'warning');
+    // Only the indications the active rules of the basket read are offered.
+    const offered = await page
+      .locator('#order-indications input[data-indication]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-indication')));
+    assert.ok(offered.includes('osteoporosis'), `offered: ${offered.join(', ')}`);
+    assert.ok(!offered.includes('wells-likely'), 'an indication no rule of the basket reads is not offered');
+    await page.selectOption('#order-priority', 'urgent');
+    const hook = page.waitForRequest(
+      (r) => r.url().endsWith('/cds-services/dxhub-order-select') && r.method() === 'POST',
+    );
+    await page.check('#order-indications input[data-indication="osteoporosis"]');
+    const sent = (await hook).postDataJSON() as {
+      context: {
+        draftOrders: { entry: { resource: { priority?: string; reasonCode?: { coding: { code: string }[] }[] } }[] };
+      };
+    };
+    const draft = sent.context.draftOrders.entry[0]!.resource;
+    assert.equal(draft.priority, 'urgent');
+    assert.deepEqual(
+      draft.reasonCode?.map((c) => c.coding[0]!.code),
+      ['osteoporosis'],
+    );
+    await card.waitFor({ state: 'detached' });
+    await shot('requisition-indication');
+    for (const input of await page.locator('#cards .override-reason').all())
+      await input.fill('Kontrol efter behandling');
+    await page.click('#sign');
+    await page.waitForSelector('#signed');
+    const signed = (await text('#signed')).split(': ')[1]!.trim();
+    const { orders } = await api<{ orders: { priority?: string; reasonCode?: { coding: { code: string }[] }[] }[] }>(
+      'GET',
+      `/ordering/requisitions/${signed}`,
+      clinician,
+    );
+    assert.equal(orders[0]!.priority, 'urgent');
+    assert.deepEqual(
+      orders[0]!.reasonCode?.map((c) => c.coding[0]!.code),
+      ['osteoporosis'],
+    );
+  });
+
   it('a held result is released from the worklist and becomes final', async () => {
     const lab = server.bearer(['--user', 'demo-lab-physician', '--role', 'lab-physician', '--org', 'demo-ouh-kba']);
     // A preliminary result of an analysis the result rules do not know: held, never autoverified.

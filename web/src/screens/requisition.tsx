@@ -3,7 +3,17 @@ import { useContext, useState } from 'react';
 import { ApiError, call, search, withheldForRelation } from '../api.ts';
 import { ErrorNote, Section, When } from '../components/section.tsx';
 import { LangContext, useLocale, useText } from '../i18n.ts';
-import { type CdsCard, type Coding, cardInfo, ORDER_SELECT, orderSelectRequest, overridable } from '../lib/cds.ts';
+import {
+  type CdsCard,
+  type Coding,
+  cardInfo,
+  INDICATION_LABELS,
+  indicationsFor,
+  ORDER_SELECT,
+  type OrderDetails,
+  orderSelectRequest,
+  overridable,
+} from '../lib/cds.ts';
 import { formatCpr, patientName, patientQuery } from '../lib/patient.ts';
 import type { RoleKind } from '../lib/session.ts';
 import { useQuery } from '../use-query.ts';
@@ -97,6 +107,23 @@ export function Requisition(props: { role: RoleKind; user: string; patient?: str
   const [reasonCodes, setReasonCodes] = useState<Record<string, string>>({});
   const [reasons, setReasons] = useState<Record<string, string>>({});
   const [outcome, setOutcome] = useState<{ signed?: string; error?: Error; busy?: boolean }>({});
+  // Clinical details the rules read: priority, setting (default: from the patient's encounter),
+  // symptom onset and indications (only those the active rules of the chosen tests ask about).
+  const [priority, setPriority] = useState<NonNullable<OrderDetails['priority']>>('routine');
+  const [setting, setSetting] = useState('');
+  const [onset, setOnset] = useState('');
+  const [indications, setIndications] = useState<string[]>([]);
+  const ruleSet = useQuery(
+    (signal) => call<{ ruleSet: { rules: Parameters<typeof indicationsFor>[0] } }>('/ordering/rulesets', { signal }),
+    [],
+  );
+  const indicationChoices = indicationsFor(ruleSet.data?.ruleSet.rules ?? [], tests);
+  const chosenIndications = indications.filter((c) => indicationChoices.includes(c));
+  const details: OrderDetails = {
+    priority,
+    ...(chosenIndications.length ? { indications: chosenIndications } : {}),
+    ...(onset ? { onset } : {}),
+  };
   const summary = useQuery(
     patient
       ? (signal) => call<Summary>(`/ordering/patients/${encodeURIComponent(patient)}/summary`, { signal })
@@ -118,12 +145,12 @@ export function Requisition(props: { role: RoleKind; user: string; patient?: str
       ? (signal) =>
           post<{ cards: CdsCard[] }>(
             ORDER_SELECT,
-            orderSelectRequest(props.user, patient, drafts, crypto.randomUUID()),
+            orderSelectRequest(props.user, patient, drafts, crypto.randomUUID(), details),
             signal,
             lang,
           )
       : undefined,
-    [patient, drafts.map((d) => d.id).join(), lang],
+    [patient, drafts.map((d) => d.id).join(), lang, priority, chosenIndications.join(), onset],
   );
   const add = (h: CatalogueHit) => {
     const items =
@@ -165,6 +192,10 @@ export function Requisition(props: { role: RoleKind; user: string; patient?: str
     try {
       created = await post<Created>('/ordering/requisitions', {
         patientId: patient,
+        priority,
+        ...(setting ? { setting } : {}),
+        ...(chosenIndications.length ? { indications: chosenIndications } : {}),
+        ...(onset ? { onset } : {}),
         orders: tests.map((test) => ({ test })),
       });
       const reasonOf = (k: string) => {
@@ -232,6 +263,48 @@ export function Requisition(props: { role: RoleKind; user: string; patient?: str
           <span className="error">{who.error.message}</span>
         ) : null}
       </p>
+      <fieldset id="order-details">
+        <legend>{t('clinicalDetails')}</legend>
+        <label htmlFor="order-priority">{t('priority')}</label>
+        <select
+          id="order-priority"
+          value={priority}
+          onChange={(e) => setPriority(e.target.value as NonNullable<OrderDetails['priority']>)}
+        >
+          <option value="routine">{t('priorityRoutine')}</option>
+          <option value="urgent">{t('priorityUrgent')}</option>
+          <option value="stat">{t('priorityStat')}</option>
+        </select>
+        <label htmlFor="order-setting">{t('setting')}</label>
+        <select id="order-setting" value={setting} onChange={(e) => setSetting(e.target.value)}>
+          <option value="">{t('settingFromEncounter')}</option>
+          <option value="inpatient">{t('settingInpatient')}</option>
+          <option value="icu">{t('settingIcu')}</option>
+          <option value="emergency">{t('settingEmergency')}</option>
+          <option value="outpatient">{t('settingOutpatient')}</option>
+          <option value="primary-care">{t('settingPrimaryCare')}</option>
+        </select>
+        <label htmlFor="order-onset">{t('onset')}</label>
+        <input id="order-onset" type="date" value={onset} onChange={(e) => setOnset(e.target.value)} />
+        {indicationChoices.length > 0 && (
+          <fieldset id="order-indications">
+            <legend>{t('indications')}</legend>
+            {indicationChoices.map((code) => (
+              <label key={code} className="check">
+                <input
+                  type="checkbox"
+                  data-indication={code}
+                  checked={indications.includes(code)}
+                  onChange={(e) =>
+                    setIndications((cur) => (e.target.checked ? [...cur, code] : cur.filter((c) => c !== code)))
+                  }
+                />{' '}
+                {INDICATION_LABELS[code]?.[lang] ?? code}
+              </label>
+            ))}
+          </fieldset>
+        )}
+      </fieldset>
       <Section id="catalogue" title={t('catalogue')} query={hits}>
         {(d) => (
           <ul className="hits">
