@@ -1,3 +1,4 @@
+import { openDialect } from '../../src/store/dialect/dialect.ts';
 import { type BenchDatabase, type BenchDialect, freshDatabase } from '../databases.ts';
 import type { Figure } from '../figures.ts';
 import type { LoadResult } from '../load.ts';
@@ -68,3 +69,42 @@ export const seconds = (ctx: ScenarioContext, full: number) => (ctx.quick ? Math
 
 /** A short unmeasured run first, so that the JIT and the database caches are warm. */
 export const warmupSeconds = (ctx: ScenarioContext) => (ctx.quick ? 1 : 3);
+
+/**
+ * The server's background outbox consumers. (`ordering-latest-results` is drained on demand, before
+ * an ordering decision reads it, so its position may stay behind while nobody orders.)
+ */
+export const BACKGROUND_CONSUMERS = ['result-pipeline', 'operations', 'delivery'] as const;
+
+/**
+ * Waits until the server's background outbox consumers (`consumers`) have
+ * processed everything committed so far, including what they wrote themselves, twice in a row:
+ * a timed run must not include the server working off a pre-load's backlog. Returns the seconds
+ * it took.
+ */
+export async function consumersCaughtUp(
+  dbUrl: string,
+  consumers: readonly string[] = BACKGROUND_CONSUMERS,
+  timeoutSeconds = 600,
+): Promise<number> {
+  const db = await openDialect(dbUrl);
+  const t0 = performance.now();
+  try {
+    let stable = 0;
+    while (stable < 2) {
+      const [end] = await db.all<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM outbox', []);
+      const rows = await db.all<{ name: string; position: number }>('SELECT name, position FROM outbox_consumer', []);
+      const at = new Map(rows.map((r) => [r.name, Number(r.position)]));
+      const done = consumers.every((c) => (at.get(c) ?? 0) >= Number(end?.seq ?? 0));
+      stable = done ? stable + 1 : 0;
+      if ((performance.now() - t0) / 1000 > timeoutSeconds)
+        throw new Error(
+          `the server's consumers did not catch up within ${timeoutSeconds} s (outbox at ${end?.seq}: ${rows.map((r) => `${r.name} ${r.position}`).join(', ')})`,
+        );
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return (performance.now() - t0) / 1000;
+  } finally {
+    await db.close();
+  }
+}

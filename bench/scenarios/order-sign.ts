@@ -7,7 +7,14 @@ import { openDialect } from '../../src/store/dialect/dialect.ts';
 import { FhirRepository } from '../../src/store/repository.ts';
 import { fetchJson, runLoad } from '../load.ts';
 import { processCpuMicros } from '../server-process.ts';
-import { type ScenarioContext, type ScenarioResult, seconds, warmupSeconds, withFreshServer } from './harness.ts';
+import {
+  consumersCaughtUp,
+  type ScenarioContext,
+  type ScenarioResult,
+  seconds,
+  warmupSeconds,
+  withFreshServer,
+} from './harness.ts';
 
 const RESULTS = 5_000;
 /**
@@ -16,8 +23,6 @@ const RESULTS = 5_000;
  * ordering projection. 100/s is 8.6 million results a day, several times a Danish region's volume.
  */
 const INGEST_PER_SECOND = 100;
-/** The server's own outbox consumers that must have processed the pre-load before timing starts. */
-const CONSUMERS = ['result-pipeline', 'operations', 'delivery'];
 const RULES = 200;
 const DAY = 86_400_000;
 
@@ -84,33 +89,6 @@ export async function prepare(dbUrl: string): Promise<{ patientId: string }> {
   }
 }
 
-/**
- * Waits until the server's outbox consumers (result pipeline, operations, delivery) have processed
- * everything committed so far, including what they wrote themselves: the 5,000 results are *prior*
- * results, so the timed runs must not include the server working off the pre-load's backlog.
- * Returns the seconds it took.
- */
-async function caughtUp(dbUrl: string, timeoutSeconds = 600): Promise<number> {
-  const db = await openDialect(dbUrl);
-  const t0 = performance.now();
-  try {
-    let stable = 0;
-    while (stable < 2) {
-      const [end] = await db.all<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM outbox', []);
-      const rows = await db.all<{ name: string; position: number }>('SELECT name, position FROM outbox_consumer', []);
-      const at = new Map(rows.map((r) => [r.name, Number(r.position)]));
-      const done = CONSUMERS.every((c) => (at.get(c) ?? 0) >= Number(end?.seq ?? 0));
-      stable = done ? stable + 1 : 0;
-      if ((performance.now() - t0) / 1000 > timeoutSeconds)
-        throw new Error(`the server's consumers did not catch up within ${timeoutSeconds} s`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    return (performance.now() - t0) / 1000;
-  } finally {
-    await db.close();
-  }
-}
-
 export const sr = (id: string, patientId: string, system: string, code: string) => ({
   resourceType: 'ServiceRequest',
   id,
@@ -135,7 +113,7 @@ export async function orderSignScenario(ctx: ScenarioContext): Promise<ScenarioR
       return prepare(db.url);
     },
     async (server, { patientId }) => {
-      const catchUpSeconds = await caughtUp(dbUrl);
+      const catchUpSeconds = await consumersCaughtUp(dbUrl);
       ctx.log(`  consumers caught up with the pre-load after ${catchUpSeconds.toFixed(1)} s`);
       const orders = [
         sr('o-crp', patientId, 'http://npu-terminology.org', 'NPU19748'),
@@ -193,14 +171,14 @@ export async function orderSignScenario(ctx: ScenarioContext): Promise<ScenarioR
           overallRate: INGEST_PER_SECOND,
         }),
       ]);
-      await caughtUp(dbUrl);
+      await consumersCaughtUp(dbUrl);
       const secs = seconds(ctx, 15);
       const [hooks, ingestion] = await Promise.all([
         runLoad({ baseUrl: server.url, connections: 8, seconds: secs, next }),
         runLoad({ baseUrl: server.url, connections: 2, seconds: secs, next: ingest, overallRate: INGEST_PER_SECOND }),
       ]);
       // The "alone" run starts when the server has worked off what ingestion left behind.
-      await caughtUp(dbUrl);
+      await consumersCaughtUp(dbUrl);
       const cpu0 = processCpuMicros(server.pid);
       const alone = await runLoad({ baseUrl: server.url, connections: 8, seconds: seconds(ctx, 6), next });
       const cpu1 = processCpuMicros(server.pid);
