@@ -32,6 +32,12 @@ export function setToken(value: string | undefined): void {
   token = value;
 }
 
+let unauthorized: (() => void) | undefined;
+/** Called when the server refuses the token (401: expired or revoked): the app signs out. */
+export function onUnauthorized(handler: (() => void) | undefined): void {
+  unauthorized = handler;
+}
+
 export async function call<T>(path: string, opts: CallOptions = {}): Promise<T> {
   const res = await fetch(path, {
     method: opts.method ?? 'GET',
@@ -53,6 +59,8 @@ export async function call<T>(path: string, opts: CallOptions = {}): Promise<T> 
       (outcome && 'issue' in outcome && outcome.issue?.map((i) => i.diagnostics ?? i.code).join('; ')) ||
       (outcome && 'error_description' in outcome && outcome.error_description) ||
       `${res.status} ${res.statusText}`;
+    // A token that was sent and refused: the session is over, whatever screen asked.
+    if (res.status === 401 && token) unauthorized?.();
     throw new ApiError(res.status, String(message));
   }
   return body as T;

@@ -1,5 +1,5 @@
 import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
-import { setToken } from './api.ts';
+import { onUnauthorized, setToken } from './api.ts';
 import { initialLang, type Lang, LangContext, rememberLang, TEXTS, type TextKey, useText } from './i18n.ts';
 import { tokenRequestBody } from './lib/pkce.ts';
 import { type ScreenName, type Session, screensFor, sessionFromToken } from './lib/session.ts';
@@ -107,6 +107,7 @@ export function App() {
     try {
       const s = sessionFromToken(token, name);
       sessionStorage.setItem(SESSION_KEY, JSON.stringify(s));
+      setProblem(undefined);
       setSession(s);
       location.hash = `#/${screensFor(s.role)[0] ?? ''}`;
     } catch (e) {
@@ -123,11 +124,25 @@ export function App() {
     document.documentElement.lang = lang;
     document.title = `dxhub · ${TEXTS[lang].tagline}`;
   }, [lang]);
-  const signOut = () => {
+  const signOut = useCallback((why?: Error) => {
     sessionStorage.removeItem(SESSION_KEY);
     setSession(undefined);
+    setProblem(why);
     location.hash = '';
-  };
+  }, []);
+  // The session ends when its token expires, or when the server refuses it (401): back to sign-in,
+  // saying why, instead of screens full of errors.
+  const exp = session?.exp;
+  useEffect(() => {
+    if (exp === undefined) return;
+    const expired = () => signOut(new Error(TEXTS[lang].sessionExpired));
+    onUnauthorized(expired);
+    const timer = setTimeout(expired, Math.max(0, Math.min(exp * 1000 - Date.now(), 2 ** 31 - 1)));
+    return () => {
+      onUnauthorized(undefined);
+      clearTimeout(timer);
+    };
+  }, [exp, signOut, lang]);
   const toggle = () => {
     const next = lang === 'da' ? 'en' : 'da';
     rememberLang(next);
@@ -141,7 +156,7 @@ export function App() {
   const screen = route.screen && screens.includes(route.screen) ? route.screen : screens[0];
   return (
     <LangContext.Provider value={lang}>
-      <Header session={session} screens={screens} screen={screen} onToggle={toggle} onSignOut={signOut} />
+      <Header session={session} screens={screens} screen={screen} onToggle={toggle} onSignOut={() => signOut()} />
       <main id="main">
         {!session && <SignIn onToken={signIn} {...(problem ? { problem } : {})} />}
         <Suspense fallback={<p role="status">{TEXTS[lang].loading}</p>}>
