@@ -1,4 +1,5 @@
 import { Errors, FhirError, toOperationOutcome } from '../core/fhir/errors.ts';
+import { forEachReference } from '../core/fhir/references.ts';
 import { newResourceId } from '../core/fhir/resource-id.ts';
 import { classifyFhirRequest } from '../core/security/fhir-interaction.ts';
 import type { Resource, WriteContext, WriteResult } from '../store/repository.ts';
@@ -55,8 +56,7 @@ function writeEntry(r: WriteResult, status: number, ctx: RequestContext): Respon
 
 /**
  * Replaces references that point at other entries' fullUrls or at conditional queries. The walk is
- * synchronous (a promise per JSON node made large Bundles slow); only conditional references,
- * which need a search, are resolved afterwards.
+ * synchronous; only conditional references, which need a search, are resolved afterwards.
  */
 async function rewriteReferences(
   svc: FhirService,
@@ -65,24 +65,13 @@ async function rewriteReferences(
   ids: Map<string, string>,
 ): Promise<void> {
   const conditional: Record<string, unknown>[] = [];
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) {
-      for (const x of v) if (x && typeof x === 'object') walk(x);
-      return;
-    }
-    const obj = v as Record<string, unknown>;
-    for (const k in obj) {
-      const x = obj[k];
-      if (k === 'reference' && typeof x === 'string') {
-        const mapped = ids.get(x);
-        if (mapped) obj[k] = mapped;
-        else if (x.startsWith('urn:uuid:') || x.startsWith('urn:oid:')) {
-          throw Errors.invalidBundle(`reference '${x}' does not match the fullUrl of any entry`);
-        } else if (/^[A-Z][A-Za-z]+\?/.test(x)) conditional.push(obj);
-      } else if (x && typeof x === 'object') walk(x);
-    }
-  };
-  if (value && typeof value === 'object') walk(value);
+  forEachReference(value, (holder, x) => {
+    const mapped = ids.get(x);
+    if (mapped) holder.reference = mapped;
+    else if (x.startsWith('urn:uuid:') || x.startsWith('urn:oid:')) {
+      throw Errors.invalidBundle(`reference '${x}' does not match the fullUrl of any entry`);
+    } else if (/^[A-Z][A-Za-z]+\?/.test(x)) conditional.push(holder);
+  });
   for (const obj of conditional) {
     const v = obj.reference as string;
     const q = v.indexOf('?');

@@ -1,5 +1,6 @@
 import type { AuditLog } from '../audit/index.ts';
 import { Errors, FhirError } from '../core/fhir/errors.ts';
+import { forEachReference } from '../core/fhir/references.ts';
 import { newResourceId } from '../core/fhir/resource-id.ts';
 import type { FhirRepository, Resource, WriteContext } from '../store/repository.ts';
 
@@ -57,24 +58,13 @@ async function auditMerge(
 /** Replaces references to `Patient/from` (relative or absolute, with or without a version) in place. */
 function repoint(value: unknown, from: string, to: string): boolean {
   let changed = false;
-  const walk = (v: unknown): void => {
-    if (Array.isArray(v)) {
-      for (const x of v) walk(x);
-      return;
+  forEachReference(value, (holder, x) => {
+    const m = /^(.*\/)?Patient\/([^/]+)(\/_history\/.+)?$/.exec(x);
+    if (m && m[2] === from) {
+      holder.reference = `Patient/${to}`;
+      changed = true;
     }
-    if (!v || typeof v !== 'object') return;
-    const o = v as Record<string, unknown>;
-    for (const [k, x] of Object.entries(o)) {
-      if (k === 'reference' && typeof x === 'string') {
-        const m = /^(.*\/)?Patient\/([^/]+)(\/_history\/.+)?$/.exec(x);
-        if (m && m[2] === from) {
-          o[k] = `Patient/${to}`;
-          changed = true;
-        }
-      } else walk(x);
-    }
-  };
-  walk(value);
+  });
   return changed;
 }
 

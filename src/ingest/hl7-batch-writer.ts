@@ -1,6 +1,7 @@
 import type { BundleEntry } from '@medplum/fhirtypes';
 import { isResourceType } from '../core/fhir/definitions.ts';
 import { tokenValuesOf } from '../core/fhir/index-rows.ts';
+import { forEachReference } from '../core/fhir/references.ts';
 import { newResourceId } from '../core/fhir/resource-id.ts';
 import type { SearchParamDef } from '../core/fhir/search-parameters.ts';
 import { MAX_COUNT, parseSearchRequest, type SearchRequest, type TokenValue } from '../core/fhir/search-request.ts';
@@ -96,16 +97,12 @@ function planEntries(entries: readonly BundleEntry[], known: ReadonlySet<string>
 }
 
 function referencesResolvable(value: unknown, fullUrls: ReadonlySet<string>): boolean {
-  if (Array.isArray(value)) return value.every((x) => !x || typeof x !== 'object' || referencesResolvable(x, fullUrls));
-  const obj = value as Record<string, unknown>;
-  for (const k in obj) {
-    const x = obj[k];
-    if (k === 'reference' && typeof x === 'string') {
-      if (CONDITIONAL_REFERENCE.test(x)) return false;
-      if ((x.startsWith('urn:uuid:') || x.startsWith('urn:oid:')) && !fullUrls.has(x)) return false;
-    } else if (x && typeof x === 'object' && !referencesResolvable(x, fullUrls)) return false;
-  }
-  return true;
+  let resolvable = true;
+  forEachReference(value, (_, x) => {
+    if (CONDITIONAL_REFERENCE.test(x)) resolvable = false;
+    else if ((x.startsWith('urn:uuid:') || x.startsWith('urn:oid:')) && !fullUrls.has(x)) resolvable = false;
+  });
+  return resolvable;
 }
 
 function condition(type: string, query: string): Condition {
@@ -245,18 +242,10 @@ class ConditionalIndex {
 
 /** Replaces references to fullUrls of the message with `Type/id` (checked resolvable when planned). */
 function rewriteReferences(value: unknown, ids: ReadonlyMap<string, string>): void {
-  if (Array.isArray(value)) {
-    for (const x of value) if (x && typeof x === 'object') rewriteReferences(x, ids);
-    return;
-  }
-  const obj = value as Record<string, unknown>;
-  for (const k in obj) {
-    const x = obj[k];
-    if (k === 'reference' && typeof x === 'string') {
-      const mapped = ids.get(x);
-      if (mapped) obj[k] = mapped;
-    } else if (x && typeof x === 'object') rewriteReferences(x, ids);
-  }
+  forEachReference(value, (holder, x) => {
+    const mapped = ids.get(x);
+    if (mapped) holder.reference = mapped;
+  });
 }
 
 /** Processing order inside a transaction (FHIR R4 §3.1.0.11.2), as the transaction path uses it. */

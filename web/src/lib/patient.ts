@@ -15,10 +15,16 @@ export function formatCpr(p: Patient): string {
   return v ? `${v.slice(0, 6)}-${v.slice(6)}` : '—';
 }
 
+/** The ten digits of a typed CPR number (with or without the dash), or undefined for anything else. */
+export function cprDigits(text: string): string | undefined {
+  const digits = text.replace(/[\s-]/g, '');
+  return /^\d{10}$/.test(digits) ? digits : undefined;
+}
+
 /** The FHIR search for what the user typed: a CPR number (with or without the dash) or a name. */
 export function patientQuery(text: string): string {
-  const digits = text.replace(/[\s-]/g, '');
-  return /^\d{10}$/.test(digits)
+  const digits = cprDigits(text);
+  return digits
     ? `/fhir/Patient?identifier=${encodeURIComponent(`${CPR_SYSTEM}|${digits}`)}&_count=20`
     : `/fhir/Patient?name=${encodeURIComponent(text.trim())}&_count=20`;
 }

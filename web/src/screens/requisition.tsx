@@ -1,5 +1,5 @@
 import type { Patient } from '@medplum/fhirtypes';
-import { useContext, useState } from 'react';
+import { useContext, useRef, useState } from 'react';
 import { ApiError, call, search, withheldForRelation } from '../api.ts';
 import { ErrorNote, Section, When } from '../components/section.tsx';
 import { LangContext, useLocale, useText } from '../i18n.ts';
@@ -14,7 +14,7 @@ import {
   orderSelectRequest,
   overridable,
 } from '../lib/cds.ts';
-import { formatCpr, patientName, patientQuery } from '../lib/patient.ts';
+import { cprDigits, formatCpr, patientName, patientQuery } from '../lib/patient.ts';
 import type { RoleKind } from '../lib/session.ts';
 import { useQuery } from '../use-query.ts';
 
@@ -70,11 +70,15 @@ export function Requisition(props: { role: RoleKind; user: string; patient?: str
   const locale = useLocale();
   const [patient, setPatient] = useState(props.patient ?? '');
   const [lookup, setLookup] = useState<{ problem?: string; busy?: boolean }>({});
-  // The patient field takes a CPR number (looked up, exactly one match) or a patient id.
+  // The patient field takes a CPR number (looked up, exactly one match) or a patient id. Enter and
+  // leaving the field both choose; the same text is not looked up (and audited) twice.
+  const chosen = useRef(props.patient ?? '');
   const choosePatient = async (text: string) => {
     const value = text.trim();
-    const digits = value.replace(/[\s-]/g, '');
-    if (!/^\d{10}$/.test(digits)) {
+    if (value === chosen.current) return;
+    chosen.current = value;
+    const digits = cprDigits(value);
+    if (!digits) {
       setLookup({});
       setPatient(value);
       return;
@@ -91,6 +95,7 @@ export function Requisition(props: { role: RoleKind; user: string; patient?: str
         setLookup({ problem: t(withheldForRelation(found.notes) ? 'withheld' : 'noPatients') });
       }
     } catch (e) {
+      chosen.current = ''; // a failed look-up may be asked again
       setPatient('');
       setLookup({ problem: (e as Error).message });
     }
