@@ -281,7 +281,7 @@ export class RequestGuard implements AccessGuard {
 
   async beforeCommit(w: WriteContext): Promise<void> {
     const entries = this.writes.splice(0);
-    if (entries.length) await this.audit.appendInTx(w.tx, entries);
+    if (entries.length) await this.audit.recordInTx(w.tx, entries);
   }
 
   afterCommit(): void {

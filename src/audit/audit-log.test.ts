@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { testDialects } from '../../test/support/dialects.ts';
 import { GENESIS_HASH } from '../core/audit/audit-hash.ts';
-import { openDialect } from '../store/dialect/dialect.ts';
+import { type Dialect, openDialect } from '../store/dialect/dialect.ts';
 import { freshAuditLog, readEntry, sharedDbUrl } from './audit.fixture.ts';
 import { AuditLog } from './audit-log.ts';
 import { searchAuditLog } from './search-audit-log.ts';
@@ -82,6 +82,7 @@ for (const dialect of await testDialects()) {
       );
       const moreReads = Array.from({ length: 300 }, (_, i) => log.record(readEntry(1000 + i)));
       await Promise.all([...reads, ...writes, ...moreReads]);
+      await log.flushed();
       const verdict = await verifyAuditChain(db, { batchSize: 97 });
       assert.deepEqual(verdict.ok && verdict.count, 600 + 16 + 300);
       const writesSeen = await db.all<{ n: number }>(
@@ -110,6 +111,7 @@ for (const dialect of await testDialects()) {
         work.push(a.transaction((tx) => logA.appendInTx(tx, [readEntry(round)])));
       }
       await Promise.all(work);
+      await Promise.all([logA.flushed(), logB.flushed()]);
       const seenByA = await verifyAuditChain(a, { batchSize: 33 });
       assert.equal(seenByA.ok && seenByA.count, 5 * 82);
       assert.deepEqual(await verifyAuditChain(b), seenByA);
@@ -130,7 +132,11 @@ for (const dialect of await testDialects()) {
         await Promise.all(
           batch.map(async (entry) => {
             await log.record(entry);
-            const seen = await reader.all('SELECT seq FROM audit_log WHERE agent = ?', [entry.agent]);
+            // Committed: in the chain, or staged for it (PostgreSQL).
+            const seen = await reader.all(
+              'SELECT seq FROM audit_log WHERE agent = ? UNION ALL SELECT id FROM audit_staging WHERE agent = ?',
+              [entry.agent, entry.agent],
+            );
             assert.equal(seen.length, 1, `${entry.agent} visible after record resolved`);
           }),
         );
@@ -144,8 +150,105 @@ for (const dialect of await testDialects()) {
       // A value the column refuses (NOT NULL agent) fails the whole batch's transaction.
       await assert.rejects(log.record({ ...readEntry(2), agent: null as unknown as string }));
       await log.record(readEntry(3));
+      await log.flushed();
       const verdict = await verifyAuditChain(db);
       assert.equal(verdict.ok && verdict.count, 2);
+    });
+  });
+
+  describe(`audit staging on ${dialect}`, () => {
+    const cleanups: (() => Promise<void> | void)[] = [];
+    after(async () => {
+      for (const c of cleanups.reverse()) await c();
+    });
+    const staged = async (db: Dialect) =>
+      Number((await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM audit_staging'))[0]!.n);
+    const chained = async (db: Dialect) =>
+      Number((await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM audit_log'))[0]!.n);
+
+    test('recordInTx stages with the write: a rollback leaves nothing, a commit is chained once', async () => {
+      const shared = sharedDbUrl(dialect);
+      const db = await openDialect(shared.url);
+      cleanups.push(async () => {
+        await db.close();
+        shared.cleanup();
+      });
+      // No timer-driven moves in this test: the moves are the test's own.
+      const log = await AuditLog.open(db, { staging: true, drainIntervalMs: 3_600_000 });
+      await db.execScript('CREATE TABLE staging_probe (id INTEGER PRIMARY KEY)');
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          await tx.run('INSERT INTO staging_probe (id) VALUES (1)');
+          await log.recordInTx(tx, [{ ...readEntry(1), action: 'create' }]);
+          throw new Error('the write failed');
+        }),
+        /the write failed/,
+      );
+      assert.equal(await staged(db), 0);
+      await db.transaction(async (tx) => {
+        await tx.run('INSERT INTO staging_probe (id) VALUES (2)');
+        await log.recordInTx(tx, [{ ...readEntry(2), action: 'create' }]);
+      });
+      await log.record(readEntry(3));
+      // Durable before it is chained: both committed, neither in the chain yet.
+      assert.deepEqual([await staged(db), await chained(db)], [2, 0]);
+      await log.flushed();
+      assert.deepEqual([await staged(db), await chained(db)], [0, 2]);
+      const verdict = await verifyAuditChain(db);
+      assert.equal(verdict.ok && verdict.count, 2);
+      const rows = await db.all<{ action: string; patient: string }>(
+        'SELECT action, patient FROM audit_log ORDER BY seq',
+      );
+      assert.deepEqual(
+        rows.map((r) => r.action),
+        ['create', 'read'],
+      );
+    });
+
+    test('staged entries left by a process that died are chained by the next one, once', async () => {
+      const shared = sharedDbUrl(dialect);
+      const db = await openDialect(shared.url);
+      cleanups.push(async () => {
+        await db.close();
+        shared.cleanup();
+      });
+      const dead = await AuditLog.open(db, { staging: true, drainIntervalMs: 3_600_000 });
+      await Promise.all(Array.from({ length: 700 }, (_, i) => dead.record(readEntry(i))));
+      // `dead` is never closed or flushed: its process is gone. A restart moves what it staged.
+      assert.equal(await staged(db), 700);
+      const next = await AuditLog.open(db, { staging: true, drainIntervalMs: 3_600_000 });
+      assert.deepEqual([await staged(db), await chained(db)], [0, 700]);
+      await next.flushed();
+      const verdict = await verifyAuditChain(db);
+      assert.equal(verdict.ok && verdict.count, 700);
+    });
+
+    test('two processes moving at once chain every staged entry exactly once', async () => {
+      const shared = sharedDbUrl(dialect);
+      const a = await openDialect(shared.url);
+      const b = await openDialect(shared.url);
+      cleanups.push(async () => {
+        await a.close();
+        await b.close();
+        shared.cleanup();
+      });
+      const logA = await AuditLog.open(a, { staging: true, drainIntervalMs: 5 });
+      const logB = await AuditLog.open(b, { staging: true, drainIntervalMs: 5 });
+      const work: Promise<unknown>[] = [];
+      for (let i = 0; i < 1500; i++) {
+        work.push(logA.record({ ...readEntry(i), agent: `a-${i}` }), logB.record({ ...readEntry(i), agent: `b-${i}` }));
+        if (i % 300 === 0) work.push(logA.drainJournal(), logB.drainJournal());
+      }
+      await Promise.all(work);
+      await Promise.all([logA.flushed(), logB.flushed()]);
+      const verdict = await verifyAuditChain(a, { batchSize: 211 });
+      assert.equal(verdict.ok && verdict.count, 3000);
+      const agents = await a.all<{ agent: string; n: number }>(
+        'SELECT agent, COUNT(*) AS n FROM audit_log GROUP BY agent HAVING COUNT(*) > 1',
+      );
+      assert.deepEqual(agents, []);
+      assert.equal(await staged(a), 0);
+      await Promise.all([logA.close(), logB.close()]);
     });
   });
 }

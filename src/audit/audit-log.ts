@@ -28,6 +28,63 @@ export interface AuditLogOptions {
   readonly journal?: AuditJournal;
   /** How often journalled entries move into the chain (ms, default 250). */
   readonly drainIntervalMs?: number;
+  /**
+   * Stage entries in the `audit_staging` table instead of chaining them at once (default: on
+   * PostgreSQL). {@link AuditLog.record} and {@link AuditLog.recordInTx} then insert there without
+   * the chain's lock, and the staged rows move into the chain in small batches. Without it every
+   * request that writes an audit entry queues for {@link AUDIT_LOCK}, and a transaction holding it
+   * waits for this process's event loop between its statements: under load, reads waited
+   * milliseconds for writes and the result consumers' transactions.
+   */
+  readonly staging?: boolean;
+}
+
+/** Columns of `audit_staging` in insert order (migration 2026-11-30-013). */
+const STAGING_COLUMNS = [
+  'at',
+  'patient',
+  'agent',
+  'organisation',
+  'role',
+  'action',
+  'outcome',
+  'purpose',
+  'source_ip',
+  'event',
+] as const;
+const STAGING_TYPES = ['bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text'] as const;
+
+/**
+ * Most entries chained per move transaction: chaining hashes each entry on the event loop
+ * (~10 µs), so a move of this size holds it for a few milliseconds, not the tens that 8,192 took.
+ */
+const MOVE_BATCH = 512;
+
+const stagingRow = (f: AuditFields): unknown[] => [
+  f.at,
+  f.patient,
+  f.agent,
+  f.organisation,
+  f.role,
+  f.action,
+  f.outcome,
+  f.purpose,
+  f.sourceIp,
+  f.event,
+];
+
+interface StagedRow {
+  id: number | string;
+  at: number | string;
+  patient: string | null;
+  agent: string;
+  organisation: string | null;
+  role: string | null;
+  action: string;
+  outcome: string;
+  purpose: string | null;
+  source_ip: string | null;
+  event: string;
 }
 
 interface Pending {
@@ -60,6 +117,10 @@ export class AuditLog {
   private journalBatch: Pending[] = [];
   private draining: Promise<void> | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
+  /** Whether entries are staged in `audit_staging` first ({@link AuditLogOptions.staging}). */
+  readonly staging: boolean;
+  private stagingBatch: Pending[] = [];
+  private stagingRun: Promise<void> | undefined;
 
   constructor(db: Dialect, options: AuditLogOptions = {}) {
     this.db = db;
@@ -67,7 +128,8 @@ export class AuditLog {
     this.source = options.source ?? { observer: 'dxhub' };
     this.maxBatch = options.maxBatch ?? 2048;
     this.journal = options.journal;
-    if (this.journal) {
+    this.staging = options.staging ?? db.caps.name === 'postgres';
+    if (this.journal || this.staging) {
       this.drainTimer = setInterval(() => void this.drainJournal().catch(() => {}), options.drainIntervalMs ?? 250);
       this.drainTimer.unref();
     }
@@ -81,8 +143,8 @@ export class AuditLog {
     await migrate(db);
     await installAppendOnlyGuards(db);
     const log = new AuditLog(db, options);
-    // Entries a previous process journalled but did not move yet are moved first.
-    if (log.journal) await log.drainJournal();
+    // Entries a previous process journalled or staged but did not move yet are moved first.
+    await log.drainJournal();
     return log;
   }
 
@@ -106,6 +168,25 @@ export class AuditLog {
     );
   }
 
+  /**
+   * The audit entries of a write, committed with it in the caller's transaction `tx`. With
+   * staging they are inserted into `audit_staging` (no lock; chained within the move interval),
+   * otherwise chained at once ({@link appendInTx}: call it last in the transaction).
+   */
+  async recordInTx(tx: SqlExecutor, entries: readonly AuditEntry[]): Promise<void> {
+    if (!this.staging) {
+      await this.appendInTx(tx, entries);
+      return;
+    }
+    const now = this.clock.now();
+    await tx.insertMany(
+      'audit_staging',
+      STAGING_COLUMNS,
+      STAGING_TYPES,
+      entries.map((e) => stagingRow(auditFields(e, e.at ?? now, this.source))),
+    );
+  }
+
   /** Appends entries in a transaction of their own. */
   append(entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
     return this.db.transaction((tx) => this.appendInTx(tx, entries));
@@ -124,6 +205,7 @@ export class AuditLog {
       return Promise.reject(err);
     }
     if (this.journal) return this.toJournal(fields);
+    if (this.staging) return this.toStaging(fields);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ fields, resolve, reject });
       // Start on the check phase, after this poll phase's other requests have queued theirs.
@@ -152,12 +234,49 @@ export class AuditLog {
     });
   }
 
+  /**
+   * Staging: the entries of one turn of the event loop are inserted together in one statement;
+   * entries that arrive while it commits form the next one. Each promise resolves after the
+   * commit of its entry's insert.
+   */
+  private toStaging(fields: AuditFields): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.stagingBatch.push({ fields, resolve, reject });
+      this.stagingRun ??= new Promise<void>((done) => setImmediate(() => void this.stage().finally(done)));
+    });
+  }
+
+  private async stage(): Promise<void> {
+    try {
+      while (this.stagingBatch.length > 0) {
+        const batch = this.stagingBatch.splice(0, this.maxBatch);
+        try {
+          await this.db.transaction((tx) =>
+            tx.insertMany(
+              'audit_staging',
+              STAGING_COLUMNS,
+              STAGING_TYPES,
+              batch.map((p) => stagingRow(p.fields)),
+            ),
+          );
+        } catch (err) {
+          for (const p of batch) p.reject(err);
+          continue;
+        }
+        for (const p of batch) p.resolve();
+      }
+    } finally {
+      this.stagingRun = undefined;
+    }
+  }
+
   /** Resolves when every entry given to {@link record} so far is in the chain (or has failed). */
   async flushed(): Promise<void> {
     while (this.flushing) await this.flushing;
+    while (this.stagingRun) await this.stagingRun;
     // A journal batch is written on the next check phase.
     await new Promise((r) => setImmediate(r));
-    if (this.journal) await this.drainJournal();
+    await this.drainJournal();
   }
 
   /**
@@ -168,8 +287,10 @@ export class AuditLog {
    */
   drainJournal(): Promise<void> {
     const journal = this.journal;
-    if (!journal) return Promise.resolve();
+    if (!journal && !this.staging) return Promise.resolve();
     const run = async () => {
+      if (this.staging) await this.moveStaged();
+      if (!journal) return;
       for (const seg of journal.segments()) {
         const key = `audit_journal:${seg.name}`;
         for (;;) {
@@ -177,12 +298,12 @@ export class AuditLog {
             await tx.lock(AUDIT_LOCK);
             const pos = await tx.all<{ value: string }>('SELECT value FROM store_meta WHERE key = ?', [key]);
             const after = Number(pos[0]?.value ?? 0);
-            const chunk = journal.read(seg.name, after, 8192);
+            const chunk = journal.read(seg.name, after, MOVE_BATCH);
             if (!chunk || chunk.fields.length === 0) return { more: false };
             await insertAuditRecords(tx, chainEntries(await readTail(tx), chunk.fields));
             await tx.run('DELETE FROM store_meta WHERE key = ?', [key]);
             await tx.run('INSERT INTO store_meta (key, value) VALUES (?, ?)', [key, String(chunk.end)]);
-            return { more: chunk.fields.length === 8192 };
+            return { more: chunk.fields.length === MOVE_BATCH };
           });
           if (!step.more) break;
           await yieldToIo();
@@ -197,10 +318,62 @@ export class AuditLog {
     };
     // One drain at a time; a caller arriving during one waits for it and then runs its own.
     const next = (this.draining ?? Promise.resolve()).then(run, run);
-    this.draining = next.finally(() => {
-      if (this.draining === next) this.draining = undefined;
+    // The chain of drains never rejects (each caller gets its own `next` to handle).
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.draining = settled;
+    void settled.then(() => {
+      if (this.draining === settled) this.draining = undefined;
     });
     return next;
+  }
+
+  /**
+   * Moves staged rows into the chain, oldest id first, a batch per transaction: under the chain's
+   * lock, chain and insert them and delete exactly those rows, so each enters the chain once even
+   * with several processes moving. A row whose transaction commits after a higher id was moved
+   * enters the chain in a later batch (the chain's order is the order of moving; `at` keeps the
+   * time of the access).
+   */
+  private async moveStaged(): Promise<void> {
+    for (;;) {
+      // Most turns find nothing: look without a transaction or the lock first.
+      const any = await this.db.all('SELECT id FROM audit_staging LIMIT 1');
+      if (any.length === 0) return;
+      const more = await this.db.transaction(async (tx) => {
+        await tx.lock(AUDIT_LOCK);
+        const rows = await tx.all<StagedRow>(
+          `SELECT id, ${STAGING_COLUMNS.join(', ')} FROM audit_staging ORDER BY id LIMIT ${MOVE_BATCH}`,
+        );
+        if (rows.length === 0) return false;
+        const fields = rows.map(
+          (r): AuditFields => ({
+            at: Number(r.at),
+            patient: r.patient,
+            agent: r.agent,
+            organisation: r.organisation,
+            role: r.role,
+            action: r.action,
+            outcome: r.outcome,
+            purpose: r.purpose,
+            sourceIp: r.source_ip,
+            event: r.event,
+          }),
+        );
+        await insertAuditRecords(tx, chainEntries(await readTail(tx), fields));
+        await tx.deleteMany(
+          'audit_staging',
+          ['id'],
+          ['bigint'],
+          rows.map((r) => [Number(r.id)]),
+        );
+        return rows.length === MOVE_BATCH;
+      });
+      if (!more) return;
+      await yieldToIo();
+    }
   }
 
   private async drain(): Promise<void> {

@@ -264,12 +264,12 @@ audit
     const db = await openDialect(config.db);
     try {
       await migrate(db);
-      // Read audits a server left in the journal belong in the chain first.
+      // Audits a server left in the journal (SQLite) or staged (PostgreSQL) belong in the chain first.
       const journal = auditJournalOf(config.db);
-      if (journal && existsSync(journal)) {
-        const log = await AuditLog.open(db, { journal: new AuditJournal(journal) });
-        await log.close();
-      }
+      const log = await AuditLog.open(db, {
+        journal: journal && existsSync(journal) ? new AuditJournal(journal) : undefined,
+      });
+      await log.close();
       const verdict = await verifyAuditChain(db, { anchor });
       if (verdict.ok) {
         process.stdout.write(

@@ -128,7 +128,9 @@ for (const dialect of await testDialects()) {
       assert.equal(realAgain.identifier.length, 1);
       assert.equal((await op('unmerge', [{ name: 'merge-id', valueString: mergeId }])).status, 409);
 
-      // The merge and its undo are in the hash-chained audit trail of both patients.
+      // The merge and its undo are in the hash-chained audit trail of both patients (staged entries
+      // on PostgreSQL are chained first).
+      await dx.audit.flushed();
       for (const pid of ['tmp', 'real']) {
         const log = await whoLookedAt(dx.repo.db, pid, { count: 10 });
         const texts = log.map((e) => JSON.stringify(e.event));

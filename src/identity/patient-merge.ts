@@ -52,7 +52,7 @@ async function auditMerge(
     detail,
     requestId: actor.requestId,
   });
-  await actor.audit.appendInTx(w.tx, [entry(source), entry(target)]);
+  await actor.audit.recordInTx(w.tx, [entry(source), entry(target)]);
 }
 
 /** Replaces references to `Patient/from` (relative or absolute, with or without a version) in place. */

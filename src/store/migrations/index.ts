@@ -11,6 +11,7 @@ import * as ordering from './2026-11-29-009-ordering.ts';
 import * as resultOutcome from './2026-11-29-010-result-outcome.ts';
 import * as operations from './2026-11-29-011-operations.ts';
 import * as opsBucketOrder from './2026-11-30-012-ops-bucket-order.ts';
+import * as auditStaging from './2026-11-30-013-audit-staging.ts';
 
 /** A schema migration: its timestamped name and the DDL it runs on the given dialect. */
 export interface Migration {
@@ -32,6 +33,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '2026-11-29-010-result-outcome', up: resultOutcome.up },
   { name: '2026-11-29-011-operations', up: operations.up },
   { name: '2026-11-30-012-ops-bucket-order', up: opsBucketOrder.up },
+  { name: '2026-11-30-013-audit-staging', up: auditStaging.up },
 ];
 
 /**
