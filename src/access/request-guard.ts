@@ -407,6 +407,8 @@ export class RequestGuard implements AccessGuard {
    * treatment relation, the blocks covering `resource` — unless a værdispring is given; otherwise
    * one audit entry per patient (`action`), and a break-glass entry where the override was needed.
    * Inside a write transaction (`w`) the entries commit with it (through `beforeCommit`).
+   * `known` names patients the caller knows to exist from a current read of its own (a cached
+   * snapshot kept current by the commit signal); for them the Patient is not read again.
    */
   async lookUp(
     action: AuditAction,
@@ -414,12 +416,15 @@ export class RequestGuard implements AccessGuard {
     fields: Partial<AuditEntry> = {},
     resource?: Resource,
     w?: WriteContext,
+    known?: (patient: string) => boolean,
   ): Promise<void> {
     const unique = [...new Set(patients)];
     for (const patient of unique) {
       // An unknown patient is a 404, as on the FHIR API.
-      const row = await this.facts.repo.read('Patient', patient, w);
-      if (!row || row.deleted) throw Errors.notFound('Patient', patient);
+      if (!known?.(patient)) {
+        const row = await this.facts.repo.read('Patient', patient, w);
+        if (!row || row.deleted) throw Errors.notFound('Patient', patient);
+      }
       const r = await this.lookUpRefusal(patient, resource);
       if (r) throw await this.deny(r.text, { patient, ...fields });
     }

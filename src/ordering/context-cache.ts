@@ -78,6 +78,15 @@ export class PatientContextCache {
     return this.entries.size;
   }
 
+  /**
+   * Whether a current snapshot of the patient is held. A snapshot is only built for a Patient that
+   * exists and is not deleted, and a write of the Patient drops it (this process's at once, another
+   * process's within one poll), so a held snapshot is as good as reading the Patient now.
+   */
+  has(patientId: string): boolean {
+    return this.entries.has(patientId);
+  }
+
   /** The current snapshot of a patient: from memory when no committed write touched it, else `load`. */
   async get(patientId: string, load: () => Promise<PatientSnapshot>): Promise<PatientSnapshot> {
     // The first use fixes the outbox position before anything is loaded, so that no other

@@ -132,6 +132,14 @@ export class OrderingService {
     await this.events.close();
   }
 
+  /**
+   * Whether the patient is known to exist without a database read (a current snapshot is cached):
+   * the routes then spare the security guard its own read of the Patient.
+   */
+  knowsPatient(patientId: string): boolean {
+    return this.contexts.has(patientId);
+  }
+
   /** Evaluates drafts for a patient with the active (or given) rules. */
   async evaluate(
     p: {

@@ -184,6 +184,41 @@ for (const dialect of await testDialects()) {
       assert.equal(((actions[1]!.resource as Obj).code as { coding: Obj[] }).coding[0]!.code, 'ct-chest-contrast');
     });
 
+    it('a patient whose context is cached is not read again by the guard; once deleted, the next call is a 400 (unknown patient)', async () => {
+      const other = await dx.repo.transaction(async (w) =>
+        dx.repo.put(w, { resourceType: 'Patient', birthDate: '1980-05-05', gender: 'male' }),
+      );
+      const crp = {
+        ...sr('d-crp', 'urn:oid:1.2.208.176.2.1', 'NPU19748'),
+        subject: { reference: `Patient/${other.id}` },
+      };
+      const body = () => call('order-sign', [crp], {}, { patientId: other.id });
+      assert.equal((await post('/cds-services/dxhub-order-sign', body())).statusCode, 200);
+      assert.equal(dx.ordering.knowsPatient(other.id), true);
+      // The guard's own read of the Patient is spared while the snapshot is held.
+      const reads: string[] = [];
+      const read = dx.repo.read.bind(dx.repo);
+      dx.repo.read = (type, id, tx) => {
+        reads.push(`${type}/${id}`);
+        return read(type, id, tx);
+      };
+      try {
+        assert.equal((await post('/cds-services/dxhub-order-sign', body())).statusCode, 200);
+      } finally {
+        dx.repo.read = read;
+      }
+      assert.deepEqual(
+        reads.filter((r) => r === `Patient/${other.id}`),
+        [],
+      );
+      // Deleting the Patient drops the snapshot at commit: the next call reads, and finds no patient.
+      await dx.repo.transaction(async (w) => dx.repo.delete(w, 'Patient', other.id));
+      assert.equal(dx.ordering.knowsPatient(other.id), false);
+      const gone = await post('/cds-services/dxhub-order-sign', body());
+      assert.equal(gone.statusCode, 400, gone.body);
+      assert.match(gone.json().issue[0].diagnostics, new RegExp(`unknown Patient/${other.id} not found`));
+    });
+
     it('malformed requests, unknown codes and patients get HTTP 400 with a message; a foreign FHIR server without prefetch gets 412', async () => {
       const crp = sr('d-crp', 'urn:oid:1.2.208.176.2.1', 'NPU19748');
       const cases: [Obj, RegExp][] = [

@@ -129,6 +129,8 @@ export async function cdsHooksRoutes(
         // The evaluation runs while the guard decides (on PostgreSQL the two wait for the database
         // at the same time), but nothing of it is used, or answered, unless the guard allows: its
         // refusal (403) or unknown patient (404) is what the caller gets.
+        // Asked before the evaluation starts: a snapshot held now means the Patient exists.
+        const known = svc.knowsPatient(call.patientId);
         const evaluation = svc.evaluate({
           patientId: call.patientId,
           encounterId: call.encounterId,
@@ -136,7 +138,16 @@ export async function cdsHooksRoutes(
           drafts: mapped.drafts,
         });
         evaluation.catch(() => undefined);
-        await opts.access.guard(req).lookUp('read', [call.patientId], { query: `cds-services/${service.id}` });
+        await opts.access
+          .guard(req)
+          .lookUp(
+            'read',
+            [call.patientId],
+            { query: `cds-services/${service.id}` },
+            undefined,
+            undefined,
+            (p) => known && p === call.patientId,
+          );
         findings = await evaluation;
       } catch (e) {
         if (e instanceof FhirError && e.status === 404) throw bad(`unknown ${e.issues[0]?.diagnostics ?? 'resource'}`);

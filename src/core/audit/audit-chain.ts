@@ -17,29 +17,31 @@ export interface ChainTail {
  * instead of ~1.2 kB (every read of patient data adds one).
  */
 interface StoredDetail {
+  readonly address?: string;
   readonly agentName?: string;
   readonly client?: string;
-  readonly resource?: string;
-  readonly query?: string;
   readonly detail?: string;
-  readonly requestId?: string;
   readonly observer: string;
-  readonly address?: string;
+  readonly query?: string;
+  readonly requestId?: string;
+  readonly resource?: string;
 }
 
 const masked = (v: string | undefined) => (v === undefined ? undefined : maskCpr(v));
 
 /** The stored fields of an entry: structured columns plus the rest as canonical JSON text. */
 export function auditFields(entry: AuditEntry, at: number, source: AuditSource): AuditFields {
+  // Members in canonical (sorted) order: canonicalJson then serialises the object as it is,
+  // without a sorted copy (this runs for every audited request).
   const detail: StoredDetail = {
+    address: source.address,
     agentName: masked(entry.agentName),
     client: masked(entry.client),
-    resource: masked(entry.resource),
-    query: masked(entry.query),
     detail: masked(entry.detail),
-    requestId: entry.requestId,
     observer: source.observer,
-    address: source.address,
+    query: masked(entry.query),
+    requestId: entry.requestId,
+    resource: masked(entry.resource),
   };
   return {
     at,

@@ -44,6 +44,23 @@ function toPg(sql: string): { text: string; name: string | undefined } {
   return out;
 }
 
+/**
+ * A statement already in `$n` form (the `unnest` bulk statements), named like {@link toPg}'s so
+ * that each connection parses and plans it once rather than on every batch.
+ */
+function namedPg(text: string): { text: string; name: string | undefined } {
+  let out = converted.get(text);
+  if (out === undefined) {
+    out = {
+      text,
+      name:
+        converted.size < MAX_PREPARED ? `dx${createHash('sha1').update(text).digest('hex').slice(0, 20)}` : undefined,
+    };
+    converted.set(text, out);
+  }
+  return out;
+}
+
 /** `$1::text[], $2::bigint[], …`: one array parameter per column, for `unnest`. */
 const unnestArgs = (types: readonly ColumnType[]) => types.map((t, i) => `$${i + 1}::${ARRAY_TYPES[t]}`).join(',');
 
@@ -77,10 +94,12 @@ class PgExecutor implements SqlExecutor {
     rows: readonly unknown[][],
   ) {
     if (rows.length === 0) return;
-    await this.q.query(
-      `INSERT INTO ${table} (${columns.join(',')}) SELECT * FROM unnest(${unnestArgs(types)}) ON CONFLICT DO NOTHING`,
-      transpose(rows, columns.length),
-    );
+    await this.q.query({
+      ...namedPg(
+        `INSERT INTO ${table} (${columns.join(',')}) SELECT * FROM unnest(${unnestArgs(types)}) ON CONFLICT DO NOTHING`,
+      ),
+      values: transpose(rows, columns.length),
+    });
   }
   async deleteMany(
     table: string,
@@ -90,10 +109,10 @@ class PgExecutor implements SqlExecutor {
   ) {
     if (rows.length === 0) return;
     const match = columns.map((c) => `${table}.${c} = u.${c}`).join(' AND ');
-    await this.q.query(
-      `DELETE FROM ${table} USING unnest(${unnestArgs(types)}) AS u(${columns.join(',')}) WHERE ${match}`,
-      transpose(rows, columns.length),
-    );
+    await this.q.query({
+      ...namedPg(`DELETE FROM ${table} USING unnest(${unnestArgs(types)}) AS u(${columns.join(',')}) WHERE ${match}`),
+      values: transpose(rows, columns.length),
+    });
   }
   async updateMany(
     table: string,
@@ -106,10 +125,12 @@ class PgExecutor implements SqlExecutor {
     const columns = [...keyColumns, ...setColumns];
     const set = setColumns.map((c) => `${c} = u.${c}`).join(', ');
     const match = keyColumns.map((c) => `${table}.${c} = u.${c}`).join(' AND ');
-    await this.q.query(
-      `UPDATE ${table} SET ${set} FROM unnest(${unnestArgs(types)}) AS u(${columns.join(',')}) WHERE ${match}`,
-      transpose(rows, columns.length),
-    );
+    await this.q.query({
+      ...namedPg(
+        `UPDATE ${table} SET ${set} FROM unnest(${unnestArgs(types)}) AS u(${columns.join(',')}) WHERE ${match}`,
+      ),
+      values: transpose(rows, columns.length),
+    });
   }
   async nextResourceIds(n: number): Promise<number[]> {
     const r = await this.q.query(
