@@ -252,13 +252,13 @@ export class AuditLog {
       while (this.stagingBatch.length > 0) {
         const batch = this.stagingBatch.splice(0, this.maxBatch);
         try {
-          await this.db.transaction((tx) =>
-            tx.insertMany(
-              'audit_staging',
-              STAGING_COLUMNS,
-              STAGING_TYPES,
-              batch.map((p) => stagingRow(p.fields)),
-            ),
+          // One statement: on PostgreSQL it commits on its own (no BEGIN/COMMIT round trips), on
+          // SQLite it joins the group commit.
+          await this.db.insertMany(
+            'audit_staging',
+            STAGING_COLUMNS,
+            STAGING_TYPES,
+            batch.map((p) => stagingRow(p.fields)),
           );
         } catch (err) {
           for (const p of batch) p.reject(err);
