@@ -340,8 +340,9 @@ export class AuditLog {
    */
   private async moveStaged(): Promise<void> {
     for (;;) {
-      // Most turns find nothing: look without a transaction or the lock first.
-      const any = await this.db.all('SELECT id FROM audit_staging LIMIT 1');
+      // Most turns find nothing: look without a transaction or the lock first. Through the primary
+      // key: the table is a queue, and a plain LIMIT 1 would scan the dead rows of moved entries.
+      const any = await this.db.all('SELECT id FROM audit_staging ORDER BY id LIMIT 1');
       if (any.length === 0) return;
       const more = await this.db.transaction(async (tx) => {
         await tx.lock(AUDIT_LOCK);

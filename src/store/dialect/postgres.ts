@@ -64,10 +64,35 @@ function namedPg(text: string): { text: string; name: string | undefined } {
 /** `$1::text[], $2::bigint[], …`: one array parameter per column, for `unnest`. */
 const unnestArgs = (types: readonly ColumnType[]) => types.map((t, i) => `$${i + 1}::${ARRAY_TYPES[t]}`).join(',');
 
-function transpose(rows: readonly unknown[][], width: number): unknown[][] {
+/**
+ * The columns of `rows` as `unnest` parameters: each column one PostgreSQL array literal. pg would
+ * build the same literal, but escapes every element with two regular-expression replacements,
+ * which profiles showed as ~5 % of the server's CPU on bulk writes (index rows, order events,
+ * audit staging); here text that needs no escaping is quoted as it is.
+ */
+function transpose(rows: readonly unknown[][], width: number): unknown[] {
   const cols: unknown[][] = Array.from({ length: width }, () => []);
   for (const r of rows) for (let i = 0; i < width; i++) cols[i]!.push(r[i]);
-  return cols;
+  return cols.map(arrayLiteral);
+}
+
+/**
+ * `{"a","b\"c",NULL,5}`: strings quoted (backslash and double quote escaped), numbers as they
+ * print, null/undefined as NULL. A column holding anything else (Buffers for bytea, booleans,
+ * objects) is returned as it is, for pg's own conversion.
+ */
+export function arrayLiteral(values: readonly unknown[]): unknown {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ',';
+    const v = values[i];
+    if (v === null || v === undefined) out += 'NULL';
+    else if (typeof v === 'string')
+      out += v.includes('\\') || v.includes('"') ? `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : `"${v}"`;
+    else if (typeof v === 'number' || typeof v === 'bigint') out += String(v);
+    else return values;
+  }
+  return `${out}}`;
 }
 
 interface Queryable {
