@@ -588,7 +588,9 @@ for (const dialect of dialects) {
       assert.deepEqual(ready.json<unknown>(), { status: 'ready', database: dialect });
 
       const created = await h.create(observation());
-      await h.get(`/fhir/Observation/${created.id}`);
+      const read = await h.get(`/fhir/Observation/${created.id}`);
+      // The interaction labels the metrics; it is not a response header.
+      assert.equal(read.headers['x-dxhub-interaction'], undefined);
       await h.search('Observation?status=final');
       const m = await h.get('/metrics');
       assert.equal(m.status, 200);

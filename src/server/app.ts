@@ -160,7 +160,7 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
   });
 
   app.addHook('onResponse', (req, reply, done) => {
-    const interaction = String(reply.getHeader('x-dxhub-interaction') ?? req.routeOptions.url ?? 'other');
+    const interaction = req.interaction ?? req.routeOptions.url ?? 'other';
     metrics.http.observe(
       { interaction, method: req.method, status: String(reply.statusCode) },
       reply.elapsedTime / 1000,

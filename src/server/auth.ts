@@ -16,6 +16,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The verified caller; set for every route that is not marked public. */
     principal?: Principal;
+    /** The FHIR interaction a route answered (`read`, `search-type`, …), the label of its metrics. */
+    interaction?: string;
   }
   interface FastifyContextConfig {
     /** A route that answers without a token (discovery, health). Every other route needs one. */

@@ -34,7 +34,7 @@ function queryString(req: FastifyRequest): string {
 }
 
 function send(reply: FastifyReply, interaction: string, r: FhirResponse): FastifyReply {
-  reply.header('x-dxhub-interaction', interaction);
+  reply.request.interaction = interaction;
   reply.code(r.status);
   for (const [k, v] of Object.entries(r.headers ?? {})) reply.header(k, v);
   if (r.body === undefined) return reply.send();

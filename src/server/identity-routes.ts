@@ -21,10 +21,12 @@ export async function identityRoutes(
   };
   app.post('/fhir/Patient/$merge', async (req, reply) => {
     const r = await mergeOperation(opts.repo, req.body, actor(req));
-    return reply.code(r.status).header('x-dxhub-interaction', 'operation').type(FHIR_JSON).send(r.body);
+    req.interaction = 'operation';
+    return reply.code(r.status).type(FHIR_JSON).send(r.body);
   });
   app.post('/fhir/Patient/$unmerge', async (req, reply) => {
     const r = await unmergeOperation(opts.repo, req.body, actor(req));
-    return reply.code(r.status).header('x-dxhub-interaction', 'operation').type(FHIR_JSON).send(r.body);
+    req.interaction = 'operation';
+    return reply.code(r.status).type(FHIR_JSON).send(r.body);
   });
 }
