@@ -16,14 +16,33 @@ export interface Hl7GetOptions extends Hl7ReadOptions {
  */
 export class Hl7Segment {
   readonly name: string;
-  readonly fields: readonly string[];
   /** Delimiters and character set of the message this segment belongs to. */
   readonly context: Hl7ReadContext;
+  #fields: readonly string[] | undefined;
+  #text: string;
 
-  constructor(fields: readonly string[], context: Hl7ReadContext) {
-    this.name = fields[0] ?? '';
-    this.fields = fields;
+  /**
+   * From its fields, or from the segment's text (not MSH/FHS/BHS, whose fields 1 and 2 are
+   * numbered differently): the text is split into fields on first use, so that parsing a message
+   * costs no more than finding its segments and the segments a mapping never reads are never split.
+   */
+  constructor(fields: readonly string[] | string, context: Hl7ReadContext) {
+    if (typeof fields === 'string') {
+      const end = fields.indexOf(context.delimiters.field);
+      this.name = end < 0 ? fields : fields.slice(0, end);
+      this.#text = fields;
+    } else {
+      this.name = fields[0] ?? '';
+      this.#fields = fields;
+      this.#text = '';
+    }
     this.context = context;
+  }
+
+  /** `fields[n]` is the raw text of field n; `fields[0]` the segment name. */
+  get fields(): readonly string[] {
+    this.#fields ??= this.#text.split(this.context.delimiters.field);
+    return this.#fields;
   }
 
   /** Highest field number present. */

@@ -55,8 +55,8 @@ export function parseHl7Lines(lines: readonly Hl7Line[], charset?: string): Resu
       hl7Error('missing-control-id', { ...at(first.line), location: { segment: 'MSH', sequence: 1, field: 10 } }),
     );
   const segments: [Hl7Segment, ...Hl7Segment[]] = [header];
-  const counts = new Map<string, number>();
-  for (const l of lines.slice(1)) {
+  for (let i = 1; i < lines.length; i++) {
+    const l = lines[i]!;
     const name = l.text.slice(0, 3);
     const next = l.text.charAt(3);
     if (!SEGMENT_NAME.test(name) || (next !== '' && next !== fs)) {
@@ -64,13 +64,14 @@ export function parseHl7Lines(lines: readonly Hl7Line[], charset?: string): Resu
         hl7Error('bad-segment-name', { ...at(l.line), detail: `line ${l.line} starts "${l.text.slice(0, 20)}"` }),
       );
     }
-    const sequence = (counts.get(name) ?? 0) + 1;
-    counts.set(name, sequence);
     if (name === 'MSH')
       return err(hl7Error('second-msh', { ...at(l.line), location: { segment: 'MSH', sequence: 2 } }));
-    if (BATCH_SEGMENTS.has(name))
+    if (BATCH_SEGMENTS.has(name)) {
+      const sequence = segments.filter((s) => s.name === name).length + 1;
       return err(hl7Error('batch-segment-in-message', { ...at(l.line), location: { segment: name, sequence } }));
-    segments.push(new Hl7Segment(l.text.split(fs), header.context));
+    }
+    // Split into fields when first read (see Hl7Segment).
+    segments.push(new Hl7Segment(l.text, header.context));
   }
   return ok(new Hl7Message(segments, header.context));
 }
