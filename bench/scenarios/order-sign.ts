@@ -5,7 +5,7 @@ import type { Rule, RuleSet } from '../../src/core/ordering/types.ts';
 import { RuleSetStore } from '../../src/ordering/rule-set-store.ts';
 import { openDialect } from '../../src/store/dialect/dialect.ts';
 import { FhirRepository } from '../../src/store/repository.ts';
-import { fetchJson, runLoad } from '../load.ts';
+import { defaultHeaders, fetchJson, runLoad } from '../load.ts';
 import { processCpuMicros } from '../server-process.ts';
 import {
   consumersCaughtUp,
@@ -173,10 +173,13 @@ export async function orderSignScenario(ctx: ScenarioContext): Promise<ScenarioR
       ]);
       await consumersCaughtUp(dbUrl);
       const secs = seconds(ctx, 15);
+      // The server's event-loop delay over the timed phase (prom-client resets it per scrape).
+      await eventLoopLag(server.url);
       const [hooks, ingestion] = await Promise.all([
         runLoad({ baseUrl: server.url, connections: 8, seconds: secs, next }),
         runLoad({ baseUrl: server.url, connections: 2, seconds: secs, next: ingest, overallRate: INGEST_PER_SECOND }),
       ]);
+      const lag = await eventLoopLag(server.url);
       // The "alone" run starts when the server has worked off what ingestion left behind.
       await consumersCaughtUp(dbUrl);
       const cpu0 = processCpuMicros(server.pid);
@@ -209,6 +212,20 @@ export async function orderSignScenario(ctx: ScenarioContext): Promise<ScenarioR
             unit: 'ms',
             digits: 1,
           },
+          {
+            key: 'orderSign.loopLagP99',
+            label: 'with ingestion: server event-loop delay p99',
+            value: lag.p99,
+            unit: 'ms',
+            digits: 1,
+          },
+          {
+            key: 'orderSign.loopLagMax',
+            label: 'with ingestion: server event-loop delay max',
+            value: lag.max,
+            unit: 'ms',
+            digits: 1,
+          },
           { key: 'orderSign.non2xx', label: 'order-sign: non-2xx', value: hooks.non2xx + hooks.errors, unit: '' },
           {
             key: 'orderSign.ingestPerSecond',
@@ -236,8 +253,32 @@ export async function orderSignScenario(ctx: ScenarioContext): Promise<ScenarioR
             unit: 'µs',
           },
         ],
-        detail: { hooks, ingestion, alone, cardsFired: fired, results: RESULTS, rules: RULES, catchUpSeconds },
+        detail: {
+          hooks,
+          ingestion,
+          alone,
+          eventLoopLag: lag,
+          cardsFired: fired,
+          results: RESULTS,
+          rules: RULES,
+          catchUpSeconds,
+        },
       };
     },
   );
+}
+
+/**
+ * The server's event-loop delay (ms) since the previous scrape of its `/metrics`, from prom-client's
+ * `monitorEventLoopDelay` gauges (reset at each scrape): how long a request that arrived could wait
+ * for the event loop. NaN where the server does not report it.
+ */
+async function eventLoopLag(baseUrl: string): Promise<{ p50: number; p99: number; max: number }> {
+  const r = await fetch(`${baseUrl}/metrics`, { headers: { ...defaultHeaders } });
+  const text = await r.text();
+  const gauge = (name: string) => {
+    const m = new RegExp(`^dxhub_nodejs_eventloop_lag_${name}_seconds(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'm').exec(text);
+    return m ? Number(m[1]) * 1000 : Number.NaN;
+  };
+  return { p50: gauge('p50'), p99: gauge('p99'), max: gauge('max') };
 }
