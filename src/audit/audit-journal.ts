@@ -1,20 +1,7 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditFields } from '../core/audit/audit-entry.ts';
-
-/** One line of a journal: the fields of an entry in {@link AuditFields} order. */
-type Line = [
-  at: number,
-  patient: string | null,
-  agent: string,
-  organisation: string | null,
-  role: string | null,
-  action: string,
-  outcome: string,
-  purpose: string | null,
-  sourceIp: string | null,
-  event: string,
-];
+import { fieldsFromValues, fieldValues } from './audit-table.ts';
 
 const NEWLINE = 0x0a;
 
@@ -56,21 +43,8 @@ export class AuditJournal {
   append(fields: readonly AuditFields[]): void {
     if (fields.length === 0) return;
     let text = '';
-    for (const f of fields) {
-      const line: Line = [
-        f.at,
-        f.patient,
-        f.agent,
-        f.organisation,
-        f.role,
-        f.action,
-        f.outcome,
-        f.purpose,
-        f.sourceIp,
-        f.event,
-      ];
-      text += `${JSON.stringify(line)}\n`;
-    }
+    // One line per entry: its values as a JSON array (audit-table.ts, FIELD_COLUMNS order).
+    for (const f of fields) text += `${JSON.stringify(fieldValues(f))}\n`;
     const buf = Buffer.from(text, 'utf8');
     if (this.fd === undefined || this.size >= this.maxSegmentBytes) this.startSegment();
     let off = 0;
@@ -123,7 +97,7 @@ export class AuditJournal {
         while (fields.length < maxLines) {
           const nl = buf.indexOf(NEWLINE, start);
           if (nl < 0) break;
-          fields.push(toFields(JSON.parse(buf.toString('utf8', start, nl)) as Line));
+          fields.push(fieldsFromValues(JSON.parse(buf.toString('utf8', start, nl)) as unknown[]));
           start = nl + 1;
         }
         pos += start;
@@ -154,21 +128,6 @@ export class AuditJournal {
     this.fd = openSync(join(this.dir, this.current), 'a');
     this.size = 0;
   }
-}
-
-function toFields(l: Line): AuditFields {
-  return {
-    at: l[0],
-    patient: l[1],
-    agent: l[2],
-    organisation: l[3],
-    role: l[4],
-    action: l[5],
-    outcome: l[6],
-    purpose: l[7],
-    sourceIp: l[8],
-    event: l[9],
-  };
 }
 
 /** Where the read-audit journal of a database lives: next to an embedded (SQLite) file, else none. */

@@ -165,14 +165,21 @@ for (const dialect of await testDialects()) {
       Number((await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM audit_staging'))[0]!.n);
     const chained = async (db: Dialect) =>
       Number((await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM audit_log'))[0]!.n);
-
-    test('recordInTx stages with the write: a rollback leaves nothing, a commit is chained once', async () => {
+    /** `n` connections to one fresh database (processes sharing it), closed after the suite. */
+    const sharedDbs = async (n: number) => {
       const shared = sharedDbUrl(dialect);
-      const db = await openDialect(shared.url);
+      const dbs: Dialect[] = [];
+      // One after the other: each creates the test schema if it is missing.
+      for (let i = 0; i < n; i++) dbs.push(await openDialect(shared.url));
       cleanups.push(async () => {
-        await db.close();
+        for (const db of dbs) await db.close();
         shared.cleanup();
       });
+      return dbs;
+    };
+
+    test('recordInTx stages with the write: a rollback leaves nothing, a commit is chained once', async () => {
+      const db = (await sharedDbs(1))[0]!;
       // No timer-driven moves in this test: the moves are the test's own.
       const log = await AuditLog.open(db, { staging: true, drainIntervalMs: 3_600_000 });
       await db.execScript('CREATE TABLE staging_probe (id INTEGER PRIMARY KEY)');
@@ -206,12 +213,7 @@ for (const dialect of await testDialects()) {
     });
 
     test('staged entries left by a process that died are chained by the next one, once', async () => {
-      const shared = sharedDbUrl(dialect);
-      const db = await openDialect(shared.url);
-      cleanups.push(async () => {
-        await db.close();
-        shared.cleanup();
-      });
+      const db = (await sharedDbs(1))[0]!;
       const dead = await AuditLog.open(db, { staging: true, drainIntervalMs: 3_600_000 });
       await Promise.all(Array.from({ length: 700 }, (_, i) => dead.record(readEntry(i))));
       // `dead` is never closed or flushed: its process is gone. A restart moves what it staged.
@@ -224,14 +226,7 @@ for (const dialect of await testDialects()) {
     });
 
     test('two processes moving at once chain every staged entry exactly once', async () => {
-      const shared = sharedDbUrl(dialect);
-      const a = await openDialect(shared.url);
-      const b = await openDialect(shared.url);
-      cleanups.push(async () => {
-        await a.close();
-        await b.close();
-        shared.cleanup();
-      });
+      const [a, b] = (await sharedDbs(2)) as [Dialect, Dialect];
       const logA = await AuditLog.open(a, { staging: true, drainIntervalMs: 5 });
       const logB = await AuditLog.open(b, { staging: true, drainIntervalMs: 5 });
       const work: Promise<unknown>[] = [];

@@ -8,7 +8,7 @@ import { yieldToIo } from '../store/poll-loop.ts';
 import { type Clock, systemClock } from '../store/repository.ts';
 import { installAppendOnlyGuards } from './append-only-guards.ts';
 import type { AuditJournal } from './audit-journal.ts';
-import { insertAuditRecords } from './audit-table.ts';
+import { FIELD_COLUMNS, fieldsFromValues, fieldValues, insertAuditRecords } from './audit-table.ts';
 
 /** The advisory lock that serialises appenders across processes (PostgreSQL; SQLite has one writer). */
 export const AUDIT_LOCK = 'dxhub:audit';
@@ -39,19 +39,7 @@ export interface AuditLogOptions {
   readonly staging?: boolean;
 }
 
-/** Columns of `audit_staging` in insert order (migration 2026-11-30-013). */
-const STAGING_COLUMNS = [
-  'at',
-  'patient',
-  'agent',
-  'organisation',
-  'role',
-  'action',
-  'outcome',
-  'purpose',
-  'source_ip',
-  'event',
-] as const;
+/** Column types of `audit_staging` ({@link FIELD_COLUMNS}, migration 2026-11-30-013). */
 const STAGING_TYPES = ['bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text'] as const;
 
 /**
@@ -60,33 +48,6 @@ const STAGING_TYPES = ['bigint', 'text', 'text', 'text', 'text', 'text', 'text',
  * milliseconds that 8,192 took (which showed in the p99 of every request served meanwhile).
  */
 const MOVE_BATCH = 256;
-
-const stagingRow = (f: AuditFields): unknown[] => [
-  f.at,
-  f.patient,
-  f.agent,
-  f.organisation,
-  f.role,
-  f.action,
-  f.outcome,
-  f.purpose,
-  f.sourceIp,
-  f.event,
-];
-
-interface StagedRow {
-  id: number | string;
-  at: number | string;
-  patient: string | null;
-  agent: string;
-  organisation: string | null;
-  role: string | null;
-  action: string;
-  outcome: string;
-  purpose: string | null;
-  source_ip: string | null;
-  event: string;
-}
 
 interface Pending {
   readonly fields: AuditFields;
@@ -120,8 +81,6 @@ export class AuditLog {
   private drainTimer: NodeJS.Timeout | undefined;
   /** Whether entries are staged in `audit_staging` first ({@link AuditLogOptions.staging}). */
   readonly staging: boolean;
-  private stagingBatch: Pending[] = [];
-  private stagingRun: Promise<void> | undefined;
 
   constructor(db: Dialect, options: AuditLogOptions = {}) {
     this.db = db;
@@ -182,9 +141,9 @@ export class AuditLog {
     const now = this.clock.now();
     await tx.insertMany(
       'audit_staging',
-      STAGING_COLUMNS,
+      FIELD_COLUMNS,
       STAGING_TYPES,
-      entries.map((e) => stagingRow(auditFields(e, e.at ?? now, this.source))),
+      entries.map((e) => fieldValues(auditFields(e, e.at ?? now, this.source))),
     );
   }
 
@@ -206,7 +165,6 @@ export class AuditLog {
       return Promise.reject(err);
     }
     if (this.journal) return this.toJournal(fields);
-    if (this.staging) return this.toStaging(fields);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ fields, resolve, reject });
       // Start on the check phase, after this poll phase's other requests have queued theirs.
@@ -235,46 +193,9 @@ export class AuditLog {
     });
   }
 
-  /**
-   * Staging: the entries of one turn of the event loop are inserted together in one statement;
-   * entries that arrive while it commits form the next one. Each promise resolves after the
-   * commit of its entry's insert.
-   */
-  private toStaging(fields: AuditFields): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.stagingBatch.push({ fields, resolve, reject });
-      this.stagingRun ??= new Promise<void>((done) => setImmediate(() => void this.stage().finally(done)));
-    });
-  }
-
-  private async stage(): Promise<void> {
-    try {
-      while (this.stagingBatch.length > 0) {
-        const batch = this.stagingBatch.splice(0, this.maxBatch);
-        try {
-          // One statement: on PostgreSQL it commits on its own (no BEGIN/COMMIT round trips), on
-          // SQLite it joins the group commit.
-          await this.db.insertMany(
-            'audit_staging',
-            STAGING_COLUMNS,
-            STAGING_TYPES,
-            batch.map((p) => stagingRow(p.fields)),
-          );
-        } catch (err) {
-          for (const p of batch) p.reject(err);
-          continue;
-        }
-        for (const p of batch) p.resolve();
-      }
-    } finally {
-      this.stagingRun = undefined;
-    }
-  }
-
   /** Resolves when every entry given to {@link record} so far is in the chain (or has failed). */
   async flushed(): Promise<void> {
     while (this.flushing) await this.flushing;
-    while (this.stagingRun) await this.stagingRun;
     // A journal batch is written on the next check phase.
     await new Promise((r) => setImmediate(r));
     await this.drainJournal();
@@ -346,24 +267,11 @@ export class AuditLog {
       if (any.length === 0) return;
       const more = await this.db.transaction(async (tx) => {
         await tx.lock(AUDIT_LOCK);
-        const rows = await tx.all<StagedRow>(
-          `SELECT id, ${STAGING_COLUMNS.join(', ')} FROM audit_staging ORDER BY id LIMIT ${MOVE_BATCH}`,
+        const rows = await tx.all<Record<string, unknown>>(
+          `SELECT id, ${FIELD_COLUMNS.join(', ')} FROM audit_staging ORDER BY id LIMIT ${MOVE_BATCH}`,
         );
         if (rows.length === 0) return false;
-        const fields = rows.map(
-          (r): AuditFields => ({
-            at: Number(r.at),
-            patient: r.patient,
-            agent: r.agent,
-            organisation: r.organisation,
-            role: r.role,
-            action: r.action,
-            outcome: r.outcome,
-            purpose: r.purpose,
-            sourceIp: r.source_ip,
-            event: r.event,
-          }),
-        );
+        const fields = rows.map((r) => fieldsFromValues(FIELD_COLUMNS.map((c) => r[c])));
         await insertAuditRecords(tx, chainEntries(await readTail(tx), fields));
         await tx.deleteMany(
           'audit_staging',
@@ -383,13 +291,13 @@ export class AuditLog {
       // One transaction at a time: entries that arrive while one commits form the next batch.
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.maxBatch);
+        const fields = batch.map((p) => p.fields);
         try {
-          await this.db.transaction((tx) =>
-            this.appendFields(
-              tx,
-              batch.map((p) => p.fields),
-            ),
-          );
+          if (this.staging)
+            // One statement: on PostgreSQL it commits on its own (no BEGIN/COMMIT round trips), on
+            // SQLite it joins the group commit.
+            await this.db.insertMany('audit_staging', FIELD_COLUMNS, STAGING_TYPES, fields.map(fieldValues));
+          else await this.db.transaction((tx) => this.appendFields(tx, fields));
         } catch (err) {
           for (const p of batch) p.reject(err);
           continue;

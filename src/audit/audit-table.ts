@@ -1,4 +1,4 @@
-import type { AuditRecord } from '../core/audit/audit-entry.ts';
+import type { AuditFields, AuditRecord } from '../core/audit/audit-entry.ts';
 import type { SqlExecutor } from '../store/dialect/dialect.ts';
 
 /** Columns of `audit_log` in insert order (migration 2026-11-29-002). */
@@ -17,6 +17,33 @@ export const AUDIT_COLUMNS = [
   'hash',
   'event',
 ] as const;
+
+/**
+ * The columns of an entry before it is chained (those of `audit_log` without `seq` and the
+ * hashes), in {@link AuditFields} order: `audit_staging`'s columns and a journal line's members.
+ */
+export const FIELD_COLUMNS = AUDIT_COLUMNS.filter((c) => c !== 'seq' && c !== 'prev_hash' && c !== 'hash');
+
+/** An entry's values in {@link FIELD_COLUMNS} order. */
+export function fieldValues(f: AuditFields): unknown[] {
+  return [f.at, f.patient, f.agent, f.organisation, f.role, f.action, f.outcome, f.purpose, f.sourceIp, f.event];
+}
+
+/** The entry of values in {@link FIELD_COLUMNS} order (as {@link fieldValues} gives them). */
+export function fieldsFromValues(v: readonly unknown[]): AuditFields {
+  return {
+    at: Number(v[0]),
+    patient: v[1] as string | null,
+    agent: v[2] as string,
+    organisation: v[3] as string | null,
+    role: v[4] as string | null,
+    action: v[5] as string,
+    outcome: v[6] as string,
+    purpose: v[7] as string | null,
+    sourceIp: v[8] as string | null,
+    event: v[9] as string,
+  };
+}
 
 /** A row as the drivers return it. */
 export interface AuditRow {

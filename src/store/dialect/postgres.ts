@@ -34,11 +34,7 @@ function toPg(sql: string): { text: string; name: string | undefined } {
   if (out === undefined) {
     let n = 0;
     const text = sql.replace(/\?/g, () => `$${++n}`);
-    const name =
-      converted.size < MAX_PREPARED && n > 0
-        ? `dx${createHash('sha1').update(text).digest('hex').slice(0, 20)}`
-        : undefined;
-    out = { text, name };
+    out = { text, name: n > 0 ? statementName(text) : undefined };
     converted.set(sql, out);
   }
   return out;
@@ -51,15 +47,15 @@ function toPg(sql: string): { text: string; name: string | undefined } {
 function namedPg(text: string): { text: string; name: string | undefined } {
   let out = converted.get(text);
   if (out === undefined) {
-    out = {
-      text,
-      name:
-        converted.size < MAX_PREPARED ? `dx${createHash('sha1').update(text).digest('hex').slice(0, 20)}` : undefined,
-    };
+    out = { text, name: statementName(text) };
     converted.set(text, out);
   }
   return out;
 }
+
+/** The server-side name of a statement, while fewer than {@link MAX_PREPARED} are named. */
+const statementName = (text: string): string | undefined =>
+  converted.size < MAX_PREPARED ? `dx${createHash('sha1').update(text).digest('hex').slice(0, 20)}` : undefined;
 
 /** `$1::text[], $2::bigint[], …`: one array parameter per column, for `unnest`. */
 const unnestArgs = (types: readonly ColumnType[]) => types.map((t, i) => `$${i + 1}::${ARRAY_TYPES[t]}`).join(',');
