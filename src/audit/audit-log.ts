@@ -260,25 +260,23 @@ export class AuditLog {
    * time of the access).
    */
   private async moveStaged(): Promise<void> {
+    // Most turns find nothing: look without a transaction or the lock first. Through the primary
+    // key: the table is a queue, and a plain LIMIT 1 would scan the dead rows of moved entries.
+    // After a full batch there is more to move without looking.
+    const any = await this.db.all('SELECT id FROM audit_staging ORDER BY id LIMIT 1');
+    if (any.length === 0) return;
     for (;;) {
-      // Most turns find nothing: look without a transaction or the lock first. Through the primary
-      // key: the table is a queue, and a plain LIMIT 1 would scan the dead rows of moved entries.
-      const any = await this.db.all('SELECT id FROM audit_staging ORDER BY id LIMIT 1');
-      if (any.length === 0) return;
       const more = await this.db.transaction(async (tx) => {
         await tx.lock(AUDIT_LOCK);
+        // Taken out of the table and chained in one transaction: a rollback puts them back.
         const rows = await tx.all<Record<string, unknown>>(
-          `SELECT id, ${FIELD_COLUMNS.join(', ')} FROM audit_staging ORDER BY id LIMIT ${MOVE_BATCH}`,
+          `DELETE FROM audit_staging WHERE id IN (SELECT id FROM audit_staging ORDER BY id LIMIT ${MOVE_BATCH}) ` +
+            `RETURNING id, ${FIELD_COLUMNS.join(', ')}`,
         );
         if (rows.length === 0) return false;
+        rows.sort((a, b) => Number(a.id) - Number(b.id));
         const fields = rows.map((r) => fieldsFromValues(FIELD_COLUMNS.map((c) => r[c])));
         await insertAuditRecords(tx, chainEntries(await readTail(tx), fields));
-        await tx.deleteMany(
-          'audit_staging',
-          ['id'],
-          ['bigint'],
-          rows.map((r) => [Number(r.id)]),
-        );
         return rows.length === MOVE_BATCH;
       });
       if (!more) return;
