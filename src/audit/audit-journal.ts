@@ -88,7 +88,9 @@ export class AuditJournal {
       let at = from;
       let buf = Buffer.alloc(0);
       while (fields.length < maxLines && at < size) {
-        const chunk = Buffer.allocUnsafe(Math.min(4 * 1024 * 1024, size - at));
+        // About as much as `maxLines` entries take (a line is ~0.5 KB): reading megabytes to parse
+        // 256 lines cost a millisecond per move on the event loop.
+        const chunk = Buffer.allocUnsafe(Math.min(Math.max(64 * 1024, maxLines * 1024), size - at));
         const n = readSync(fd, chunk, 0, chunk.length, at);
         if (n <= 0) break;
         at += n;

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { openDialect } from './dialect.ts';
 
@@ -67,6 +71,48 @@ describe('SQLite group commit', () => {
       );
     } finally {
       await db.close();
+    }
+  });
+
+  it('waits for a write lock held by another connection without blocking the event loop', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dxhub-busy-'));
+    const file = join(dir, 'busy.db');
+    const db = await openDialect(`sqlite:${file}`);
+    const other = new DatabaseSync(file);
+    try {
+      await db.execScript('CREATE TABLE gc_probe (n INTEGER PRIMARY KEY)');
+      // Another connection (the checkpointer truncating the WAL, a second process) holds the lock.
+      other.exec('BEGIN IMMEDIATE');
+      const started = performance.now();
+      let committedAt = 0;
+      const tx = db.run('INSERT INTO gc_probe (n) VALUES (1)').then(() => {
+        committedAt = performance.now() - started;
+      });
+      // Timers keep firing while the transaction waits: SQLite's busy handler would sleep on this
+      // thread until the lock is released, and no timer would fire before.
+      const ticks: number[] = [];
+      await new Promise<void>((resolve) => {
+        const t = setInterval(() => {
+          ticks.push(performance.now() - started);
+          if (ticks.length === 5) {
+            clearInterval(t);
+            resolve();
+          }
+        }, 10);
+      });
+      // 10 ms timers: the first fires after ~10 ms; 500 ms leaves room for a slow machine.
+      assert.ok(ticks[0]! < 500, `a timer fired while the transaction waited (first after ${ticks[0]} ms)`);
+      assert.equal(committedAt, 0, 'not committed while the other connection holds the lock');
+      other.exec('COMMIT');
+      await tx;
+      assert.ok(committedAt > ticks[4]!, `committed after the lock was released (${committedAt} ms)`);
+      const rows = await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM gc_probe');
+      assert.equal(Number(rows[0]!.n), 1);
+    } finally {
+      if (other.isTransaction) other.exec('ROLLBACK');
+      other.close();
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -102,6 +102,8 @@ interface PendingTx {
 
 /** Above this size the writer no longer runs `PRAGMA optimize` (see the constructor). */
 const OPTIMIZE_MAX_BYTES = 2 ** 30;
+/** How often the checkpointer thread refreshes planner statistics (`PRAGMA optimize`). */
+const OPTIMIZE_INTERVAL_MS = 30_000;
 
 const smallEnoughToAnalyze = (file: string) =>
   file === ':memory:' || (statSync(file, { throwIfNoEntry: false })?.size ?? 0) < OPTIMIZE_MAX_BYTES;
@@ -115,6 +117,11 @@ const MAX_GROUP = 64;
  * the event loop has had a turn.
  */
 const GROUP_BUDGET_MS = 4;
+/** How long a transaction waits for the write lock held by another connection (ms). */
+const BUSY_TIMEOUT_MS = 10_000;
+
+/** SQLITE_BUSY, with any of its extended codes (node:sqlite reports the extended code). */
+const isBusy = (err: unknown) => ((err as { errcode?: number }).errcode ?? 0) % 256 === 5;
 
 class SqliteDialect implements Dialect {
   readonly caps: DialectCapabilities = {
@@ -144,6 +151,8 @@ class SqliteDialect implements Dialect {
     for (const pragma of [
       'journal_mode = WAL',
       'synchronous = NORMAL',
+      // Set to 0 below once the database is open: the writer waits for a busy lock on a timer
+      // (see begin()), never by sleeping on the event loop.
       'busy_timeout = 10000',
       'foreign_keys = OFF',
       'cache_size = -65536',
@@ -162,15 +171,22 @@ class SqliteDialect implements Dialect {
       this.readDb.exec('PRAGMA cache_size = -131072');
       this.readDb.exec('PRAGMA mmap_size = 1073741824');
     }
-    // Planner statistics: refreshed on open and every 2,000 commits while the database is small.
+    // Planner statistics: refreshed on open, and then by the checkpointer thread every
+    // OPTIMIZE_INTERVAL_MS (an in-memory database: every 2,000 commits) while the database is small.
     // On a large one, ANALYZE reads whole tables despite analysis_limit (a WITHOUT ROWID index table
     // is counted row by row: 61 s for 59 M idx_token rows), which would hold the writer for
     // minutes; there the statistics are left as they are (`ANALYZE` in a maintenance window).
     this.analyze = smallEnoughToAnalyze(file);
     if (this.analyze) this.writeDb.exec('PRAGMA optimize = 0x10002');
+    this.writeDb.exec('PRAGMA busy_timeout = 0');
     if (file !== ':memory:') {
       this.checkpointer = new Worker(new URL('./sqlite-checkpointer.ts', import.meta.url), {
-        workerData: { file, intervalMs: 250 },
+        workerData: {
+          file,
+          intervalMs: 250,
+          optimizeIntervalMs: OPTIMIZE_INTERVAL_MS,
+          optimizeMaxBytes: OPTIMIZE_MAX_BYTES,
+        },
       });
       this.checkpointer.unref();
     }
@@ -223,14 +239,35 @@ class SqliteDialect implements Dialect {
     });
   }
 
+  /**
+   * `BEGIN IMMEDIATE` without blocking the event loop. The write lock may be held by another
+   * connection: the checkpointer thread while it truncates the WAL (tens of milliseconds), or a
+   * second process on the same file. SQLite's own busy handler would sleep on this thread, and
+   * with it every request; here the writer connection has no busy timeout, and a busy attempt is
+   * retried on a timer until {@link BUSY_TIMEOUT_MS} has passed.
+   */
+  private async begin(): Promise<void> {
+    const deadline = performance.now() + BUSY_TIMEOUT_MS;
+    for (let wait = 1; ; wait = Math.min(wait * 2, 16)) {
+      try {
+        this.writeDb.exec('BEGIN IMMEDIATE');
+        return;
+      } catch (err) {
+        if (!isBusy(err) || performance.now() >= deadline) throw err;
+      }
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+
   private async drain(): Promise<void> {
     try {
       while (this.pending.length > 0) {
         const group: PendingTx[] = [];
         const outcomes: { ok: boolean; value: unknown }[] = [];
-        const started = performance.now();
+        let started = 0;
         try {
-          this.writeDb.exec('BEGIN IMMEDIATE');
+          await this.begin();
+          started = performance.now();
         } catch (err) {
           // No transaction (e.g. another process held the database past the busy timeout): the
           // transactions that would have formed this group fail, as they did before.
@@ -255,7 +292,9 @@ class SqliteDialect implements Dialect {
           }
           this.writeDb.exec('COMMIT');
           // Keep planner statistics current as tables grow (cheap when nothing changed).
-          if (++this.commits % 2000 === 0 && this.analyze) {
+          // A file database is analysed by the checkpointer thread: ANALYZE of a grown table held
+          // this thread, and every request with it, for 150 ms under ingestion.
+          if (++this.commits % 2000 === 0 && this.analyze && !this.checkpointer) {
             this.writeDb.exec('PRAGMA optimize');
             this.analyze = smallEnoughToAnalyze(this.file);
           }
@@ -296,7 +335,12 @@ class SqliteDialect implements Dialect {
       };
       return row.n;
     }
-    this.writeDb.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    this.writeDb.exec('PRAGMA busy_timeout = 10000');
+    try {
+      this.writeDb.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    } finally {
+      this.writeDb.exec('PRAGMA busy_timeout = 0');
+    }
     return statSync(this.file).size;
   }
 
