@@ -75,6 +75,8 @@ export function countingDialect(db: Dialect, trips: RoundTrips): Dialect {
         return out;
       });
     },
+    insertManyDetached: (t, c, ty, rows) =>
+      trips.timed('insertManyDetached', () => db.insertManyDetached(t, c, ty, rows)),
     execScript: (sql) => db.execScript(sql),
     ping: () => db.ping(),
     sizeBytes: () => db.sizeBytes(),

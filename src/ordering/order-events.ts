@@ -119,7 +119,9 @@ export class OrderEventLog {
   }
 
   async recordNow(events: readonly OrderEvent[]): Promise<void> {
-    if (events.length > 0) await this.db.insertMany('order_event', COLUMNS, TYPES, events.map(row));
+    // Detached: on a SQLite file a background thread inserts them (~7 µs per row, ten rows per
+    // order-sign call, was a third of the call's time on the server's thread).
+    if (events.length > 0) await this.db.insertManyDetached('order_event', COLUMNS, TYPES, events.map(row));
   }
 
   /** Writes buffered events; concurrent calls are serialised. */

@@ -207,6 +207,16 @@ class PgDialect extends PgExecutor implements Dialect {
     }
   }
 
+  /** One `unnest` statement on a pooled connection: the work is the server's, not this thread's. */
+  insertManyDetached(
+    table: string,
+    columns: readonly string[],
+    types: readonly ColumnType[],
+    rows: readonly unknown[][],
+  ): Promise<void> {
+    return this.insertMany(table, columns, types, rows);
+  }
+
   async execScript(sql: string): Promise<void> {
     await this.transaction(async (tx) => {
       await (tx as PgExecutor).run(sql);

@@ -1,10 +1,11 @@
 /**
  * Worker thread that checkpoints a SQLite WAL database (copies committed pages from the WAL back
  * into the database file) on its own connection, so that the writer on the main thread never
- * pays for checkpoints. PASSIVE checkpoints block neither readers nor the writer.
+ * pays for checkpoints. PASSIVE checkpoints block neither readers nor the writer. It also
+ * refreshes planner statistics and runs the dialect's detached inserts (append-only logs).
  */
 import { statSync } from 'node:fs';
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
 
 const { file, intervalMs, optimizeIntervalMs, optimizeMaxBytes } = workerData as {
@@ -14,7 +15,7 @@ const { file, intervalMs, optimizeIntervalMs, optimizeMaxBytes } = workerData as
   optimizeMaxBytes: number;
 };
 const db = new DatabaseSync(file);
-db.exec('PRAGMA busy_timeout = 5000');
+db.exec('PRAGMA busy_timeout = 10000');
 const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 const truncate = db.prepare('PRAGMA wal_checkpoint(TRUNCATE)');
 /**
@@ -34,7 +35,7 @@ const timer = setInterval(() => {
       try {
         truncate.get();
       } finally {
-        db.exec('PRAGMA busy_timeout = 5000');
+        db.exec('PRAGMA busy_timeout = 10000');
       }
     }
   } catch {
@@ -66,7 +67,44 @@ function walBytes(): number {
   }
 }
 
+/** Insert statements by table and columns (one row per statement: cheapest per row here). */
+const inserts = new Map<string, StatementSync>();
+
+/**
+ * A detached insert (`Dialect.insertManyDetached`): the rows in one transaction on this thread's
+ * connection, so that the server's thread does not spend its time on them. Waiting for the write
+ * lock here blocks only this thread (busy timeout).
+ */
+function insert(table: string, columns: readonly string[], rows: readonly SQLInputValue[][]): void {
+  const key = `${table}(${columns.join(',')})`;
+  let stmt = inserts.get(key);
+  if (!stmt) {
+    stmt = db.prepare(
+      `INSERT INTO ${table} (${columns.join(',')}) VALUES (${columns.map(() => '?').join(',')}) ON CONFLICT DO NOTHING`,
+    );
+    inserts.set(key, stmt);
+  }
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    for (const r of rows) stmt.run(...r);
+    db.exec('COMMIT');
+  } catch (err) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw err;
+  }
+}
+
 parentPort?.on('message', (msg: unknown) => {
+  const m = msg as { kind?: string; id?: number; table?: string; columns?: string[]; rows?: SQLInputValue[][] };
+  if (m?.kind === 'insert') {
+    try {
+      insert(m.table!, m.columns!, m.rows!);
+      parentPort?.postMessage({ kind: 'inserted', id: m.id });
+    } catch (err) {
+      parentPort?.postMessage({ kind: 'inserted', id: m.id, error: (err as Error).message });
+    }
+    return;
+  }
   if (msg === 'stop') {
     clearInterval(timer);
     clearInterval(optimizer);

@@ -140,7 +140,11 @@ class SqliteDialect implements Dialect {
   private readonly pending: PendingTx[] = [];
   private draining = false;
   private commits = 0;
+  /** Background thread with its own connection: checkpoints, statistics, detached inserts. */
   private checkpointer: Worker | undefined;
+  /** Detached inserts sent to the background thread, by id, until it reports their commit. */
+  private readonly detached = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private detachedIds = 0;
   /** Whether `PRAGMA optimize` runs (the database is below {@link OPTIMIZE_MAX_BYTES}). */
   private analyze: boolean;
 
@@ -189,6 +193,18 @@ class SqliteDialect implements Dialect {
         },
       });
       this.checkpointer.unref();
+      this.checkpointer.on('message', (m: { kind?: string; id?: number; error?: string }) => {
+        if (m?.kind !== 'inserted' || m.id === undefined) return;
+        const job = this.detached.get(m.id);
+        this.detached.delete(m.id);
+        if (m.error === undefined) job?.resolve();
+        else job?.reject(new Error(m.error));
+      });
+      this.checkpointer.on('error', (err) => {
+        for (const job of this.detached.values()) job.reject(err);
+        this.detached.clear();
+        this.checkpointer = undefined;
+      });
     }
     this.writer = new SqliteExecutor(this.writeDb);
     this.reader = this.readDb === this.writeDb ? this.writer : new SqliteExecutor(this.readDb);
@@ -214,6 +230,21 @@ class SqliteDialect implements Dialect {
     rows: readonly unknown[][],
   ) {
     return this.transaction((tx) => tx.updateMany(table, keyColumns, setColumns, types, rows));
+  }
+  insertManyDetached(
+    table: string,
+    columns: readonly string[],
+    types: readonly ColumnType[],
+    rows: readonly unknown[][],
+  ): Promise<void> {
+    const thread = this.checkpointer;
+    if (!thread) return this.insertMany(table, columns, types, rows);
+    if (rows.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const id = ++this.detachedIds;
+      this.detached.set(id, { resolve, reject });
+      thread.postMessage({ kind: 'insert', id, table, columns, rows });
+    });
   }
   async lock(): Promise<void> {}
   async lockMany(): Promise<void> {}
@@ -345,9 +376,16 @@ class SqliteDialect implements Dialect {
   }
 
   async close(): Promise<void> {
-    while (this.draining || this.pending.length > 0) await new Promise((r) => setTimeout(r, 5));
+    while (this.draining || this.pending.length > 0 || this.detached.size > 0) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
     if (this.checkpointer) {
-      const stopped = new Promise((resolve) => this.checkpointer!.once('message', resolve));
+      const thread = this.checkpointer;
+      const stopped = new Promise<void>((resolve) =>
+        thread.on('message', (m) => {
+          if (m === 'stopped') resolve();
+        }),
+      );
       this.checkpointer.postMessage('stop');
       await Promise.race([stopped, new Promise((r) => setTimeout(r, 2000))]);
       await this.checkpointer.terminate();
