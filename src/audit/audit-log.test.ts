@@ -212,6 +212,27 @@ for (const dialect of await testDialects()) {
       );
     });
 
+    test('a row committed late with a lower id than the rows moved is chained by the next move', async () => {
+      const db = (await sharedDbs(1))[0]!;
+      const log = await AuditLog.open(db, { staging: true, drainIntervalMs: 3_600_000 });
+      await Promise.all(Array.from({ length: 5 }, (_, i) => log.record(readEntry(i))));
+      // Row 3's transaction "commits" only after the others were moved: out of the table now,
+      // back with its own id afterwards.
+      const [late] = await db.all<Record<string, unknown>>('SELECT * FROM audit_staging ORDER BY id LIMIT 1 OFFSET 2');
+      await db.run('DELETE FROM audit_staging WHERE id = ?', [late!.id]);
+      await log.flushed();
+      assert.deepEqual([await staged(db), await chained(db)], [0, 4]);
+      const cols = Object.keys(late!);
+      await db.run(
+        `INSERT INTO audit_staging (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
+        cols.map((c) => late![c]),
+      );
+      await log.flushed();
+      assert.deepEqual([await staged(db), await chained(db)], [0, 5]);
+      const verdict = await verifyAuditChain(db);
+      assert.equal(verdict.ok && verdict.count, 5);
+    });
+
     test('staged entries left by a process that died are chained by the next one, once', async () => {
       const db = (await sharedDbs(1))[0]!;
       const dead = await AuditLog.open(db, { staging: true, drainIntervalMs: 3_600_000 });
