@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { testDialects } from '../../test/support/dialects.ts';
 import { auditFields } from '../core/audit/audit-chain.ts';
+import { openDialect } from '../store/dialect/dialect.ts';
 import { freshAuditLog, readEntry } from './audit.fixture.ts';
 import { AuditJournal } from './audit-journal.ts';
 import { AuditLog } from './audit-log.ts';
@@ -104,3 +105,39 @@ for (const dialect of await testDialects()) {
     }
   });
 }
+
+test('the journal mover thread chains journalled entries without this thread, and keeps the segment being written', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dxhub-mover-'));
+  const file = join(dir, 'mover.db');
+  const db = await openDialect(`sqlite:${file}`);
+  const journalDir = `${file}.audit-journal`;
+  try {
+    const log = await AuditLog.open(db, {
+      journal: new AuditJournal(journalDir),
+      drainIntervalMs: 20,
+      moveInThread: `sqlite:${file}`,
+    });
+    // This thread never moves here: its own moves run only every 30 s, in flushed() and close().
+    const chainedWithin = async (n: number) => {
+      const until = Date.now() + 10_000;
+      while ((await count(db)) < n && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      return count(db);
+    };
+    await Promise.all(Array.from({ length: 600 }, (_, i) => log.record(readEntry(i))));
+    assert.equal(await chainedWithin(600), 600);
+    // The segment this thread writes is still there (the mover must not delete it as finished):
+    // what is recorded next is journalled in it and chained too.
+    await Promise.all(Array.from({ length: 400 }, (_, i) => log.record(readEntry(1000 + i))));
+    assert.equal(await chainedWithin(1000), 1000);
+    assert.equal(lines(journalDir), 1000);
+    await log.close();
+    assert.equal(await count(db), 1000);
+    const verdict = await verifyAuditChain(db);
+    assert.equal(verdict.ok && verdict.count, 1000);
+    const requests = await db.all<{ n: number }>('SELECT COUNT(DISTINCT event) AS n FROM audit_log');
+    assert.equal(Number(requests[0]!.n), 1000, 'each entry chained once');
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -181,6 +181,8 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
   const audit = await AuditLog.open(repo.db, {
     clock: repo.clock,
     journal: journalDir ? new AuditJournal(journalDir) : undefined,
+    // The journal is moved into the chain by a worker thread (AuditLogOptions.moveInThread).
+    moveInThread: journalDir ? config.db : undefined,
   });
   if (config.demo) await seedDemo(repo);
   const access = new Access(repo, audit, auth.pseudonymKey);

@@ -101,11 +101,21 @@ export interface Dialect extends SqlExecutor {
   close(): Promise<void>;
 }
 
+/** Options of {@link openDialect}. */
+export interface OpenOptions {
+  /**
+   * SQLite file: start the background thread that checkpoints, refreshes statistics and runs
+   * detached inserts (default true). A second connection opened inside another worker thread of
+   * the same process leaves it to the first.
+   */
+  readonly backgroundThread?: boolean;
+}
+
 /** Opens the dialect for a `DXHUB_DB` URL: `sqlite:<file>` / `sqlite::memory:` or `postgres://…`. */
-export async function openDialect(url: string): Promise<Dialect> {
+export async function openDialect(url: string, opts: OpenOptions = {}): Promise<Dialect> {
   if (url.startsWith('sqlite:')) {
     const { openSqlite } = await import('./sqlite.ts');
-    return openSqlite(url.slice('sqlite:'.length));
+    return openSqlite(url.slice('sqlite:'.length), opts);
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const { openPostgres } = await import('./postgres.ts');

@@ -2,7 +2,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
-import type { ColumnType, Dialect, DialectCapabilities, SqlExecutor } from './dialect.ts';
+import type { ColumnType, Dialect, DialectCapabilities, OpenOptions, SqlExecutor } from './dialect.ts';
 
 /**
  * SQLite through Node's built-in `node:sqlite` (synchronous, in-process). One write connection
@@ -148,7 +148,7 @@ class SqliteDialect implements Dialect {
   /** Whether `PRAGMA optimize` runs (the database is below {@link OPTIMIZE_MAX_BYTES}). */
   private analyze: boolean;
 
-  constructor(file: string) {
+  constructor(file: string, opts: OpenOptions = {}) {
     this.file = file;
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.writeDb = new DatabaseSync(file);
@@ -183,7 +183,7 @@ class SqliteDialect implements Dialect {
     this.analyze = smallEnoughToAnalyze(file);
     if (this.analyze) this.writeDb.exec('PRAGMA optimize = 0x10002');
     this.writeDb.exec('PRAGMA busy_timeout = 0');
-    if (file !== ':memory:') {
+    if (file !== ':memory:' && opts.backgroundThread !== false) {
       this.checkpointer = new Worker(new URL('./sqlite-checkpointer.ts', import.meta.url), {
         workerData: {
           file,
@@ -325,7 +325,7 @@ class SqliteDialect implements Dialect {
           // Keep planner statistics current as tables grow (cheap when nothing changed).
           // A file database is analysed by the checkpointer thread: ANALYZE of a grown table held
           // this thread, and every request with it, for 150 ms under ingestion.
-          if (++this.commits % 2000 === 0 && this.analyze && !this.checkpointer) {
+          if (++this.commits % 2000 === 0 && this.analyze && !this.checkpointer && this.file === ':memory:') {
             this.writeDb.exec('PRAGMA optimize');
             this.analyze = smallEnoughToAnalyze(this.file);
           }
@@ -396,6 +396,6 @@ class SqliteDialect implements Dialect {
 }
 
 /** Opens (and creates) a SQLite database file, or `:memory:`. */
-export function openSqlite(file: string): Dialect {
-  return new SqliteDialect(file || ':memory:');
+export function openSqlite(file: string, opts: OpenOptions = {}): Dialect {
+  return new SqliteDialect(file || ':memory:', opts);
 }
