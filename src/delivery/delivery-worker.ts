@@ -100,8 +100,7 @@ export class DeliveryWorker {
   private async matches(sub: Subscription, type: string, id: string): Promise<boolean> {
     const criteria = sub.criteria ?? '';
     const q = criteria.indexOf('?');
-    const subType = q < 0 ? criteria : criteria.slice(0, q);
-    if (subType !== type) return false;
+    if (criteriaType(sub) !== type) return false;
     const params = [...new URLSearchParams(q < 0 ? '' : criteria.slice(q + 1))] as [string, string][];
     try {
       const req = parseSearchRequest(type, [...params, ['_id', id], ['_count', '1']]);
@@ -144,21 +143,27 @@ export class DeliveryWorker {
         await this.activate(e.id);
         continue;
       }
+      // Read the resource only when something may deliver it: most changes (every Observation of
+      // an HL7 message, its Provenance …) have no subscription of their type and no ORU route.
+      const subs = (await this.activeSubscriptions()).filter(
+        (sub) => sub.channel?.type === 'rest-hook' && sub.channel.endpoint && criteriaType(sub) === e.type,
+      );
+      const oru = Boolean(this.opts.oruReceiver) && e.type === 'DiagnosticReport';
+      if (subs.length === 0 && !oru) continue;
       const current = await this.opts.repo.read(e.type, e.id);
       // Only the version the event names: a later version has its own event.
       if (!current?.json || current.version !== e.version) continue;
-      for (const sub of await this.activeSubscriptions()) {
-        if (sub.channel?.type !== 'rest-hook' || !sub.channel.endpoint) continue;
+      for (const sub of subs) {
         if (!(await this.matches(sub, e.type, e.id))) continue;
         items.push({
           channel: `Subscription/${sub.id}`,
           resourceType: e.type,
           resourceId: e.id,
           version: e.version,
-          payload: sub.channel.payload ? current.json : '',
+          payload: sub.channel?.payload ? current.json : '',
         });
       }
-      if (this.opts.oruReceiver && e.type === 'DiagnosticReport') {
+      if (oru) {
         const report = JSON.parse(current.json) as Resource;
         if (REPORT_STATUSES.has(String(report.status))) {
           items.push({
@@ -272,4 +277,11 @@ export class DeliveryWorker {
   stop(): Promise<void> {
     return this.poller.stop();
   }
+}
+
+/** The resource type a Subscription's criteria name (`Observation?code=…` → `Observation`). */
+function criteriaType(sub: Subscription): string {
+  const criteria = sub.criteria ?? '';
+  const q = criteria.indexOf('?');
+  return q < 0 ? criteria : criteria.slice(0, q);
 }
