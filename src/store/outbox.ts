@@ -35,12 +35,10 @@ export class OutboxConsumer {
 
   /** Up to `limit` events after the acknowledged position. */
   async poll(limit = 100): Promise<OutboxEvent[]> {
-    // The position is read in the same statement: consumers poll after every commit, and a
-    // separate query for it was half of their statements.
+    const pos = await this.position();
     const rows = await this.db.all<OutboxEvent>(
-      'SELECT o.seq, r.type, r.id, o.version, o.interaction, o.at FROM outbox o JOIN resource r ON r.rid = o.rid ' +
-        'WHERE o.seq > COALESCE((SELECT position FROM outbox_consumer WHERE name = ?), 0) ORDER BY o.seq LIMIT ?',
-      [this.name, limit],
+      'SELECT o.seq, r.type, r.id, o.version, o.interaction, o.at FROM outbox o JOIN resource r ON r.rid = o.rid WHERE o.seq > ? ORDER BY o.seq LIMIT ?',
+      [pos, limit],
     );
     return rows.map((r) => ({ ...r, seq: Number(r.seq), at: Number(r.at) }));
   }
