@@ -35,9 +35,6 @@ export class OutboxConsumer {
 
   /** Up to `limit` events after the acknowledged position. */
   async poll(limit = 100): Promise<OutboxEvent[]> {
-    // Two statements on purpose: with the position as a subquery PostgreSQL cannot see its value
-    // when planning, settles on a generic plan and runs a parallel index scan (~30 ms a poll on a
-    // 200,000-row outbox instead of ~0.2 ms), which stalled the demo's consumers on PostgreSQL.
     const pos = await this.position();
     const rows = await this.db.all<OutboxEvent>(
       'SELECT o.seq, r.type, r.id, o.version, o.interaction, o.at FROM outbox o JOIN resource r ON r.rid = o.rid WHERE o.seq > ? ORDER BY o.seq LIMIT ?',
