@@ -5,8 +5,9 @@
  * refreshes planner statistics and runs the dialect's detached inserts (append-only logs).
  */
 import { statSync } from 'node:fs';
-import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
+import { SqliteExecutor } from './sqlite.ts';
 
 const { file, intervalMs, optimizeIntervalMs, optimizeMaxBytes } = workerData as {
   file: string;
@@ -67,42 +68,36 @@ function walBytes(): number {
   }
 }
 
-/** Insert statements by table and columns (one row per statement: cheapest per row here). */
-const inserts = new Map<string, StatementSync>();
+/** Runs the detached inserts with the writer's own multi-row statements (`SqliteExecutor`). */
+const executor = new SqliteExecutor(db);
 
 /**
  * A detached insert (`Dialect.insertManyDetached`): the rows in one transaction on this thread's
  * connection, so that the server's thread does not spend its time on them. Waiting for the write
  * lock here blocks only this thread (busy timeout).
  */
-function insert(table: string, columns: readonly string[], rows: readonly SQLInputValue[][]): void {
-  const key = `${table}(${columns.join(',')})`;
-  let stmt = inserts.get(key);
-  if (!stmt) {
-    stmt = db.prepare(
-      `INSERT INTO ${table} (${columns.join(',')}) VALUES (${columns.map(() => '?').join(',')}) ON CONFLICT DO NOTHING`,
-    );
-    inserts.set(key, stmt);
-  }
+async function insert(table: string, columns: readonly string[], rows: readonly unknown[][]): Promise<void> {
   db.exec('BEGIN IMMEDIATE');
   try {
-    for (const r of rows) stmt.run(...r);
+    await executor.insertMany(table, columns, [], rows);
     db.exec('COMMIT');
   } catch (err) {
     if (db.isTransaction) db.exec('ROLLBACK');
     throw err;
   }
 }
+/** Inserts run one after the other, in the order they arrived. */
+let inserting: Promise<void> = Promise.resolve();
 
 parentPort?.on('message', (msg: unknown) => {
-  const m = msg as { kind?: string; id?: number; table?: string; columns?: string[]; rows?: SQLInputValue[][] };
+  const m = msg as { kind?: string; id?: number; table?: string; columns?: string[]; rows?: unknown[][] };
   if (m?.kind === 'insert') {
-    try {
-      insert(m.table!, m.columns!, m.rows!);
-      parentPort?.postMessage({ kind: 'inserted', id: m.id });
-    } catch (err) {
-      parentPort?.postMessage({ kind: 'inserted', id: m.id, error: (err as Error).message });
-    }
+    inserting = inserting.then(() =>
+      insert(m.table!, m.columns!, m.rows!).then(
+        () => parentPort?.postMessage({ kind: 'inserted', id: m.id }),
+        (err) => parentPort?.postMessage({ kind: 'inserted', id: m.id, error: (err as Error).message }),
+      ),
+    );
     return;
   }
   if (msg === 'stop') {

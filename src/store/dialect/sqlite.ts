@@ -11,7 +11,7 @@ import type { ColumnType, Dialect, DialectCapabilities, OpenOptions, SqlExecutor
  */
 const INSERT_CHUNK = 32;
 
-class SqliteExecutor implements SqlExecutor {
+export class SqliteExecutor implements SqlExecutor {
   private readonly stmts = new Map<string, StatementSync>();
   private readonly db: DatabaseSync;
   constructor(db: DatabaseSync) {
@@ -145,8 +145,6 @@ class SqliteDialect implements Dialect {
   /** Detached inserts sent to the background thread, by id, until it reports their commit. */
   private readonly detached = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private detachedIds = 0;
-  /** Whether `PRAGMA optimize` runs (the database is below {@link OPTIMIZE_MAX_BYTES}). */
-  private analyze: boolean;
 
   constructor(file: string, opts: OpenOptions = {}) {
     this.file = file;
@@ -180,8 +178,9 @@ class SqliteDialect implements Dialect {
     // On a large one, ANALYZE reads whole tables despite analysis_limit (a WITHOUT ROWID index table
     // is counted row by row: 61 s for 59 M idx_token rows), which would hold the writer for
     // minutes; there the statistics are left as they are (`ANALYZE` in a maintenance window).
-    this.analyze = smallEnoughToAnalyze(file);
-    if (this.analyze) this.writeDb.exec('PRAGMA optimize = 0x10002');
+    // A connection without the background thread (the audit journal mover's) leaves it to the
+    // server's connection, which ran it on open.
+    if (opts.backgroundThread !== false && smallEnoughToAnalyze(file)) this.writeDb.exec('PRAGMA optimize = 0x10002');
     this.writeDb.exec('PRAGMA busy_timeout = 0');
     if (file !== ':memory:' && opts.backgroundThread !== false) {
       this.checkpointer = new Worker(new URL('./sqlite-checkpointer.ts', import.meta.url), {
@@ -325,10 +324,7 @@ class SqliteDialect implements Dialect {
           // Keep planner statistics current as tables grow (cheap when nothing changed).
           // A file database is analysed by the checkpointer thread: ANALYZE of a grown table held
           // this thread, and every request with it, for 150 ms under ingestion.
-          if (++this.commits % 2000 === 0 && this.analyze && !this.checkpointer && this.file === ':memory:') {
-            this.writeDb.exec('PRAGMA optimize');
-            this.analyze = smallEnoughToAnalyze(this.file);
-          }
+          if (this.file === ':memory:' && ++this.commits % 2000 === 0) this.writeDb.exec('PRAGMA optimize');
         } catch (err) {
           if (this.writeDb.isTransaction) this.writeDb.exec('ROLLBACK');
           for (const job of group) job.reject(err);
