@@ -95,6 +95,55 @@ for (const dialect of await testDialects()) {
       assert.deepEqual(ids(await small.history('Patient/a', CODES.sodium, before, after, 5)), ids(plain));
     });
 
+    it('a pool that stops at the newest results answers history exactly, and searches for the rest', async () => {
+      // Patient c: a sodium every 10 minutes for 50 hours (an ICU patient); the batch holds the
+      // newest two. The pool reads only the newest page, not the whole 72-hour window.
+      const rows: Resource[] = [];
+      for (let i = 0; i < 300; i++)
+        rows.push({
+          resourceType: 'Observation',
+          id: `c${i}`,
+          status: i % 37 === 5 ? 'entered-in-error' : 'final',
+          code: { coding: [CODES.sodium] },
+          subject: { reference: 'Patient/c' },
+          effectiveDateTime: new Date(T0 - i * 600_000).toISOString(),
+          valueQuantity: { value: 140, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' },
+        } as Resource);
+      await repo.transaction(async (w) => {
+        for (const r of rows) await repo.put(w, r);
+      });
+      const batch = rows.slice(0, 2) as unknown as Observation[];
+      const pooled = new ResultContext(repo);
+      await pooled.prefetch(batch, RULE_SET_2026_11);
+      assert.equal(pooled.pooled, true);
+      assert.equal(pooled.poolComplete, false, 'the pool stopped before the end of the window');
+      const ids = (os: Observation[]) => os.map((o) => o.id);
+      let compared = 0;
+      for (const before of [T0 + 1, T0, T0 - 600_000, T0 - 30 * 600_000, T0 - 250 * 600_000, T0 - 299 * 600_000]) {
+        for (const window of [1, 24, 72]) {
+          for (const count of [1, 3, 5, 40]) {
+            const after = before - window * H;
+            const plain = await new ResultContext(repo).history('Patient/c', CODES.sodium, before, after, count);
+            assert.deepEqual(
+              ids(await pooled.history('Patient/c', CODES.sodium, before, after, count)),
+              ids(plain),
+              `before ${new Date(before).toISOString()} window ${window} h count ${count}`,
+            );
+            compared += plain.length;
+          }
+        }
+      }
+      assert.ok(compared > 100, 'the comparison saw results');
+      for (const o of batch) {
+        const analysis = RULE_SET_2026_11.analyses.find((a) => a.code.code === CODES.sodium.code)!;
+        const at = Date.parse(o.effectiveDateTime!);
+        assert.deepEqual(
+          await pooled.previous(o, analysis, at),
+          await new ResultContext(repo).previous(o, analysis, at),
+        );
+      }
+    });
+
     it('the previous result for a delta check is the same with and without the pool', async () => {
       const analysis = RULE_SET_2026_11.analyses.find((a) => a.code.code === CODES.sodium.code)!;
       assert.ok(analysis.delta, 'sodium has a delta rule');

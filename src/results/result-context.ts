@@ -12,6 +12,7 @@ import {
   type SiblingResult,
 } from '../core/results/index.ts';
 import { convertUcum } from '../core/terminology/ucum-convert.ts';
+import { IoSlice } from '../store/poll-loop.ts';
 import type { FhirRepository } from '../store/repository.ts';
 import { codesOf, effectiveOf, processingTags, refId } from './result-facts.ts';
 
@@ -47,6 +48,19 @@ function cached<T>(cache: Map<string, Promise<T>>, key: string, load: () => Prom
 /** Results a batch's look-back pool may hold; beyond it the batch's results search one by one. */
 export const POOL_MAX = 2000;
 
+/**
+ * Results per patient and code older than the time a batch looks back from that the pool reads
+ * before it stops early (delta checks look at up to 3, derived values at 1).
+ */
+const POOL_ENOUGH = 3;
+
+/** The `date` index ranges (lo, hi) of an Observation, as the store computes them. */
+function dateRanges(o: Observation): [number, number][] {
+  return indexRows(o as unknown as { resourceType: string })
+    .date.filter((d) => d[0] === 'date')
+    .map((d) => [d[1], d[2]] as [number, number]);
+}
+
 /** A result of the prefetched pool with what the `date` search parameter indexes of it. */
 interface PoolEntry {
   readonly o: Observation;
@@ -76,18 +90,43 @@ export class ResultContext {
   private readonly specimens = new Map<string, Promise<Observation[]>>();
   /** The look-back pool: results by `<subject type/id> <code key>`, newest first. */
   private poolPatients = new Set<string>();
-  private pool: { codes: Set<string>; from: number; entries: Map<string, PoolEntry[]> } | undefined;
+  private pool:
+    | {
+        codes: Set<string>;
+        from: number;
+        entries: Map<string, PoolEntry[]>;
+        /**
+         * Whether the pool holds every match of its search. When not, it holds the newest ones: an
+         * exact prefix of the search's order (-date, then row id), so a pair's entries are the
+         * newest results of that patient and code, and {@link history} answers from them only
+         * when they hold enough.
+         */
+        complete: boolean;
+      }
+    | undefined;
 
   readonly #poolMax: number;
+  /**
+   * Shared with the consumer that owns this context: the prefetch's searches and parsing yield to
+   * the server's requests every couple of milliseconds (a pool of a few hundred results took
+   * 10–30 ms in one piece and was the tail of order-sign latency under ingestion).
+   */
+  readonly slice: IoSlice;
 
-  constructor(repo: FhirRepository, opts: { poolMax?: number } = {}) {
+  constructor(repo: FhirRepository, opts: { poolMax?: number; slice?: IoSlice } = {}) {
     this.repo = repo;
     this.#poolMax = opts.poolMax ?? POOL_MAX;
+    this.slice = opts.slice ?? new IoSlice();
   }
 
   /** Whether the last prefetch kept a look-back pool. */
   get pooled(): boolean {
     return this.pool !== undefined;
+  }
+
+  /** Whether the pool holds every match of its search (false: it stopped at the newest ones). */
+  get poolComplete(): boolean {
+    return this.pool?.complete ?? false;
   }
 
   /**
@@ -102,6 +141,8 @@ export class ResultContext {
     const specimenRefs = new Set<string>();
     const poolPatients = new Set<string>();
     const poolCodes = new Set<string>();
+    /** Per `<subject> <code>` the batch looks back on: the earliest time it looks back from. */
+    const needs = new Map<string, number>();
     let from = Number.POSITIVE_INFINITY;
     const consistencyCodes = new Set(rules.consistency.flatMap((c) => [codeKey(c.a), codeKey(c.b)]));
     const sameSpecimenInputs = new Set(
@@ -134,6 +175,8 @@ export class ResultContext {
         poolPatients.add(subject);
         poolCodes.add(codeKey(code));
         from = Math.min(from, effective - hours * 3_600_000);
+        const pair = `${parseReference(subject)?.join('/')} ${codeKey(code)}`;
+        needs.set(pair, Math.min(needs.get(pair) ?? Number.POSITIVE_INFINITY, effective));
       };
       const analysis = findAnalysis(rules, codes);
       if (analysis?.delta) look(analysis.code, analysis.delta.windowHours);
@@ -155,7 +198,7 @@ export class ResultContext {
     await read('Patient', patientIds, this.patients);
     await read('ServiceRequest', requestIds, this.requests);
     if (specimenRefs.size > 0) {
-      const all = (await this.searchAll('Observation', [['specimen', [...specimenRefs].join(',')]])) ?? [];
+      const all = (await this.searchAll('Observation', [['specimen', [...specimenRefs].join(',')]]))?.rows ?? [];
       const bySpecimen = new Map<string, Observation[]>();
       for (const { o } of all) {
         const key = o.specimen?.reference ? parseReference(o.specimen.reference)?.join('/') : undefined;
@@ -171,7 +214,29 @@ export class ResultContext {
       }
     }
     if (poolPatients.size > 0 && Number.isFinite(from)) {
-      const rows = await this.searchAll(
+      // Newest first, page by page, until every patient and code the batch looks back on has
+      // enough older results (or the window is exhausted): a patient with a result every few
+      // minutes (ICU, or the ingestion benchmark) would otherwise bring the whole window, hundreds
+      // of rows, into every batch.
+      const entries = new Map<string, PoolEntry[]>();
+      /** Per pair in `needs`: pool entries older than the time it looks back from. */
+      const older = new Map<string, number>();
+      const satisfied = () => [...needs.keys()].every((pair) => (older.get(pair) ?? 0) >= POOL_ENOUGH);
+      const add = (o: Observation) => {
+        const subject = o.subject?.reference ? parseReference(o.subject.reference)?.join('/') : undefined;
+        if (!subject) return;
+        const entry: PoolEntry = { o, dates: dateRanges(o) };
+        const newest = Math.max(...entry.dates.map(([, hi]) => hi));
+        for (const key of new Set(codesOf(o).map(codeKey))) {
+          const pair = `${subject} ${key}`;
+          const list = entries.get(pair);
+          if (list) list.push(entry);
+          else entries.set(pair, [entry]);
+          const at = needs.get(pair);
+          if (at !== undefined && newest < at) older.set(pair, (older.get(pair) ?? 0) + 1);
+        }
+      };
+      const found = await this.searchAll(
         'Observation',
         [
           ['subject', [...poolPatients].join(',')],
@@ -180,46 +245,43 @@ export class ResultContext {
           ['_sort', '-date'],
         ],
         this.#poolMax,
+        { onRow: add, enough: satisfied },
       );
       // A pool larger than the bound (a patient with thousands of results in the window) is not
       // kept: each result then searches on its own, so one such patient cannot make every batch slow.
-      if (!rows) return;
-      const entries = new Map<string, PoolEntry[]>();
-      for (const { o } of rows) {
-        const subject = o.subject?.reference ? parseReference(o.subject.reference)?.join('/') : undefined;
-        if (!subject) continue;
-        const entry: PoolEntry = {
-          o,
-          dates: indexRows(o as unknown as { resourceType: string })
-            .date.filter((d) => d[0] === 'date')
-            .map((d) => [d[1], d[2]] as [number, number]),
-        };
-        for (const key of new Set(codesOf(o).map(codeKey))) {
-          const list = entries.get(`${subject} ${key}`);
-          if (list) list.push(entry);
-          else entries.set(`${subject} ${key}`, [entry]);
-        }
-      }
-      this.pool = { codes: poolCodes, from, entries };
+      if (!found) return;
+      this.pool = { codes: poolCodes, from, entries, complete: found.complete };
       this.poolPatients = new Set([...poolPatients].map((p) => parseReference(p)!.join('/')));
     }
   }
 
-  /** Every match of a search (all pages), in the search's order; undefined when more than `max`. */
+  /**
+   * The matches of a search, page by page in the search's order, until `until.enough()` says the
+   * rows so far suffice (checked after each page; `complete` is then false unless it was the last
+   * page) or all pages are read; undefined when more than `max`.
+   */
   private async searchAll(
     type: string,
     params: [string, string][],
     max = Number.POSITIVE_INFINITY,
-  ): Promise<{ rid: number; o: Observation }[] | undefined> {
+    until: { onRow?: (o: Observation) => void; enough?: () => boolean } = {},
+  ): Promise<{ rows: { rid: number; o: Observation }[]; complete: boolean } | undefined> {
     const out: { rid: number; o: Observation }[] = [];
     let snapshot: number | undefined;
     for (;;) {
       const paging: [string, string][] = snapshot === undefined ? [] : [['_page', `${out.length}.${snapshot}`]];
-      const page = await this.repo.search(parseSearchRequest(type, [...params, ['_count', '1000'], ...paging]));
+      await this.slice.tick();
+      const page = await this.repo.search(parseSearchRequest(type, [...params, ['_count', '200'], ...paging]));
       if (out.length + page.matches.length > max) return undefined;
-      for (const m of page.matches) out.push({ rid: m.rid, o: JSON.parse(m.json) as Observation });
+      for (const m of page.matches) {
+        const o = JSON.parse(m.json) as Observation;
+        out.push({ rid: m.rid, o });
+        until.onRow?.(o);
+        if (out.length % 50 === 0) await this.slice.tick();
+      }
       snapshot = page.snapshot;
-      if (!page.hasNext) return out;
+      if (!page.hasNext) return { rows: out, complete: true };
+      if (until.enough?.()) return { rows: out, complete: false };
     }
   }
 
@@ -261,7 +323,9 @@ export class ResultContext {
           if (out.length === count) break;
           if (e.dates.some(([lo]) => dateLt(lo, lt)) && e.dates.some(([lo, hi]) => dateGe(lo, hi, ge))) out.push(e.o);
         }
-        return out.filter((o) => !VOID.has(o.status));
+        // A pool that stopped early holds this pair's newest results: it answers when it found
+        // `count` of them; fewer could mean older ones it did not read.
+        if (out.length === count || pool.complete) return out.filter((o) => !VOID.has(o.status));
       }
     }
     const params: [string, string][] = [

@@ -8,6 +8,28 @@ export function yieldToIo(): Promise<void> {
 }
 
 /**
+ * Cooperative time slices for background work on the server's thread: {@link tick} yields to
+ * pending I/O once `ms` have passed since the last yield, so a long batch (a consumer planning a
+ * few hundred results on SQLite's synchronous calls) holds the event loop for at most about `ms`
+ * at a time instead of its whole duration, and requests are answered in between.
+ */
+export class IoSlice {
+  readonly #ms: number;
+  #since = performance.now();
+
+  constructor(ms = 2) {
+    this.#ms = ms;
+  }
+
+  /** Yields to pending I/O when the current slice is used up; otherwise resolves at once. */
+  async tick(): Promise<void> {
+    if (performance.now() - this.#since < this.#ms) return;
+    await yieldToIo();
+    this.#since = performance.now();
+  }
+}
+
+/**
  * The background loop of a worker that polls the database (inbox processors, outbox consumers,
  * the delivery queue): run `step` again while it finds work (after letting pending I/O run),
  * otherwise wait `pollMs` or until {@link PollLoop.notify}; a throw goes to `onError` and the loop
