@@ -179,10 +179,12 @@ export async function orderSignScenario(ctx: ScenarioContext): Promise<ScenarioR
       const secs = seconds(ctx, 15);
       // The server's event-loop delay over the timed phase (prom-client resets it per scrape).
       await eventLoopLag(server.url);
+      const cpuIngest0 = processCpuMicros(server.pid);
       const [hooks, ingestion] = await Promise.all([
         runLoad({ baseUrl: server.url, connections: 8, seconds: secs, next }),
         runLoad({ baseUrl: server.url, connections: 2, seconds: secs, next: ingest, overallRate: INGEST_PER_SECOND }),
       ]);
+      const cpuIngest1 = processCpuMicros(server.pid);
       const lag = await eventLoopLag(server.url);
       // The same at the target's rate instead of as fast as the server answers: the closed loop
       // above keeps the server saturated (8 requests always waiting), so its latency is mostly
@@ -204,6 +206,13 @@ export async function orderSignScenario(ctx: ScenarioContext): Promise<ScenarioR
         cpu0 === undefined || cpu1 === undefined || alone.responses === 0
           ? Number.NaN
           : (cpu1 - cpu0) / alone.responses;
+      // What ingestion costs the server beside the evaluations: the with-ingestion phase's CPU less
+      // its evaluations at the alone run's cost, per Observation posted (a rough split: the work
+      // ingestion leaves to the background consumers after the phase is not counted).
+      const cpuPerObservation =
+        cpuIngest0 === undefined || cpuIngest1 === undefined || ingestion.responses === 0
+          ? Number.NaN
+          : (cpuIngest1 - cpuIngest0 - hooks.responses * cpuPerEval) / ingestion.responses;
       return {
         figures: [
           {
@@ -271,6 +280,12 @@ export async function orderSignScenario(ctx: ScenarioContext): Promise<ScenarioR
             label: 'concurrent ingestion: Observations/s',
             value: ingestion.perSecond,
             unit: 'res/s',
+          },
+          {
+            key: 'orderSign.cpuPerIngested',
+            label: 'with ingestion: server CPU per posted Observation (beside the evaluations)',
+            value: cpuPerObservation,
+            unit: 'µs',
           },
           {
             key: 'orderSign.alonePerSecond',

@@ -37,6 +37,10 @@ type Subscription = Resource & {
 
 const REPORT_STATUSES = new Set(['final', 'amended', 'corrected', 'appended']);
 export const ORU_CHANNEL = 'hl7-oru';
+/** Outbox events read per round. */
+const OUTBOX_BATCH = 500;
+/** Due deliveries sent per round. */
+const DUE_BATCH = 50;
 
 /**
  * Sends what subscribers asked for, from the store's outbox (every committed change, in commit
@@ -57,6 +61,8 @@ export class DeliveryWorker {
   private subscriptions: Subscription[] | undefined;
   private readonly poller: PollLoop;
   private controlSeq = 0;
+  /** Outbox events the last round read. */
+  private polled = 0;
 
   constructor(opts: DeliveryWorkerOptions) {
     this.opts = opts;
@@ -64,8 +70,9 @@ export class DeliveryWorker {
     this.consumer = new OutboxConsumer(opts.repo.db, 'delivery');
     this.poller = new PollLoop(
       async () => {
+        // More waiting: a full outbox batch, or a full page of due deliveries.
         const r = await this.runOnce();
-        return r.queued + r.delivered > 0;
+        return this.polled >= OUTBOX_BATCH || r.delivered + r.failed >= DUE_BATCH;
       },
       opts.pollMs ?? 200,
       opts.onError,
@@ -133,7 +140,8 @@ export class DeliveryWorker {
       for (const m of requested.matches) await this.activate((JSON.parse(m.json) as Resource).id!);
       this.subscriptions = undefined;
     }
-    const events = await this.consumer.poll(500);
+    const events = await this.consumer.poll(OUTBOX_BATCH);
+    this.polled = events.length;
     if (events.length === 0) return 0;
     const items: NewDelivery[] = [];
     for (const e of events) {
@@ -223,7 +231,7 @@ export class DeliveryWorker {
   private async deliverDue(): Promise<{ delivered: number; failed: number }> {
     let delivered = 0;
     let failed = 0;
-    for (const d of await this.queue.due(this.now())) {
+    for (const d of await this.queue.due(this.now(), DUE_BATCH)) {
       try {
         await this.deliver(d);
         await this.queue.delivered(d.id, this.now());

@@ -23,6 +23,8 @@ const RELEVANT = new Set([
 ]);
 
 export const OPERATIONS_CONSUMER = 'operations';
+/** Outbox events applied per transaction. */
+const OPERATIONS_BATCH = 500;
 
 /** Options of {@link OperationsService}. */
 export interface OperationsOptions {
@@ -67,7 +69,11 @@ export class OperationsService extends EventEmitter {
     this.state.onStageMove = (m) => this.monitor.move(m);
     this.monitor.onAlert = (a, change) => this.emit('alert', a, change);
     this.consumer = new OutboxConsumer(opts.repo.db, OPERATIONS_CONSUMER);
-    this.#poller = new PollLoop(async () => (await this.runOnce()) > 0, opts.pollMs ?? 100, opts.onError);
+    this.#poller = new PollLoop(
+      async () => (await this.runOnce()) >= (opts.batch ?? OPERATIONS_BATCH),
+      opts.pollMs ?? 100,
+      opts.onError,
+    );
   }
 
   get config(): OperationsConfig {
@@ -128,9 +134,9 @@ export class OperationsService extends EventEmitter {
   }
 
   /** Applies one batch from the outbox; returns the number of events consumed (0 when idle). */
-  async runOnce(limit = this.#opts.batch ?? 500): Promise<number> {
+  async runOnce(limit = this.#opts.batch ?? OPERATIONS_BATCH): Promise<number> {
     const from = await this.consumer.position();
-    const events = await this.consumer.poll(limit);
+    const events = await this.consumer.pollAfter(from, limit);
     if (events.length > 0) {
       const facts = await this.#factsOfBatch(events);
       const applied = await this.state.apply(await this.resolve(facts), {

@@ -112,7 +112,7 @@ export class ResultPipeline {
 
   /** One round: processes up to one batch of outbox events. */
   async runOnce(): Promise<{ events: number; processed: number }> {
-    const events = await this.consumer.poll(this.opts.batch ?? 200);
+    const events = await this.consumer.poll(this.batchSize);
     if (events.length === 0) return { events: 0, processed: 0 };
     const plans = await this.plan(events);
     const seq = events[events.length - 1]!.seq;
@@ -448,12 +448,16 @@ export class ResultPipeline {
     return this.poller.stop();
   }
 
-  /** One turn of the loop: escalation when due, then the outbox; true when it found events. */
+  /** One turn of the loop: escalation when due, then the outbox; true when the batch was full (more waiting). */
   private async step(): Promise<boolean> {
     if (this.now() - this.lastEscalation >= (this.opts.escalationCheckMs ?? 60_000)) {
       this.lastEscalation = this.now();
       await this.escalate();
     }
-    return (await this.runOnce()).events > 0;
+    return (await this.runOnce()).events >= this.batchSize;
+  }
+
+  private get batchSize(): number {
+    return this.opts.batch ?? 200;
   }
 }

@@ -35,7 +35,11 @@ export class OutboxConsumer {
 
   /** Up to `limit` events after the acknowledged position. */
   async poll(limit = 100): Promise<OutboxEvent[]> {
-    const pos = await this.position();
+    return this.pollAfter(await this.position(), limit);
+  }
+
+  /** Up to `limit` events after `pos` (a position the caller has just read). */
+  async pollAfter(pos: number, limit = 100): Promise<OutboxEvent[]> {
     const rows = await this.db.all<OutboxEvent>(
       'SELECT o.seq, r.type, r.id, o.version, o.interaction, o.at FROM outbox o JOIN resource r ON r.rid = o.rid WHERE o.seq > ? ORDER BY o.seq LIMIT ?',
       [pos, limit],

@@ -31,9 +31,13 @@ export class IoSlice {
 
 /**
  * The background loop of a worker that polls the database (inbox processors, outbox consumers,
- * the delivery queue): run `step` again while it finds work (after letting pending I/O run),
- * otherwise wait `pollMs` or until {@link PollLoop.notify}; a throw goes to `onError` and the loop
- * goes on.
+ * the delivery queue): run `step` again while it says more work is waiting (after letting pending
+ * I/O run), otherwise wait `pollMs` or until {@link PollLoop.notify}; a throw goes to `onError` and
+ * the loop goes on.
+ *
+ * "More is waiting" means a full batch, not merely some work: a consumer that caught up with a
+ * steady trickle (results arriving one by one) and polled again at once would poll hundreds of
+ * times a second for one or two events each, and pay a poll's queries for every event.
  */
 export class PollLoop {
   readonly #step: () => Promise<boolean>;
@@ -43,7 +47,7 @@ export class PollLoop {
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
 
-  /** `step` resolves true when it found work (then it runs again without waiting). */
+  /** `step` resolves true when more work is waiting, e.g. its batch was full (then it runs again without waiting). */
   constructor(step: () => Promise<boolean>, pollMs: number, onError?: (err: unknown) => void) {
     this.#step = step;
     this.#pollMs = pollMs;
