@@ -7,9 +7,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDialect } from '../store/dialect/dialect.ts';
+import { lowerThreadPriority } from '../store/thread-priority.ts';
 import { AuditJournal } from './audit-journal.ts';
 import { AuditLog } from './audit-log.ts';
 
+// Background work: it yields the CPU to the server's request thread (thread-priority.ts).
+lowerThreadPriority();
 const { dbUrl, dir, intervalMs } = workerData as { dbUrl: string; dir: string; intervalMs: number };
 // The server's connection runs the background thread (checkpoints, statistics).
 const db = await openDialect(dbUrl, { backgroundThread: false });

@@ -7,7 +7,11 @@
 import { statSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
+import { lowerThreadPriority } from '../thread-priority.ts';
 import { SqliteExecutor } from './sqlite.ts';
+
+// Background work: it yields the CPU to the server's request thread (thread-priority.ts).
+lowerThreadPriority();
 
 const { file, intervalMs, optimizeIntervalMs, optimizeMaxBytes } = workerData as {
   file: string;
