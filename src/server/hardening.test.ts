@@ -33,6 +33,7 @@ function hardenedApp(config: Partial<typeof plain> = {}): FastifyInstance {
   });
   app.get('/fhir/Patient/1', async (_req, reply) => reply.header('etag', 'W/"1"').send({ resourceType: 'Patient' }));
   app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/app', async (_req, reply) => reply.type('text/html; charset=utf-8').send('<!doctype html><p>dxhub</p>'));
   return app;
 }
 
@@ -44,18 +45,26 @@ describe('security headers', () => {
     const fhir = await app.inject({ url: '/fhir/Patient/1', headers: { ...bearer, origin: UI } });
     const health = await app.inject({ url: '/healthz' });
     const missing = await app.inject({ url: '/nowhere' });
-    for (const res of [fhir, health, missing]) {
+    const page = await app.inject({ url: '/app' });
+    for (const res of [fhir, health, missing, page]) {
       assert.equal(res.headers['x-content-type-options'], 'nosniff');
       assert.equal(res.headers['x-frame-options'], 'DENY');
-      assert.equal(res.headers['referrer-policy'], 'no-referrer');
       assert.equal(res.headers['cross-origin-resource-policy'], 'same-origin');
-      const csp = String(res.headers['content-security-policy']);
-      assert.match(csp, /default-src 'self'/);
-      assert.match(csp, /frame-ancestors 'none'/);
+      assert.match(String(res.headers['content-security-policy']), /frame-ancestors 'none'/);
       assert.equal(res.headers['strict-transport-security'], undefined);
       assert.equal(res.headers['access-control-allow-origin'], undefined);
       assert.equal(res.headers.vary, undefined);
     }
+    // JSON (the API): the OWASP REST set; nothing may load from it.
+    for (const res of [fhir, health, missing]) {
+      assert.match(String(res.headers['content-type']), /json/);
+      assert.match(String(res.headers['content-security-policy']), /default-src 'none'/);
+      assert.equal(res.headers['referrer-policy'], undefined);
+    }
+    // A page: also the headers that act on documents.
+    assert.match(String(page.headers['content-security-policy']), /default-src 'self'/);
+    assert.equal(page.headers['referrer-policy'], 'no-referrer');
+    assert.equal(page.headers['cross-origin-opener-policy'], 'same-origin');
     assert.equal(fhir.statusCode, 200);
     assert.equal(fhir.headers['cache-control'], 'no-store');
     assert.equal(health.headers['cache-control'], undefined);

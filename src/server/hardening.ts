@@ -155,6 +155,8 @@ export function serverOptions(
 // Security headers, CORS and the leak guard
 
 const CSP = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'";
+/** For JSON: nothing may load from it or frame it (OWASP REST Security Cheat Sheet, "Security Headers"). */
+const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 const ALLOW_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
 const ALLOW_HEADERS = [
   'Authorization',
@@ -262,8 +264,17 @@ export function registerHardening(
       if (!reply.sent) done();
     }, done);
   });
-  // The headers every response carries, set in one call (the hook runs on every response).
-  const fixed: Record<string, string> = {
+  // The headers every response carries, set in one call (the hook runs on every response). JSON
+  // (the API: FHIR, CDS Hooks, operations) gets the set the OWASP REST Security Cheat Sheet names
+  // for API responses; headers that only act on documents (Referrer-Policy, COOP, a CSP for
+  // pages) go with everything else, i.e. the web app's pages and assets.
+  const api: Record<string, string> = {
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'content-security-policy': API_CSP,
+    ...(tls ? { 'strict-transport-security': 'max-age=31536000' } : {}),
+  };
+  const document: Record<string, string> = {
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
     'referrer-policy': 'no-referrer',
@@ -283,9 +294,12 @@ export function registerHardening(
       out = JSON.stringify(toOperationOutcome(generic));
     }
 
-    reply.headers(fixed);
-    // A route serving the web UI may set a policy of its own.
-    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', CSP);
+    if (/json/i.test(String(reply.getHeader('content-type') ?? ''))) reply.headers(api);
+    else {
+      reply.headers(document);
+      // A route serving the web UI may set a policy of its own.
+      if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', CSP);
+    }
     if (req.url.startsWith('/fhir')) reply.header('cache-control', 'no-store');
 
     const origin = req.headers.origin;
