@@ -141,3 +141,35 @@ test('the journal mover thread chains journalled entries without this thread, an
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('with the mover thread, the cleanup on this thread deletes the segments moved completely and keeps the one being written', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dxhub-journal-cleanup-'));
+  const file = join(dir, 'db.sqlite');
+  const db = await openDialect(`sqlite:${file}`);
+  const journalDir = `${file}.audit-journal`;
+  try {
+    const log = await AuditLog.open(db, {
+      journal: new AuditJournal(journalDir, { maxSegmentBytes: 8 * 1024 }),
+      drainIntervalMs: 20,
+      moveInThread: `sqlite:${file}`,
+    });
+    const segments = () => readdirSync(journalDir).filter((n) => n.endsWith('.jsonl')).length;
+    for (let i = 0; i < 6; i++)
+      await Promise.all(Array.from({ length: 100 }, (_, j) => log.record(readEntry(i * 100 + j))));
+    assert.ok(segments() > 3, `several segments written (${segments()})`);
+    const until = Date.now() + 10_000;
+    while ((await count(db)) < 600 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await count(db), 600, 'the mover chained every entry');
+    await log.removeMovedSegments();
+    assert.equal(segments(), 1, 'only the segment still being written is left');
+    await Promise.all(Array.from({ length: 100 }, (_, j) => log.record(readEntry(1000 + j))));
+    await log.close();
+    const verdict = await verifyAuditChain(db);
+    assert.equal(verdict.ok && verdict.count, 700);
+    const events = await db.all<{ n: number }>('SELECT COUNT(DISTINCT event) AS n FROM audit_log');
+    assert.equal(Number(events[0]!.n), 700, 'each entry chained once');
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

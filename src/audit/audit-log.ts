@@ -135,8 +135,32 @@ export class AuditLog {
 
   private startDrainTimer(ms: number): void {
     if (this.drainTimer) clearInterval(this.drainTimer);
-    this.drainTimer = setInterval(() => void this.drainJournal().catch(() => {}), ms);
+    // While the mover thread runs, this thread only deletes what it has moved: moving a backlog
+    // here (the mover runs at a low priority and may lag on a busy machine) would put the work
+    // back on the thread that answers requests.
+    this.drainTimer = setInterval(
+      () => void (this.mover ? this.removeMovedSegments() : this.drainJournal()).catch(() => {}),
+      ms,
+    );
     this.drainTimer.unref();
+  }
+
+  /**
+   * Deletes the journal segments nobody writes to any more that have been moved completely (their
+   * stored offset is their size). What is not moved yet stays for the mover, or for
+   * {@link drainJournal} on {@link flushed} and {@link close}.
+   */
+  async removeMovedSegments(): Promise<void> {
+    const journal = this.journal;
+    if (!journal) return;
+    for (const seg of journal.segments()) {
+      if (seg.current || writerAlive(seg.name, this.ownSegmentsLive)) continue;
+      const key = `audit_journal:${seg.name}`;
+      const pos = await this.db.all<{ value: string }>('SELECT value FROM store_meta WHERE key = ?', [key]);
+      if (pos.length === 0 || Number(pos[0]!.value) < journal.sizeOf(seg.name)) continue;
+      journal.remove(seg.name);
+      await this.db.run('DELETE FROM store_meta WHERE key = ?', [key]);
+    }
   }
 
   /**

@@ -1,8 +1,12 @@
 /**
- * Worker thread that checkpoints a SQLite WAL database (copies committed pages from the WAL back
- * into the database file) on its own connection, so that the writer on the main thread never
- * pays for checkpoints. PASSIVE checkpoints block neither readers nor the writer. It also
- * refreshes planner statistics and runs the dialect's detached inserts (append-only logs).
+ * Worker thread of a SQLite file database, on its own connection, in one of two roles:
+ * - `checkpoint`: checkpoints the WAL (copies committed pages from the WAL back into the database
+ *   file), so that the writer on the main thread never pays for checkpoints (PASSIVE checkpoints
+ *   block neither readers nor the writer), and refreshes planner statistics. Normal priority: a
+ *   checkpoint that lags lets the WAL grow, and every read then gets slower.
+ * - `insert`: runs the dialect's detached inserts (append-only logs such as the order events) at a
+ *   low priority (thread-priority.ts), so that on a busy machine they take the CPU the server's
+ *   request thread leaves.
  */
 import { statSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
@@ -10,15 +14,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { lowerThreadPriority } from '../thread-priority.ts';
 import { SqliteExecutor } from './sqlite.ts';
 
-// Background work: it yields the CPU to the server's request thread (thread-priority.ts).
-lowerThreadPriority();
-
-const { file, intervalMs, optimizeIntervalMs, optimizeMaxBytes } = workerData as {
+const { file, role, intervalMs, optimizeIntervalMs, optimizeMaxBytes } = workerData as {
   file: string;
+  role: 'checkpoint' | 'insert';
   intervalMs: number;
   optimizeIntervalMs: number;
   optimizeMaxBytes: number;
 };
+// Detached inserts are background work: they yield the CPU to the server's request thread.
+if (role === 'insert') lowerThreadPriority();
 const db = new DatabaseSync(file);
 db.exec('PRAGMA busy_timeout = 10000');
 const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
@@ -32,6 +36,7 @@ const truncate = db.prepare('PRAGMA wal_checkpoint(TRUNCATE)');
 const MAX_WAL_BYTES = 16 * 1024 * 1024;
 
 const timer = setInterval(() => {
+  if (role !== 'checkpoint') return;
   try {
     checkpoint.get();
     if (walBytes() > MAX_WAL_BYTES) {
@@ -57,6 +62,7 @@ const timer = setInterval(() => {
  * every table is considered (0x10000), not only the ones it has read.
  */
 const optimizer = setInterval(() => {
+  if (role !== 'checkpoint') return;
   try {
     if ((statSync(file, { throwIfNoEntry: false })?.size ?? 0) < optimizeMaxBytes) db.exec('PRAGMA optimize = 0x10002');
   } catch {
@@ -108,7 +114,7 @@ parentPort?.on('message', (msg: unknown) => {
     clearInterval(timer);
     clearInterval(optimizer);
     try {
-      checkpoint.get();
+      if (role === 'checkpoint') checkpoint.get();
     } catch {}
     db.close();
     parentPort?.postMessage('stopped');

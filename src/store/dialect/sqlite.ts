@@ -140,8 +140,10 @@ class SqliteDialect implements Dialect {
   private readonly pending: PendingTx[] = [];
   private draining = false;
   private commits = 0;
-  /** Background thread with its own connection: checkpoints, statistics, detached inserts. */
+  /** Background thread with its own connection: checkpoints and statistics. */
   private checkpointer: Worker | undefined;
+  /** Background thread with its own connection, at a low priority: detached inserts. */
+  private inserter: Worker | undefined;
   /** Detached inserts sent to the background thread, by id, until it reports their commit. */
   private readonly detached = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private detachedIds = 0;
@@ -183,27 +185,37 @@ class SqliteDialect implements Dialect {
     if (opts.backgroundThread !== false && smallEnoughToAnalyze(file)) this.writeDb.exec('PRAGMA optimize = 0x10002');
     this.writeDb.exec('PRAGMA busy_timeout = 0');
     if (file !== ':memory:' && opts.backgroundThread !== false) {
-      this.checkpointer = new Worker(new URL('./sqlite-checkpointer.ts', import.meta.url), {
-        workerData: {
-          file,
-          intervalMs: 250,
-          optimizeIntervalMs: OPTIMIZE_INTERVAL_MS,
-          optimizeMaxBytes: OPTIMIZE_MAX_BYTES,
-        },
+      const thread = (role: 'checkpoint' | 'insert') => {
+        const w = new Worker(new URL('./sqlite-checkpointer.ts', import.meta.url), {
+          workerData: {
+            file,
+            role,
+            intervalMs: 250,
+            optimizeIntervalMs: OPTIMIZE_INTERVAL_MS,
+            optimizeMaxBytes: OPTIMIZE_MAX_BYTES,
+          },
+        });
+        w.unref();
+        return w;
+      };
+      this.checkpointer = thread('checkpoint');
+      this.checkpointer.on('error', () => {
+        this.checkpointer = undefined;
       });
-      this.checkpointer.unref();
-      this.checkpointer.on('message', (m: { kind?: string; id?: number; error?: string }) => {
+      const inserter = thread('insert');
+      inserter.on('message', (m: { kind?: string; id?: number; error?: string }) => {
         if (m?.kind !== 'inserted' || m.id === undefined) return;
         const job = this.detached.get(m.id);
         this.detached.delete(m.id);
         if (m.error === undefined) job?.resolve();
         else job?.reject(new Error(m.error));
       });
-      this.checkpointer.on('error', (err) => {
+      inserter.on('error', (err) => {
         for (const job of this.detached.values()) job.reject(err);
         this.detached.clear();
-        this.checkpointer = undefined;
+        this.inserter = undefined;
       });
+      this.inserter = inserter;
     }
     this.writer = new SqliteExecutor(this.writeDb);
     this.reader = this.readDb === this.writeDb ? this.writer : new SqliteExecutor(this.readDb);
@@ -236,7 +248,7 @@ class SqliteDialect implements Dialect {
     types: readonly ColumnType[],
     rows: readonly unknown[][],
   ): Promise<void> {
-    const thread = this.checkpointer;
+    const thread = this.inserter;
     if (!thread) return this.insertMany(table, columns, types, rows);
     if (rows.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -375,17 +387,19 @@ class SqliteDialect implements Dialect {
     while (this.draining || this.pending.length > 0 || this.detached.size > 0) {
       await new Promise((r) => setTimeout(r, 5));
     }
-    if (this.checkpointer) {
-      const thread = this.checkpointer;
-      const stopped = new Promise<void>((resolve) =>
-        thread.on('message', (m) => {
-          if (m === 'stopped') resolve();
-        }),
-      );
-      this.checkpointer.postMessage('stop');
-      await Promise.race([stopped, new Promise((r) => setTimeout(r, 2000))]);
-      await this.checkpointer.terminate();
-    }
+    await Promise.all(
+      [this.inserter, this.checkpointer].map(async (thread) => {
+        if (!thread) return;
+        const stopped = new Promise<void>((resolve) =>
+          thread.on('message', (m) => {
+            if (m === 'stopped') resolve();
+          }),
+        );
+        thread.postMessage('stop');
+        await Promise.race([stopped, new Promise((r) => setTimeout(r, 2000))]);
+        await thread.terminate();
+      }),
+    );
     if (this.readDb !== this.writeDb) this.readDb.close();
     this.writeDb.close();
   }
