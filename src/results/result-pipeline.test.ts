@@ -9,7 +9,7 @@ import type { FhirRepository, Resource } from '../store/repository.ts';
 import { autoverificationRate } from './autoverification-rate.ts';
 import { criticalValues, escalateUnacknowledged, recordCommunication } from './critical-values.ts';
 import { acknowledgeIncidental, openIncidentalFindings } from './incidental-findings.ts';
-import { EXT, RP } from './result-facts.ts';
+import { EXT, processingTags, RP } from './result-facts.ts';
 import { ResultPipeline } from './result-pipeline.ts';
 import { heldResults } from './review-worklist.ts';
 
@@ -288,6 +288,66 @@ for (const dialect of await testDialects()) {
       const held = (await heldResults(repo, 500)).filter((h) => h.observation?.id?.startsWith('day'));
       assert.equal(held.length, total - auto);
       for (const h of held) assert.ok(h.reasons.length > 0, `held ${h.observation?.id} without a reason`);
+    });
+  });
+}
+
+for (const dialect of await testDialects()) {
+  describe(`result pipeline loop (${dialect})`, () => {
+    it('runs again at once after a full batch, and waits for the poll interval after a partial one', async () => {
+      const repo = await freshRepo(dialect);
+      // A poll interval far longer than the test: only the rule under test can make it progress.
+      const pipeline = new ResultPipeline({ repo, pollMs: 60_000, batch: 5 });
+      let polls = 0;
+      let empty = 0;
+      const poll = pipeline.consumer.poll.bind(pipeline.consumer);
+      pipeline.consumer.poll = async (limit?: number) => {
+        const events = await poll(limit);
+        polls++;
+        if (events.length === 0) empty++;
+        return events;
+      };
+      try {
+        await repo.transaction(async (w) => {
+          await repo.put(w, { resourceType: 'Patient', id: 'loop-p' } as Resource);
+          for (let i = 0; i < 12; i++)
+            await repo.put(w, {
+              resourceType: 'Observation',
+              id: `loop-${i}`,
+              status: 'preliminary',
+              category: [
+                {
+                  coding: [
+                    { system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' },
+                  ],
+                },
+              ],
+              code: { coding: [CODES.potassium] },
+              subject: { reference: 'Patient/loop-p' },
+              effectiveDateTime: iso(T0 + i * 60_000),
+              valueQuantity: { value: 4, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' },
+            } as Resource);
+        });
+        pipeline.start();
+        const done = async () => {
+          for (let i = 0; i < 12; i++) {
+            const o = JSON.parse((await repo.read('Observation', `loop-${i}`))!.json!) as Observation;
+            if (!processingTags(o).ruleSet) return false;
+          }
+          return true;
+        };
+        // 13 events in batches of 5: two full batches run back to back, without the 60 s wait.
+        const until = Date.now() + 20_000;
+        while (!(await done()) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+        assert.equal(await done(), true, 'every result processed without waiting for the poll interval');
+        // After the partial batch the loop waits: no poll that finds nothing right after it.
+        await new Promise((r) => setTimeout(r, 300));
+        assert.equal(empty, 0, `no empty poll after the partial batch (${polls} polls)`);
+        assert.ok(polls >= 3, `three batches polled (${polls})`);
+      } finally {
+        await pipeline.stop();
+        await repo.close();
+      }
     });
   });
 }
