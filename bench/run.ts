@@ -42,6 +42,9 @@ const USAGE = `npm run bench -- [options]     (= node bench/run.ts)
   --compare-medplum                add the Medplum figures cited in the research note
   --profile                        write a V8 CPU profile of each server process to
                                    bench/results/profiles/ (open in Chrome DevTools)
+  --lag-probe                      load bench/lag-probe.ts into each server: its event-loop
+                                   delays split into long tasks and waits for a core, in
+                                   $DXHUB_LAG_PROBE_DIR (default the temp directory)
   --help`;
 
 const SCENARIOS = [
@@ -86,6 +89,7 @@ function parse() {
       observations: { type: 'string' },
       'compare-medplum': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      'lag-probe': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -110,6 +114,7 @@ function parse() {
     quick: values.quick,
     medplum: values['compare-medplum'],
     profile: values.profile,
+    lagProbe: values['lag-probe'],
   };
 }
 
@@ -158,9 +163,12 @@ async function main() {
         dialect,
         quick: opts.quick,
         observations: opts.observations,
-        serverNodeArgs: opts.profile
-          ? ['--cpu-prof', `--cpu-prof-dir=${fileURLToPath(new URL('./results/profiles/', import.meta.url))}`]
-          : [],
+        serverNodeArgs: [
+          ...(opts.profile
+            ? ['--cpu-prof', `--cpu-prof-dir=${fileURLToPath(new URL('./results/profiles/', import.meta.url))}`]
+            : []),
+          ...(opts.lagProbe ? ['--import', fileURLToPath(new URL('./lag-probe.ts', import.meta.url))] : []),
+        ],
         log,
         onInterrupt: (fn) => {
           cleanups.add(fn);
