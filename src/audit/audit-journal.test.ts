@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { testDialects } from '../../test/support/dialects.ts';
 import { auditFields } from '../core/audit/audit-chain.ts';
-import { openDialect } from '../store/dialect/dialect.ts';
+import { type Dialect, openDialect } from '../store/dialect/dialect.ts';
 import { freshAuditLog, readEntry } from './audit.fixture.ts';
 import { AuditJournal } from './audit-journal.ts';
 import { AuditLog } from './audit-log.ts';
@@ -106,17 +106,33 @@ for (const dialect of await testDialects()) {
   });
 }
 
-test('the journal mover thread chains journalled entries without this thread, and keeps the segment being written', async () => {
+/**
+ * `fn` with an audit log on a fresh SQLite file whose journal the mover thread moves (every 20 ms);
+ * the directory is removed afterwards.
+ */
+async function withMoverLog(
+  journalOpts: { maxSegmentBytes?: number },
+  fn: (t: { db: Dialect; log: AuditLog; journalDir: string }) => Promise<void>,
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'dxhub-mover-'));
   const file = join(dir, 'mover.db');
   const db = await openDialect(`sqlite:${file}`);
   const journalDir = `${file}.audit-journal`;
   try {
     const log = await AuditLog.open(db, {
-      journal: new AuditJournal(journalDir),
+      journal: new AuditJournal(journalDir, journalOpts),
       drainIntervalMs: 20,
       moveInThread: `sqlite:${file}`,
     });
+    await fn({ db, log, journalDir });
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('the journal mover thread chains journalled entries without this thread, and keeps the segment being written', () =>
+  withMoverLog({}, async ({ db, log, journalDir }) => {
     // This thread never moves here: its own moves run only every 30 s, in flushed() and close().
     const chainedWithin = async (n: number) => {
       const until = Date.now() + 10_000;
@@ -136,23 +152,10 @@ test('the journal mover thread chains journalled entries without this thread, an
     assert.equal(verdict.ok && verdict.count, 1000);
     const requests = await db.all<{ n: number }>('SELECT COUNT(DISTINCT event) AS n FROM audit_log');
     assert.equal(Number(requests[0]!.n), 1000, 'each entry chained once');
-  } finally {
-    await db.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('with the mover thread, the cleanup on this thread deletes the segments moved completely and keeps the one being written', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dxhub-journal-cleanup-'));
-  const file = join(dir, 'db.sqlite');
-  const db = await openDialect(`sqlite:${file}`);
-  const journalDir = `${file}.audit-journal`;
-  try {
-    const log = await AuditLog.open(db, {
-      journal: new AuditJournal(journalDir, { maxSegmentBytes: 8 * 1024 }),
-      drainIntervalMs: 20,
-      moveInThread: `sqlite:${file}`,
-    });
+test('with the mover thread, the cleanup on this thread deletes the segments moved completely and keeps the one being written', () =>
+  withMoverLog({ maxSegmentBytes: 8 * 1024 }, async ({ db, log, journalDir }) => {
     const segments = () => readdirSync(journalDir).filter((n) => n.endsWith('.jsonl')).length;
     for (let i = 0; i < 6; i++)
       await Promise.all(Array.from({ length: 100 }, (_, j) => log.record(readEntry(i * 100 + j))));
@@ -168,8 +171,4 @@ test('with the mover thread, the cleanup on this thread deletes the segments mov
     assert.equal(verdict.ok && verdict.count, 700);
     const events = await db.all<{ n: number }>('SELECT COUNT(DISTINCT event) AS n FROM audit_log');
     assert.equal(Number(events[0]!.n), 700, 'each entry chained once');
-  } finally {
-    await db.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));

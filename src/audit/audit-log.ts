@@ -78,6 +78,11 @@ interface Pending {
   readonly reject: (err: unknown) => void;
 }
 
+/** The `store_meta` key of a journal segment's moved offset. */
+function journalKey(segment: string): string {
+  return `audit_journal:${segment}`;
+}
+
 /**
  * The append-only, hash-chained audit log. Writes audit entries either inside the caller's write
  * transaction ({@link appendInTx}: the change and its audit commit together) or, for reads,
@@ -154,13 +159,24 @@ export class AuditLog {
     const journal = this.journal;
     if (!journal) return;
     for (const seg of journal.segments()) {
-      if (seg.current || writerAlive(seg.name, this.ownSegmentsLive)) continue;
-      const key = `audit_journal:${seg.name}`;
-      const pos = await this.db.all<{ value: string }>('SELECT value FROM store_meta WHERE key = ?', [key]);
+      if (!this.finished(seg)) continue;
+      const pos = await this.db.all<{ value: string }>('SELECT value FROM store_meta WHERE key = ?', [
+        journalKey(seg.name),
+      ]);
       if (pos.length === 0 || Number(pos[0]!.value) < journal.sizeOf(seg.name)) continue;
-      journal.remove(seg.name);
-      await this.db.run('DELETE FROM store_meta WHERE key = ?', [key]);
+      await this.removeSegment(journal, seg.name);
     }
+  }
+
+  /** Written by nobody any more: not this process's current segment, and its writer is gone. */
+  private finished(seg: { name: string; current: boolean }): boolean {
+    return !seg.current && !writerAlive(seg.name, this.ownSegmentsLive);
+  }
+
+  /** Deletes a finished segment and its stored offset. */
+  private async removeSegment(journal: AuditJournal, name: string): Promise<void> {
+    journal.remove(name);
+    await this.db.run('DELETE FROM store_meta WHERE key = ?', [journalKey(name)]);
   }
 
   /**
@@ -290,7 +306,7 @@ export class AuditLog {
       if (this.staging) await this.moveStaged();
       if (!journal) return;
       for (const seg of journal.segments()) {
-        const key = `audit_journal:${seg.name}`;
+        const key = journalKey(seg.name);
         for (;;) {
           const step = await this.db.transaction(async (tx) => {
             await tx.lock(AUDIT_LOCK);
@@ -308,10 +324,7 @@ export class AuditLog {
         }
         // Written by nobody any more (not ours, or ours but replaced; its writer gone): a line
         // without its newline at the end was never acknowledged and is dropped with the segment.
-        if (!seg.current && !writerAlive(seg.name, this.ownSegmentsLive)) {
-          journal.remove(seg.name);
-          await this.db.run('DELETE FROM store_meta WHERE key = ?', [key]);
-        }
+        if (this.finished(seg)) await this.removeSegment(journal, seg.name);
       }
     };
     // One drain at a time; a caller arriving during one waits for it and then runs its own.

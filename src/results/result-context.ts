@@ -107,16 +107,16 @@ export class ResultContext {
 
   readonly #poolMax: number;
   /**
-   * Shared with the consumer that owns this context: the prefetch's searches and parsing yield to
-   * the server's requests every couple of milliseconds (a pool of a few hundred results took
-   * 10–30 ms in one piece and was the tail of order-sign latency under ingestion).
+   * The batch's time slices, also used by the consumer that owns this context: the prefetch's
+   * searches and parsing, and the per-result planning, yield to the server's requests every couple
+   * of milliseconds (a pool of a few hundred results took 10–30 ms in one piece and was the tail
+   * of order-sign latency under ingestion).
    */
-  readonly slice: IoSlice;
+  readonly slice = new IoSlice();
 
-  constructor(repo: FhirRepository, opts: { poolMax?: number; slice?: IoSlice } = {}) {
+  constructor(repo: FhirRepository, opts: { poolMax?: number } = {}) {
     this.repo = repo;
     this.#poolMax = opts.poolMax ?? POOL_MAX;
-    this.slice = opts.slice ?? new IoSlice();
   }
 
   /** Whether the last prefetch kept a look-back pool. */

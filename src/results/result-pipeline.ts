@@ -13,7 +13,7 @@ import {
   reflexesFor,
 } from '../core/results/index.ts';
 import { OutboxConsumer, type OutboxEvent } from '../store/outbox.ts';
-import { IoSlice, PollLoop } from '../store/poll-loop.ts';
+import { PollLoop } from '../store/poll-loop.ts';
 import type { FhirRepository, Resource, WriteContext, WriteInterceptor } from '../store/repository.ts';
 import { type OutcomeRow, recordOutcomes } from './autoverification-rate.ts';
 import { criticalResources, escalateUnacknowledged, orderingOrganization } from './critical-values.ts';
@@ -133,8 +133,7 @@ export class ResultPipeline {
   }
 
   private async plan(events: readonly OutboxEvent[]): Promise<Plan[]> {
-    const slice = new IoSlice();
-    const ctx = new ResultContext(this.repo, { slice });
+    const ctx = new ResultContext(this.repo);
     const verified = new Set<string>();
     const plans: Plan[] = [];
     // The latest event per resource only: earlier versions were superseded within the batch.
@@ -162,7 +161,7 @@ export class ResultPipeline {
       )
       .catch((err: unknown) => this.opts.onError?.(err));
     for (const [key, e] of last) {
-      await slice.tick();
+      await ctx.slice.tick();
       const r = current.get(key);
       // Only the version the event names: a later version has its own event.
       if (!r || Number(r.meta?.versionId) !== e.version) continue;
@@ -406,8 +405,7 @@ export class ResultPipeline {
       },
     ];
     if (decision === 'release') {
-      const slice = new IoSlice();
-      const ctx = new ResultContext(this.repo, { slice });
+      const ctx = new ResultContext(this.repo);
       const e = autoverify(this.rules, resultFacts(o, await ctx.patient(o), now), undefined, []);
       for (const d of await derivedObservations(this.rules, next, ctx, new Set([o.id!])))
         writes.push({ resource: asResource(d) });

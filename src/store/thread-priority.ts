@@ -3,10 +3,11 @@ import { setPriority } from 'node:os';
 
 /**
  * The nice value of the server's background threads (SQLite detached inserts, the audit journal
- * mover; not the checkpoints, whose lag would let the WAL grow and slow every read). Under contention a thread at nice 10 gets about a tenth of the CPU share of
- * one at 0: the threads still progress, and use any idle CPU, but no longer take whole time
- * slices from the thread that answers requests (on the 2-core benchmark machine they held
- * a fifth of a core while order-sign was measured, and the request thread waited for the CPU).
+ * mover; not the checkpoints, whose lag would let the WAL grow and slow every read). Under
+ * contention a thread at nice 10 gets about a tenth of the CPU share of one at 0: the threads
+ * still progress, and use any idle CPU, but no longer take whole time slices from the thread that
+ * answers requests (on the 2-core benchmark machine they held a fifth of a core while order-sign
+ * was measured, and the request thread waited for the CPU).
  */
 export const BACKGROUND_NICE = 10;
 

@@ -35,8 +35,7 @@ const truncate = db.prepare('PRAGMA wal_checkpoint(TRUNCATE)');
  */
 const MAX_WAL_BYTES = 16 * 1024 * 1024;
 
-const timer = setInterval(() => {
-  if (role !== 'checkpoint') return;
+function checkpointWal(): void {
   try {
     checkpoint.get();
     if (walBytes() > MAX_WAL_BYTES) {
@@ -51,7 +50,7 @@ const timer = setInterval(() => {
   } catch {
     // Busy or closing: the next tick tries again.
   }
-}, intervalMs);
+}
 
 /**
  * Planner statistics, refreshed here rather than on the writer's thread: `PRAGMA optimize` runs
@@ -61,14 +60,17 @@ const timer = setInterval(() => {
  * OPTIMIZE_MAX_BYTES in sqlite.ts). Mask 0x10002: this connection runs no queries of its own, so
  * every table is considered (0x10000), not only the ones it has read.
  */
-const optimizer = setInterval(() => {
-  if (role !== 'checkpoint') return;
+function optimize(): void {
   try {
     if ((statSync(file, { throwIfNoEntry: false })?.size ?? 0) < optimizeMaxBytes) db.exec('PRAGMA optimize = 0x10002');
   } catch {
     // Busy or closing: the next interval tries again.
   }
-}, optimizeIntervalMs);
+}
+
+// Only the checkpoint role runs timers; the insert role waits for messages.
+const timers =
+  role === 'checkpoint' ? [setInterval(checkpointWal, intervalMs), setInterval(optimize, optimizeIntervalMs)] : [];
 
 function walBytes(): number {
   try {
@@ -111,8 +113,7 @@ parentPort?.on('message', (msg: unknown) => {
     return;
   }
   if (msg === 'stop') {
-    clearInterval(timer);
-    clearInterval(optimizer);
+    for (const t of timers) clearInterval(t);
     try {
       if (role === 'checkpoint') checkpoint.get();
     } catch {}
