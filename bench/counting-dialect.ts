@@ -43,6 +43,16 @@ function countingExecutor(tx: SqlExecutor, trips: RoundTrips): SqlExecutor {
       rows.length > 0
         ? trips.timed(`insertMany ${table}`, () => tx.insertMany(table, columns, types, rows))
         : tx.insertMany(table, columns, types, rows),
+    insertAll: (parts, opts) =>
+      parts.some((p) => p.rows.length > 0) || opts?.lockFirst
+        ? trips.timed(
+            `insertAll ${parts
+              .filter((p) => p.rows.length > 0)
+              .map((p) => p.table)
+              .join('+')}${opts?.lockFirst ? ' (lock)' : ''}`,
+            () => tx.insertAll(parts, opts),
+          )
+        : tx.insertAll(parts, opts),
     deleteMany: (table, columns, types, rows) =>
       rows.length > 0
         ? trips.timed(`deleteMany ${table}`, () => tx.deleteMany(table, columns, types, rows))

@@ -281,7 +281,11 @@ export class RequestGuard implements AccessGuard {
 
   async beforeCommit(w: WriteContext): Promise<void> {
     const entries = this.writes.splice(0);
-    if (entries.length) await this.audit.recordInTx(w.tx, entries);
+    if (entries.length === 0) return;
+    // Staged rows go out with the write's own rows (one statement on PostgreSQL).
+    const staged = this.audit.stagingRows(entries);
+    if (staged) w.atCommit.push(staged);
+    else await this.audit.recordInTx(w.tx, entries);
   }
 
   afterCommit(): void {

@@ -3,7 +3,7 @@ import { auditFields, type ChainTail, chainEntries } from '../core/audit/audit-c
 import type { AuditEntry, AuditFields, AuditRecord } from '../core/audit/audit-entry.ts';
 import type { AuditSource } from '../core/audit/audit-event.ts';
 import { GENESIS_HASH } from '../core/audit/audit-hash.ts';
-import type { Dialect, SqlExecutor } from '../store/dialect/dialect.ts';
+import type { Dialect, SqlExecutor, TableRows } from '../store/dialect/dialect.ts';
 import { migrate } from '../store/migrations/index.ts';
 import { yieldToIo } from '../store/poll-loop.ts';
 import { type Clock, systemClock } from '../store/repository.ts';
@@ -226,17 +226,25 @@ export class AuditLog {
    * otherwise chained at once ({@link appendInTx}: call it last in the transaction).
    */
   async recordInTx(tx: SqlExecutor, entries: readonly AuditEntry[]): Promise<void> {
-    if (!this.staging) {
-      await this.appendInTx(tx, entries);
-      return;
-    }
+    const staged = this.stagingRows(entries);
+    if (staged) await tx.insertMany(staged.table, staged.columns, staged.types, staged.rows);
+    else await this.appendInTx(tx, entries);
+  }
+
+  /**
+   * With staging, the `audit_staging` rows of a write's entries, for the caller to insert in its
+   * transaction (e.g. with the write's own rows, `WriteContext.atCommit`); undefined without
+   * staging ({@link recordInTx} then chains them).
+   */
+  stagingRows(entries: readonly AuditEntry[]): TableRows | undefined {
+    if (!this.staging) return undefined;
     const now = this.clock.now();
-    await tx.insertMany(
-      'audit_staging',
-      FIELD_COLUMNS,
-      STAGING_TYPES,
-      entries.map((e) => fieldValues(auditFields(e, e.at ?? now, this.source))),
-    );
+    return {
+      table: 'audit_staging',
+      columns: FIELD_COLUMNS,
+      types: STAGING_TYPES,
+      rows: entries.map((e) => fieldValues(auditFields(e, e.at ?? now, this.source))),
+    };
   }
 
   /** Appends entries in a transaction of their own. */

@@ -33,6 +33,7 @@ function counted(db: Dialect): { db: Dialect; statements: () => number } {
     all: count((sql, params) => db.all(sql, params)),
     run: count((sql, params) => db.run(sql, params)),
     insertMany: count((t, c, ty, r) => db.insertMany(t, c, ty, r)),
+    insertAll: count((parts, opts) => db.insertAll(parts, opts)),
     insertManyDetached: count((t, c, ty, r) => db.insertManyDetached(t, c, ty, r)),
     deleteMany: count((t, c, ty, r) => db.deleteMany(t, c, ty, r)),
     updateMany: count((t, k, sc, ty, r) => db.updateMany(t, k, sc, ty, r)),

@@ -1,6 +1,6 @@
 import type { IndexRows } from '../core/fhir/index-rows.ts';
 import { systemKey } from '../core/fhir/system-key.ts';
-import type { ColumnType, SqlExecutor } from './dialect/dialect.ts';
+import type { ColumnType, SqlExecutor, TableRows } from './dialect/dialect.ts';
 import type { PidLookup } from './search-sql.ts';
 
 /** Table layout of each index kind: columns after `pid`, ending with `rid`. */
@@ -80,18 +80,24 @@ export class IndexWriter {
     return out;
   }
 
-  /** Writes what is queued. */
+  /** Writes what is queued: deletes first, then the inserts in one statement where possible. */
   async flush(tx: SqlExecutor): Promise<void> {
-    for (const [kind, rows] of this.deletes) {
-      const t = INDEX_TABLES[kind];
-      await tx.deleteMany(t.table, t.columns, t.types, rows);
-    }
-    for (const [kind, rows] of this.inserts) {
-      const t = INDEX_TABLES[kind];
-      await tx.insertMany(t.table, t.columns, t.types, rows);
-    }
+    const { deletes, inserts } = this.take();
+    for (const d of deletes) await tx.deleteMany(d.table, d.columns, d.types, d.rows);
+    await tx.insertAll(inserts);
+  }
+
+  /** Takes what is queued (the caller writes it: the deletes before the inserts). */
+  take(): { deletes: TableRows[]; inserts: TableRows[] } {
+    const parts = (m: Map<keyof IndexRows, unknown[][]>): TableRows[] =>
+      [...m].map(([kind, rows]) => {
+        const t = INDEX_TABLES[kind];
+        return { table: t.table, columns: t.columns, types: t.types, rows };
+      });
+    const out = { deletes: parts(this.deletes), inserts: parts(this.inserts) };
     this.deletes.clear();
     this.inserts.clear();
+    return out;
   }
 }
 

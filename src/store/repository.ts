@@ -5,7 +5,7 @@ import { type IndexRows, indexRows, patientCompartmentParams, patientKey } from 
 import { newResourceId } from '../core/fhir/resource-id.ts';
 import { searchParams } from '../core/fhir/search-parameters.ts';
 import type { SearchRequest } from '../core/fhir/search-request.ts';
-import type { Dialect, SqlExecutor } from './dialect/dialect.ts';
+import type { ColumnType, Dialect, SqlExecutor, TableRows } from './dialect/dialect.ts';
 import { IndexWriter } from './index-writer.ts';
 import { migrate } from './migrations/index.ts';
 import { compileCount, compileSearch } from './search-sql.ts';
@@ -132,6 +132,8 @@ export class WriteContext {
     patient: string | null,
     content: unknown,
   ][] = [];
+  /** Rows of other tables to insert with the last flush before the commit (with the outbox events). */
+  readonly atCommit: TableRows[] = [];
   private rids: number[] = [];
   constructor(tx: SqlExecutor, index: IndexWriter) {
     this.tx = tx;
@@ -149,19 +151,25 @@ export class WriteContext {
     if (this.rids.length < n) this.rids.push(...(await this.tx.nextResourceIds(n - this.rids.length)));
   }
 
-  /** Writes buffered new resources and index rows, so that reads in this transaction see them. */
-  async flush(): Promise<void> {
-    if (this.created.length > 0) {
-      await this.tx.insertMany(
-        'resource',
-        ['rid', 'type', 'id', 'version', 'last_updated', 'deleted', 'patient', 'content'],
-        ['bigint', 'text', 'text', 'int', 'bigint', 'int', 'text', 'json'],
-        this.created.splice(0),
-      );
-    }
-    await this.index.flush(this.tx);
+  /**
+   * Writes buffered new resources and index rows, so that reads in this transaction see them; with
+   * `extra` rows for other tables in the same statement (PostgreSQL: one round trip for all).
+   */
+  async flush(extra: readonly TableRows[] = [], opts?: { readonly lockFirst?: string }): Promise<void> {
+    const { deletes, inserts } = this.index.take();
+    for (const d of deletes) await this.tx.deleteMany(d.table, d.columns, d.types, d.rows);
+    const parts: TableRows[] = [];
+    if (this.created.length > 0)
+      parts.push({ table: 'resource', columns: RESOURCE_COLUMNS, types: RESOURCE_TYPES, rows: this.created.splice(0) });
+    parts.push(...inserts, ...extra);
+    await this.tx.insertAll(parts, opts);
   }
 }
+
+const OUTBOX_COLUMNS = ['rid', 'version', 'interaction', 'at'];
+const OUTBOX_TYPES: ColumnType[] = ['bigint', 'int', 'text', 'bigint'];
+const RESOURCE_COLUMNS = ['rid', 'type', 'id', 'version', 'last_updated', 'deleted', 'patient', 'content'];
+const RESOURCE_TYPES: ColumnType[] = ['bigint', 'text', 'text', 'int', 'bigint', 'int', 'text', 'json'];
 
 const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
 
@@ -316,18 +324,16 @@ export class FhirRepository {
     }
   }
 
-  /** Flushes index rows and writes the outbox events, in commit order (see outbox.ts). */
+  /**
+   * Flushes index rows and writes the outbox events, in commit order (see outbox.ts): the outbox
+   * rows are appended under a lock held to the commit, so that sequence order equals commit order
+   * (PostgreSQL); resources, index rows and events go in one statement.
+   */
   private async finish(w: WriteContext): Promise<void> {
-    await w.flush();
-    if (w.events.length === 0) return;
-    // Serialise outbox appends so that sequence order equals commit order (PostgreSQL).
-    await w.tx.lock('dxhub:outbox');
-    await w.tx.insertMany(
-      'outbox',
-      ['rid', 'version', 'interaction', 'at'],
-      ['bigint', 'int', 'text', 'bigint'],
-      w.events,
-    );
+    const extra = w.atCommit.splice(0);
+    if (w.events.length === 0) return w.flush(extra);
+    extra.push({ table: 'outbox', columns: OUTBOX_COLUMNS, types: OUTBOX_TYPES, rows: w.events });
+    await w.flush(extra, { lockFirst: 'dxhub:outbox' });
   }
 
   private async current(tx: SqlExecutor | WriteContext, type: string, id: string): Promise<CurrentRow | undefined> {

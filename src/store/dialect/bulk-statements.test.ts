@@ -55,3 +55,138 @@ for (const dialect of await testDialects()) {
     });
   });
 }
+
+for (const dialect of await testDialects()) {
+  describe(`insertAll: several tables in one statement (${dialect})`, () => {
+    let db: Dialect;
+    after(async () => db?.close());
+
+    it('inserts every part, ignores rows whose key exists, and writes nothing when one part fails', async () => {
+      db = await openDialect(freshDbUrl(dialect));
+      await db.execScript(
+        'CREATE TABLE all_a (k BIGINT PRIMARY KEY, t TEXT); CREATE TABLE all_b (k BIGINT PRIMARY KEY, n DOUBLE PRECISION NOT NULL)',
+      );
+      const a = { table: 'all_a', columns: ['k', 't'], types: ['bigint', 'text'] as const };
+      const b = { table: 'all_b', columns: ['k', 'n'], types: ['bigint', 'double'] as const };
+      await db.insertAll([
+        { ...a, rows: AWKWARD.map((t, i) => [i, t]) },
+        { ...b, rows: [] },
+        { ...b, rows: [[1, 0.5]] },
+      ]);
+      await db.transaction((tx) =>
+        tx.insertAll([
+          {
+            ...a,
+            rows: [
+              [0, 'ignored: key exists'],
+              [100, 'new'],
+            ],
+          },
+          { ...b, rows: [[2, -2]] },
+        ]),
+      );
+      assert.deepEqual(
+        (await db.all<{ k: number; t: string }>('SELECT k, t FROM all_a ORDER BY k')).map((r) => [Number(r.k), r.t]),
+        [...AWKWARD.map((t, i) => [i, t]), [100, 'new']],
+      );
+      assert.deepEqual(
+        (await db.all<{ k: number; n: number }>('SELECT k, n FROM all_b ORDER BY k')).map((r) => [
+          Number(r.k),
+          Number(r.n),
+        ]),
+        [
+          [1, 0.5],
+          [2, -2],
+        ],
+      );
+      // A NOT NULL violation in the second part: the first part's rows are not written either.
+      await assert.rejects(
+        db.transaction((tx) =>
+          tx.insertAll([
+            { ...a, rows: [[200, 'must not stay']] },
+            { ...b, rows: [[3, null]] },
+          ]),
+        ),
+      );
+      assert.equal((await db.all('SELECT k FROM all_a WHERE k = 200')).length, 0);
+    });
+
+    it('with lockFirst, a second writer waits for the lock holder to commit', async () => {
+      db ??= await openDialect(freshDbUrl(dialect));
+      await db.execScript('CREATE TABLE all_seq (s BIGINT PRIMARY KEY, who TEXT)');
+      const order: string[] = [];
+      let release!: () => void;
+      const held = new Promise<void>((r) => {
+        release = r;
+      });
+      let locked!: () => void;
+      const isLocked = new Promise<void>((r) => {
+        locked = r;
+      });
+      const first = db.transaction(async (tx) => {
+        await tx.insertAll(
+          [{ table: 'all_seq', columns: ['s', 'who'], types: ['bigint', 'text'], rows: [[1, 'first']] }],
+          {
+            lockFirst: 'probe:all',
+          },
+        );
+        locked();
+        await held;
+        order.push('first commits');
+      });
+      await isLocked;
+      const second = db.transaction(async (tx) => {
+        await tx.insertAll(
+          [{ table: 'all_seq', columns: ['s', 'who'], types: ['bigint', 'text'], rows: [[2, 'second']] }],
+          {
+            lockFirst: 'probe:all',
+          },
+        );
+        order.push('second inserted');
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      order.push('released');
+      release();
+      await Promise.all([first, second]);
+      // SQLite serialises whole transactions: the second starts after the first either way.
+      assert.deepEqual(order, ['released', 'first commits', 'second inserted']);
+      assert.equal((await db.all('SELECT s FROM all_seq')).length, 2);
+    });
+  });
+}
+
+if ((await testDialects()).includes('postgres')) {
+  describe('PostgreSQL transactions send BEGIN with their first statement', () => {
+    let db: Dialect;
+    after(async () => db?.close());
+
+    it('a reservation that opens the transaction is rolled back with it; one that sent nothing commits nothing', async () => {
+      db = await openDialect(freshDbUrl('postgres'));
+      // Row ids come from the sequence of `resource` (as the migrations create it).
+      await db.execScript(
+        'CREATE TABLE resource (rid BIGSERIAL PRIMARY KEY); CREATE TABLE begin_probe (k BIGINT PRIMARY KEY)',
+      );
+      // The reservation goes out with BEGIN; what follows is in the same transaction.
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          const [rid] = await tx.nextResourceIds(3);
+          assert.ok(Number.isSafeInteger(rid));
+          await tx.run('INSERT INTO begin_probe (k) VALUES (?)', [rid]);
+          const inTx = await tx.all<{ n: number }>('SELECT COUNT(*)::int AS n FROM begin_probe');
+          assert.equal(inTx[0]!.n, 1);
+          throw new Error('roll back');
+        }),
+        /roll back/,
+      );
+      assert.equal((await db.all('SELECT k FROM begin_probe')).length, 0);
+      // Reservations grow: ids of the rolled-back transaction are not handed out again.
+      const ids = await db.transaction((tx) => tx.nextResourceIds(2));
+      assert.equal(ids.length, 2);
+      assert.ok(ids[1]! > ids[0]!);
+      // Nothing sent: nothing to commit, and the connection is clean for the next transaction.
+      assert.equal(await db.transaction(async () => 42), 42);
+      await db.transaction((tx) => tx.run('INSERT INTO begin_probe (k) VALUES (?)', [1]));
+      assert.equal((await db.all('SELECT k FROM begin_probe')).length, 1);
+    });
+  });
+}

@@ -18,6 +18,12 @@ export interface SqlExecutor {
     types: readonly ColumnType[],
     rows: readonly unknown[][],
   ): Promise<void>;
+  /**
+   * {@link insertMany} into several tables, in one statement where the engine allows (PostgreSQL:
+   * one round trip instead of one per table). With `lockFirst`, {@link lock} is taken on that key
+   * before any of the rows is inserted (serial columns get their values under the lock).
+   */
+  insertAll(parts: readonly TableRows[], opts?: { readonly lockFirst?: string }): Promise<void>;
   /** Deletes the rows whose key columns equal one of the given tuples. */
   deleteMany(
     table: string,
@@ -45,6 +51,14 @@ export interface SqlExecutor {
   lockMany(keys: readonly string[]): Promise<void>;
   /** Reserves `n` new row ids of the `resource` table (gaps are allowed). */
   nextResourceIds(n: number): Promise<number[]>;
+}
+
+/** Rows for one table, as {@link SqlExecutor.insertMany} takes them. */
+export interface TableRows {
+  readonly table: string;
+  readonly columns: readonly string[];
+  readonly types: readonly ColumnType[];
+  readonly rows: readonly unknown[][];
 }
 
 /** Column types as far as the dialects need to know them. */

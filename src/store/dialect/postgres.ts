@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import pg from 'pg';
-import type { ColumnType, Dialect, DialectCapabilities, JsonCodec, SqlExecutor } from './dialect.ts';
+import type { ColumnType, Dialect, DialectCapabilities, JsonCodec, SqlExecutor, TableRows } from './dialect.ts';
 
 const ARRAY_TYPES: Record<ColumnType, string> = {
   text: 'text[]',
@@ -58,7 +58,8 @@ const statementName = (text: string): string | undefined =>
   converted.size < MAX_PREPARED ? `dx${createHash('sha1').update(text).digest('hex').slice(0, 20)}` : undefined;
 
 /** `$1::text[], $2::bigint[], …`: one array parameter per column, for `unnest`. */
-const unnestArgs = (types: readonly ColumnType[]) => types.map((t, i) => `$${i + 1}::${ARRAY_TYPES[t]}`).join(',');
+const unnestArgs = (types: readonly ColumnType[], from = 0) =>
+  types.map((t, i) => `$${from + i + 1}::${ARRAY_TYPES[t]}`).join(',');
 
 /**
  * The columns of `rows` as `unnest` parameters: each column one PostgreSQL array literal. pg would
@@ -91,6 +92,9 @@ export function arrayLiteral(values: readonly unknown[]): unknown {
   return `${out}}`;
 }
 
+/** Reserves row ids of `resource` ($1 of them). */
+const RESERVE_RIDS = "SELECT nextval(pg_get_serial_sequence('resource', 'rid')) AS rid FROM generate_series(1, $1)";
+
 interface Queryable {
   query(text: string | pg.QueryConfig, values?: unknown[]): Promise<pg.QueryResult>;
 }
@@ -121,6 +125,34 @@ class PgExecutor implements SqlExecutor {
       ),
       values: transpose(rows, columns.length),
     });
+  }
+  /**
+   * One statement for all tables: an `unnest` INSERT per table as a data-modifying CTE. With
+   * `lockFirst` a CTE takes the advisory lock and every INSERT's rows are joined with it, so no row
+   * (nor its serial value) is produced before the lock is held.
+   */
+  async insertAll(parts: readonly TableRows[], opts: { readonly lockFirst?: string } = {}): Promise<void> {
+    const live = parts.filter((p) => p.rows.length > 0);
+    const lock = opts.lockFirst;
+    if (live.length === 0) return lock === undefined ? undefined : this.lock(lock);
+    if (live.length === 1 && lock === undefined) {
+      const p = live[0]!;
+      return this.insertMany(p.table, p.columns, p.types, p.rows);
+    }
+    const values: unknown[] = [];
+    const ctes: string[] = [];
+    if (lock !== undefined) {
+      values.push(lock);
+      ctes.push('l AS (SELECT pg_advisory_xact_lock(hashtextextended($1, 0)))');
+    }
+    live.forEach((p, i) => {
+      const args = unnestArgs(p.types, values.length);
+      values.push(...transpose(p.rows, p.columns.length));
+      ctes.push(
+        `i${i} AS (INSERT INTO ${p.table} (${p.columns.join(',')}) SELECT u.* FROM unnest(${args}) AS u${lock === undefined ? '' : ', l'} ON CONFLICT DO NOTHING)`,
+      );
+    });
+    await this.q.query({ ...namedPg(`WITH ${ctes.join(', ')} SELECT 1`), values });
   }
   async deleteMany(
     table: string,
@@ -154,10 +186,7 @@ class PgExecutor implements SqlExecutor {
     });
   }
   async nextResourceIds(n: number): Promise<number[]> {
-    const r = await this.q.query(
-      "SELECT nextval(pg_get_serial_sequence('resource', 'rid')) AS rid FROM generate_series(1, $1)",
-      [n],
-    );
+    const r = await this.q.query(RESERVE_RIDS, [n]);
     return r.rows.map((row: { rid: number | string }) => Number(row.rid));
   }
   async lock(key: string): Promise<void> {
@@ -171,6 +200,44 @@ class PgExecutor implements SqlExecutor {
       'SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM (SELECT k FROM unnest($1::text[]) WITH ORDINALITY AS u(k, n) ORDER BY n OFFSET 0) s',
       [keys],
     );
+  }
+}
+
+/**
+ * A transaction's executor. BEGIN is sent with the transaction's first statement: when that is a
+ * reservation of row ids (every create starts with one), both go in one simple query, one round
+ * trip. A transaction that sent nothing needs neither BEGIN nor COMMIT.
+ */
+class PgTxExecutor extends PgExecutor {
+  private readonly state: { begun: boolean };
+  private readonly client: pg.PoolClient;
+  constructor(client: pg.PoolClient) {
+    const state = { begun: false };
+    super({
+      query: async (text: string | pg.QueryConfig, values?: unknown[]) => {
+        if (!state.begun) {
+          state.begun = true;
+          await client.query('BEGIN');
+        }
+        return client.query(text, values);
+      },
+    });
+    this.state = state;
+    this.client = client;
+  }
+  /** Whether BEGIN was sent (then COMMIT or ROLLBACK must follow). */
+  get begun(): boolean {
+    return this.state.begun;
+  }
+  override async nextResourceIds(n: number): Promise<number[]> {
+    if (this.state.begun) return super.nextResourceIds(n);
+    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`cannot reserve ${n} row ids`);
+    this.state.begun = true;
+    // Simple query protocol (no parameters): two statements, two results, one round trip.
+    const results = (await this.client.query(
+      `BEGIN; ${RESERVE_RIDS.replace('$1', String(n))}`,
+    )) as unknown as pg.QueryResult[];
+    return results[1]!.rows.map((row: { rid: number | string }) => Number(row.rid));
   }
 }
 
@@ -194,13 +261,13 @@ class PgDialect extends PgExecutor implements Dialect {
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    const tx = new PgTxExecutor(client);
     try {
-      await client.query('BEGIN');
-      const result = await fn(new PgExecutor(client));
-      await client.query('COMMIT');
+      const result = await fn(tx);
+      if (tx.begun) await client.query('COMMIT');
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      if (tx.begun) await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
       client.release();

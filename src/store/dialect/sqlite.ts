@@ -2,7 +2,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
-import type { ColumnType, Dialect, DialectCapabilities, OpenOptions, SqlExecutor } from './dialect.ts';
+import type { ColumnType, Dialect, DialectCapabilities, OpenOptions, SqlExecutor, TableRows } from './dialect.ts';
 
 /**
  * SQLite through Node's built-in `node:sqlite` (synchronous, in-process). One write connection
@@ -50,6 +50,11 @@ export class SqliteExecutor implements SqlExecutor {
       );
       stmt.run(...(chunk.flat() as SQLInputValue[]));
     }
+  }
+
+  async insertAll(parts: readonly TableRows[]): Promise<void> {
+    // Writers are serialised already (lock() is a no-op): one call per table, no round trips.
+    for (const p of parts) await this.insertMany(p.table, p.columns, p.types, p.rows);
   }
 
   async deleteMany(
@@ -229,6 +234,9 @@ class SqliteDialect implements Dialect {
   }
   insertMany(table: string, columns: readonly string[], types: readonly ColumnType[], rows: readonly unknown[][]) {
     return this.transaction((tx) => tx.insertMany(table, columns, types, rows));
+  }
+  insertAll(parts: readonly TableRows[]): Promise<void> {
+    return this.transaction((tx) => tx.insertAll(parts));
   }
   deleteMany(table: string, columns: readonly string[], types: readonly ColumnType[], rows: readonly unknown[][]) {
     return this.transaction((tx) => tx.deleteMany(table, columns, types, rows));
