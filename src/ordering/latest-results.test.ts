@@ -30,5 +30,38 @@ for (const dialect of await testDialects()) {
         await repo.close();
       }
     });
+
+    it('applies a batch with many patients and several changes to one (patient, test) in commit order', async () => {
+      const repo = await freshRepo(dialect);
+      try {
+        const latest = new LatestResults(repo, buildCatalogue());
+        const put = async (r: Record<string, unknown>) => repo.transaction(async (w) => repo.put(w, r as never));
+        const npu = 'http://npu-terminology.org';
+        // 100 patients (more than one upsert statement holds) and one with a history of changes,
+        // all committed before the projection looks: one batch.
+        const many: string[] = [];
+        for (let i = 0; i < 100; i++) {
+          const p = await put({ resourceType: 'Patient' });
+          many.push(p.id);
+          await put(labResult(p.id, npu, 'NPU19748', 10, i, 'mg/L'));
+        }
+        const x = await put({ resourceType: 'Patient' });
+        const a = await put(labResult(x.id, npu, 'NPU19748', 48, 10, 'mg/L'));
+        const b = await put(labResult(x.id, npu, 'NPU19748', 2, 80, 'mg/L'));
+        const c = await put(labResult(x.id, npu, 'NPU19748', 100, 5, 'mg/L'));
+        await put({ ...JSON.parse(b.json!), status: 'entered-in-error' });
+        await repo.transaction(async (w) => repo.delete(w, 'Observation', a.id));
+        const y = await put({ resourceType: 'Patient' });
+        const d = await put(labResult(y.id, npu, 'NPU19748', 5, 7, 'mg/L'));
+        await put({ ...JSON.parse(d.json!), valueQuantity: { value: 8, unit: 'mg/L' } });
+        const m = await latest.forPatient(x.id);
+        assert.deepEqual([m.get('crp')?.value, m.get('crp')?.observationId], [5, c.id]);
+        const n = await latest.forPatient(y.id);
+        assert.deepEqual([n.get('crp')?.value, n.get('crp')?.observationId], [8, d.id]);
+        for (const [i, id] of many.entries()) assert.equal((await latest.forPatient(id)).get('crp')?.value, i);
+      } finally {
+        await repo.close();
+      }
+    });
   });
 }

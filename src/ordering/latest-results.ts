@@ -14,14 +14,54 @@ type ProjectionOp =
   | { readonly kind: 'upsert'; readonly patient: string; readonly test: string; readonly result: LatestResult }
   | { readonly kind: 'delete'; readonly patient: string; readonly test: string };
 
-/** Keeps the newer result of a (patient, test); the same Observation always replaces its row. */
-async function upsert(tx: SqlExecutor, patient: string, test: string, r: LatestResult): Promise<void> {
-  await tx.run(
-    `INSERT INTO ordering_latest_result (patient, test, at, value, unit, observation_id) VALUES (?, ?, ?, ?, ?, ?)
+/** Most rows per upsert statement (6 parameters each); powers of two, so few statement texts exist. */
+const UPSERT_CHUNK = 64;
+const UPSERTS = new Map<number, string>();
+
+function upsertSql(rows: number): string {
+  let sql = UPSERTS.get(rows);
+  if (sql === undefined) {
+    sql = `INSERT INTO ordering_latest_result (patient, test, at, value, unit, observation_id) VALUES ${Array(rows).fill('(?, ?, ?, ?, ?, ?)').join(', ')}
        ON CONFLICT (patient, test) DO UPDATE SET at = excluded.at, value = excluded.value, unit = excluded.unit, observation_id = excluded.observation_id
-       WHERE excluded.at >= ordering_latest_result.at OR ordering_latest_result.observation_id = excluded.observation_id`,
-    [patient, test, r.at, r.value ?? null, r.unit ?? null, r.observationId],
-  );
+       WHERE excluded.at >= ordering_latest_result.at OR ordering_latest_result.observation_id = excluded.observation_id`;
+    UPSERTS.set(rows, sql);
+  }
+  return sql;
+}
+
+/**
+ * Applies projection changes in order. Each upsert keeps the newer result of a (patient, test);
+ * the same Observation always replaces its row. Changes are written a round at a time, a round
+ * holding at most one change per (patient, test) (an upsert may not touch a row twice): one
+ * statement per round and kind instead of one per change (a round trip each on PostgreSQL).
+ */
+async function apply(tx: SqlExecutor, ops: readonly ProjectionOp[]): Promise<void> {
+  const rounds: ProjectionOp[][] = [];
+  const seen = new Map<string, number>();
+  for (const op of ops) {
+    const key = `${op.patient}\u0000${op.test}`;
+    const r = seen.get(key) ?? 0;
+    seen.set(key, r + 1);
+    if (r === rounds.length) rounds.push([]);
+    rounds[r]!.push(op);
+  }
+  for (const round of rounds) {
+    const deletes = round.filter((op) => op.kind === 'delete').map((op) => [op.patient, op.test]);
+    await tx.deleteMany('ordering_latest_result', ['patient', 'test'], ['text', 'text'], deletes);
+    const upserts = round.filter((op) => op.kind === 'upsert');
+    let i = 0;
+    while (i < upserts.length) {
+      let n = UPSERT_CHUNK;
+      while (n > upserts.length - i) n >>= 1;
+      const params: unknown[] = [];
+      for (const op of upserts.slice(i, i + n)) {
+        const r = op.result;
+        params.push(op.patient, op.test, r.at, r.value ?? null, r.unit ?? null, r.observationId);
+      }
+      await tx.run(upsertSql(n), params);
+      i += n;
+    }
+  }
 }
 
 /**
@@ -61,11 +101,7 @@ export class LatestResults {
         if (e.type === 'Observation')
           ops.push(...(await this.plan(e.id, e.interaction === 'delete' ? undefined : versions.get(e.id), ops)));
       await this.repo.db.transaction(async (tx) => {
-        for (const op of ops) {
-          if (op.kind === 'delete')
-            await tx.run('DELETE FROM ordering_latest_result WHERE patient = ? AND test = ?', [op.patient, op.test]);
-          else await upsert(tx, op.patient, op.test, op.result);
-        }
+        await apply(tx, ops);
         await this.consumer.ack(events[events.length - 1]!.seq, tx);
       });
       await yieldToIo();
