@@ -89,10 +89,12 @@ export class IndexWriter {
 
   /** Takes what is queued (the caller writes it: the deletes before the inserts). */
   take(): { deletes: TableRows[]; inserts: TableRows[] } {
+    // In the tables' fixed order: the combined statement's text (a prepared statement on
+    // PostgreSQL) then depends on which tables have rows, not on the order they were first seen.
     const parts = (m: Map<keyof IndexRows, unknown[][]>): TableRows[] =>
-      [...m].map(([kind, rows]) => {
+      KINDS.filter((kind) => m.has(kind)).map((kind) => {
         const t = INDEX_TABLES[kind];
-        return { table: t.table, columns: t.columns, types: t.types, rows };
+        return { table: t.table, columns: t.columns, types: t.types, rows: m.get(kind)! };
       });
     const out = { deletes: parts(this.deletes), inserts: parts(this.inserts) };
     this.deletes.clear();
