@@ -69,8 +69,9 @@ function countingExecutor(tx: SqlExecutor, trips: RoundTrips): SqlExecutor {
 
 /**
  * A {@link Dialect} that counts every statement it sends (BEGIN and COMMIT of a transaction count
- * as two). On PostgreSQL each statement is one network round trip; on SQLite a call into the
- * engine. Counts are independent of machine load, unlike wall time.
+ * as two). On PostgreSQL each statement is one network round trip, except that BEGIN travels with
+ * the transaction's first statement (one round trip for both; postgres.ts); on SQLite a call into
+ * the engine. Counts are independent of machine load, unlike wall time.
  */
 export function countingDialect(db: Dialect, trips: RoundTrips): Dialect {
   const ex = countingExecutor(db, trips);
