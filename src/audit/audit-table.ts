@@ -1,5 +1,6 @@
 import type { AuditFields, AuditRecord } from '../core/audit/audit-entry.ts';
 import type { SqlExecutor } from '../store/dialect/dialect.ts';
+import { multiRowStatement } from '../store/multi-row.ts';
 
 /** Columns of `audit_log` in insert order (migration 2026-11-29-002). */
 export const AUDIT_COLUMNS = [
@@ -100,33 +101,17 @@ function toValues(r: AuditRecord): unknown[] {
   ];
 }
 
-/** Most rows in one INSERT: 128 × 13 parameters stays far below both engines' limits. */
-const MAX_CHUNK = 128;
-const ONE_ROW = `(${AUDIT_COLUMNS.map(() => '?').join(',')})`;
-const INSERTS = new Map<number, string>();
-
-function insertSql(rows: number): string {
-  let sql = INSERTS.get(rows);
-  if (sql === undefined) {
-    sql = `INSERT INTO audit_log (${AUDIT_COLUMNS.join(',')}) VALUES ${Array(rows).fill(ONE_ROW).join(',')}`;
-    INSERTS.set(rows, sql);
-  }
-  return sql;
-}
-
 /**
- * Inserts chained records. A plain INSERT, not `insertMany` (which ignores conflicts): a duplicate
- * seq would mean two appenders forked the chain, and that must fail loudly. Chunks are powers of
- * two, so that only eight statement texts exist (each prepared once per connection).
+ * Inserts chained records, at most 128 per statement (128 × 13 parameters stays far below both
+ * engines' limits). A plain INSERT, not `insertMany` (which ignores conflicts): a duplicate seq
+ * would mean two appenders forked the chain, and that must fail loudly.
  */
-export async function insertAuditRecords(tx: SqlExecutor, records: readonly AuditRecord[]): Promise<void> {
-  let i = 0;
-  while (i < records.length) {
-    let n = MAX_CHUNK;
-    while (n > records.length - i) n >>= 1;
-    const params: unknown[] = [];
-    for (const r of records.slice(i, i + n)) params.push(...toValues(r));
-    await tx.run(insertSql(n), params);
-    i += n;
-  }
+const insertRecords = multiRowStatement(
+  (values) => `INSERT INTO audit_log (${AUDIT_COLUMNS.join(',')}) VALUES ${values}`,
+  AUDIT_COLUMNS.length,
+  128,
+);
+
+export function insertAuditRecords(tx: SqlExecutor, records: readonly AuditRecord[]): Promise<void> {
+  return insertRecords(tx, records.map(toValues));
 }

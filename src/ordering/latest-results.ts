@@ -1,6 +1,7 @@
 import type { Catalogue } from '../core/ordering/catalogue.ts';
 import type { LatestResult } from '../core/ordering/types.ts';
 import type { SqlExecutor } from '../store/dialect/dialect.ts';
+import { multiRowStatement } from '../store/multi-row.ts';
 import { OutboxConsumer, type OutboxEvent } from '../store/outbox.ts';
 import { yieldToIo } from '../store/poll-loop.ts';
 import type { FhirRepository, StoredVersion } from '../store/repository.ts';
@@ -14,20 +15,14 @@ type ProjectionOp =
   | { readonly kind: 'upsert'; readonly patient: string; readonly test: string; readonly result: LatestResult }
   | { readonly kind: 'delete'; readonly patient: string; readonly test: string };
 
-/** Most rows per upsert statement (6 parameters each); powers of two, so few statement texts exist. */
-const UPSERT_CHUNK = 64;
-const UPSERTS = new Map<number, string>();
-
-function upsertSql(rows: number): string {
-  let sql = UPSERTS.get(rows);
-  if (sql === undefined) {
-    sql = `INSERT INTO ordering_latest_result (patient, test, at, value, unit, observation_id) VALUES ${Array(rows).fill('(?, ?, ?, ?, ?, ?)').join(', ')}
+/** Keeps the newer result of each (patient, test); the same Observation always replaces its row. */
+const upsertRows = multiRowStatement(
+  (values) => `INSERT INTO ordering_latest_result (patient, test, at, value, unit, observation_id) VALUES ${values}
        ON CONFLICT (patient, test) DO UPDATE SET at = excluded.at, value = excluded.value, unit = excluded.unit, observation_id = excluded.observation_id
-       WHERE excluded.at >= ordering_latest_result.at OR ordering_latest_result.observation_id = excluded.observation_id`;
-    UPSERTS.set(rows, sql);
-  }
-  return sql;
-}
+       WHERE excluded.at >= ordering_latest_result.at OR ordering_latest_result.observation_id = excluded.observation_id`,
+  6,
+  64,
+);
 
 /**
  * Applies projection changes in order. Each upsert keeps the newer result of a (patient, test);
@@ -48,19 +43,21 @@ async function apply(tx: SqlExecutor, ops: readonly ProjectionOp[]): Promise<voi
   for (const round of rounds) {
     const deletes = round.filter((op) => op.kind === 'delete').map((op) => [op.patient, op.test]);
     await tx.deleteMany('ordering_latest_result', ['patient', 'test'], ['text', 'text'], deletes);
-    const upserts = round.filter((op) => op.kind === 'upsert');
-    let i = 0;
-    while (i < upserts.length) {
-      let n = UPSERT_CHUNK;
-      while (n > upserts.length - i) n >>= 1;
-      const params: unknown[] = [];
-      for (const op of upserts.slice(i, i + n)) {
-        const r = op.result;
-        params.push(op.patient, op.test, r.at, r.value ?? null, r.unit ?? null, r.observationId);
-      }
-      await tx.run(upsertSql(n), params);
-      i += n;
-    }
+    const upserts = round.flatMap((op) =>
+      op.kind === 'upsert'
+        ? [
+            [
+              op.patient,
+              op.test,
+              op.result.at,
+              op.result.value ?? null,
+              op.result.unit ?? null,
+              op.result.observationId,
+            ],
+          ]
+        : [],
+    );
+    await upsertRows(tx, upserts);
   }
 }
 

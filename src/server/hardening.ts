@@ -268,19 +268,13 @@ export function registerHardening(
   // (the API: FHIR, CDS Hooks, operations) gets the set the OWASP REST Security Cheat Sheet names
   // for API responses; headers that only act on documents (Referrer-Policy, COOP, a CSP for
   // pages) go with everything else, i.e. the web app's pages and assets.
-  const api: Record<string, string> = {
+  const both: Record<string, string> = {
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
-    'content-security-policy': API_CSP,
     ...(tls ? { 'strict-transport-security': 'max-age=31536000' } : {}),
   };
-  const document: Record<string, string> = {
-    'x-content-type-options': 'nosniff',
-    'x-frame-options': 'DENY',
-    'referrer-policy': 'no-referrer',
-    'cross-origin-opener-policy': 'same-origin',
-    ...(tls ? { 'strict-transport-security': 'max-age=31536000' } : {}),
-  };
+  const api = { ...both, 'content-security-policy': API_CSP };
+  const document = { ...both, 'referrer-policy': 'no-referrer', 'cross-origin-opener-policy': 'same-origin' };
   app.addHook('onSend', (req, reply, payload, done) => {
     let out = payload;
     const text = reply.statusCode >= 400 ? bodyText(payload) : undefined;

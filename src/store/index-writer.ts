@@ -80,11 +80,14 @@ export class IndexWriter {
     return out;
   }
 
-  /** Writes what is queued: deletes first, then the inserts in one statement where possible. */
-  async flush(tx: SqlExecutor): Promise<void> {
+  /**
+   * Writes what is queued: deletes first, then the inserts in one statement where possible, with
+   * `extra` rows of other tables in the same statement (PostgreSQL: one round trip for all).
+   */
+  async flush(tx: SqlExecutor, extra: readonly TableRows[] = []): Promise<void> {
     const { deletes, inserts } = this.take();
     for (const d of deletes) await tx.deleteMany(d.table, d.columns, d.types, d.rows);
-    await tx.insertAll(inserts);
+    await tx.insertAll([...extra, ...inserts]);
   }
 
   /** Takes what is queued (the caller writes it: the deletes before the inserts). */

@@ -156,13 +156,11 @@ export class WriteContext {
    * `extra` rows for other tables in the same statement (PostgreSQL: one round trip for all).
    */
   async flush(extra: readonly TableRows[] = []): Promise<void> {
-    const { deletes, inserts } = this.index.take();
-    for (const d of deletes) await this.tx.deleteMany(d.table, d.columns, d.types, d.rows);
-    const parts: TableRows[] = [];
-    if (this.created.length > 0)
-      parts.push({ table: 'resource', columns: RESOURCE_COLUMNS, types: RESOURCE_TYPES, rows: this.created.splice(0) });
-    parts.push(...inserts, ...extra);
-    await this.tx.insertAll(parts);
+    const created = this.created.splice(0);
+    const resources = created.length
+      ? [{ table: 'resource', columns: RESOURCE_COLUMNS, types: RESOURCE_TYPES, rows: created }]
+      : [];
+    await this.index.flush(this.tx, [...resources, ...extra]);
   }
 }
 

@@ -115,14 +115,8 @@ for (const dialect of await testDialects()) {
       db ??= await openDialect(freshDbUrl(dialect));
       await db.execScript('CREATE TABLE all_seq (s BIGINT PRIMARY KEY, who TEXT)');
       const order: string[] = [];
-      let release!: () => void;
-      const held = new Promise<void>((r) => {
-        release = r;
-      });
-      let locked!: () => void;
-      const isLocked = new Promise<void>((r) => {
-        locked = r;
-      });
+      const { promise: held, resolve: release } = Promise.withResolvers<void>();
+      const { promise: isLocked, resolve: locked } = Promise.withResolvers<void>();
       const first = db.transaction(async (tx) => {
         await tx.insertAll(
           [{ table: 'all_seq', columns: ['s', 'who'], types: ['bigint', 'text'], rows: [[1, 'first']] }],
