@@ -8,14 +8,21 @@
  *   `, until chained`: the same run timed until every entry is in the hash chain (differs where
  *   entries are staged first, as on PostgreSQL, and moved into the chain afterwards).
  * - `append 500`: `AuditLog.append` of 500 entries per transaction, one after the other.
+ * - `journal move ×N` (SQLite): read audits journalled first, then moved into the hash chain N per
+ *   transaction, as the journal mover thread does (entries/s, and CPU µs per entry).
  * - `verify`: `verifyAuditChain` over everything written (rows/s).
  * Each dialect gets a fresh database (bench/databases.ts); a benchmark, not a test.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { AuditJournal } from '../src/audit/audit-journal.ts';
 import { AuditLog } from '../src/audit/audit-log.ts';
 import { verifyAuditChain } from '../src/audit/verify-audit-chain.ts';
+import { auditFields } from '../src/core/audit/audit-chain.ts';
 import type { AuditEntry } from '../src/core/audit/audit-entry.ts';
-import { openDialect } from '../src/store/dialect/dialect.ts';
+import { type Dialect, openDialect } from '../src/store/dialect/dialect.ts';
 import { type BenchDialect, freshDatabase, postgresProblem } from './databases.ts';
 
 const { values } = parseArgs({
@@ -65,6 +72,37 @@ async function bulk(log: AuditLog, total: number, size: number): Promise<number>
   return total / ((performance.now() - start) / 1000);
 }
 
+/**
+ * SQLite's read-audit journal: `total` entries journalled, then moved into the hash chain with
+ * `batch` entries per transaction (the journal mover thread's work). Entries/s and this process's
+ * CPU per entry (the move runs on this thread here).
+ */
+async function journalMove(db: Dialect, batch: number, total: number): Promise<[number, number]> {
+  const dir = mkdtempSync(join(tmpdir(), 'dxhub-bench-journal-'));
+  try {
+    const journal = new AuditJournal(dir);
+    const at = Date.now();
+    for (let i = 0; i < total; i += 500) {
+      journal.append(
+        Array.from({ length: Math.min(500, total - i) }, (_, k) =>
+          auditFields(entry(i + k), at, { observer: 'dxhub-bench' }),
+        ),
+      );
+    }
+    journal.close();
+    const log = new AuditLog(db, { journal: new AuditJournal(dir), moveBatch: batch, drainIntervalMs: 3_600_000 });
+    const cpu0 = process.cpuUsage();
+    const start = performance.now();
+    await log.drainJournal();
+    const seconds = (performance.now() - start) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    await log.close();
+    return [total / seconds, (cpu.user + cpu.system) / total];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function run(dialect: BenchDialect): Promise<Record<string, number>> {
   const database = await freshDatabase(dialect);
   const db = await openDialect(database.url);
@@ -77,6 +115,13 @@ async function run(dialect: BenchDialect): Promise<Record<string, number>> {
       figures[`record ×${workers}, until chained`] = chained;
     }
     figures['append 500'] = await bulk(log, EVENTS, 500);
+    if (dialect === 'sqlite') {
+      for (const batch of [256, 1024]) {
+        const [rate, cpu] = await journalMove(db, batch, EVENTS);
+        figures[`journal move ×${batch}`] = rate;
+        figures[`journal move ×${batch}: µs CPU/entry`] = cpu;
+      }
+    }
     const start = performance.now();
     const verdict = await verifyAuditChain(db);
     if (!verdict.ok) throw new Error(`chain does not verify: ${JSON.stringify(verdict)}`);
@@ -104,11 +149,11 @@ const rows = [...new Set(Object.values(results).flatMap((r) => Object.keys(r)))]
 const fmt = (n: number | undefined) => (n === undefined ? '—' : Math.round(n).toLocaleString('en-US'));
 process.stdout.write(`\naudit log, ${EVENTS.toLocaleString('en-US')} events per figure (events/s; verify: rows/s)\n`);
 process.stdout.write(
-  `${'scenario'.padEnd(22)}${Object.keys(results)
+  `${'scenario'.padEnd(34)}${Object.keys(results)
     .map((d) => d.padStart(12))
     .join('')}\n`,
 );
 for (const row of rows) {
   const cells = Object.keys(results).map((d) => fmt(results[d]?.[row]).padStart(12));
-  process.stdout.write(`${row.padEnd(22)}${cells.join('')}\n`);
+  process.stdout.write(`${row.padEnd(34)}${cells.join('')}\n`);
 }

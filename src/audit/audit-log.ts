@@ -43,6 +43,12 @@ export interface AuditLogOptions {
    */
   readonly ownSegmentsLive?: boolean;
   /**
+   * Most journalled entries chained per move transaction (default {@link MOVE_BATCH}). The journal
+   * mover thread takes more: its moves hold no event loop, and larger ones write fewer pages per
+   * entry (the `(patient, seq)` index leaves an entry touches are shared within a transaction).
+   */
+  readonly moveBatch?: number;
+  /**
    * Stage entries in the `audit_staging` table instead of chaining them at once (default: on
    * PostgreSQL). {@link AuditLog.record} and {@link AuditLog.recordInTx} then insert there without
    * the chain's lock, and the staged rows move into the chain in small batches. Without it every
@@ -110,6 +116,7 @@ export class AuditLog {
   /** Whether entries are staged in `audit_staging` first ({@link AuditLogOptions.staging}). */
   readonly staging: boolean;
   private readonly ownSegmentsLive: boolean;
+  private readonly moveBatch: number;
   /** The journal mover thread ({@link AuditLogOptions.moveInThread}) while it runs. */
   private mover: Worker | undefined;
 
@@ -121,6 +128,7 @@ export class AuditLog {
     this.journal = options.journal;
     this.staging = options.staging ?? db.caps.name === 'postgres';
     this.ownSegmentsLive = options.ownSegmentsLive ?? false;
+    this.moveBatch = options.moveBatch ?? MOVE_BATCH;
     const interval = options.drainIntervalMs ?? 250;
     if (this.journal && options.moveInThread) {
       const mover = new Worker(new URL('./journal-mover.ts', import.meta.url), {
@@ -320,12 +328,12 @@ export class AuditLog {
             await tx.lock(AUDIT_LOCK);
             const pos = await tx.all<{ value: string }>('SELECT value FROM store_meta WHERE key = ?', [key]);
             const after = Number(pos[0]?.value ?? 0);
-            const chunk = journal.read(seg.name, after, MOVE_BATCH);
+            const chunk = journal.read(seg.name, after, this.moveBatch);
             if (!chunk || chunk.fields.length === 0) return { more: false };
             await insertAuditRecords(tx, chainEntries(await readTail(tx), chunk.fields));
             await tx.run('DELETE FROM store_meta WHERE key = ?', [key]);
             await tx.run('INSERT INTO store_meta (key, value) VALUES (?, ?)', [key, String(chunk.end)]);
-            return { more: chunk.fields.length === MOVE_BATCH };
+            return { more: chunk.fields.length === this.moveBatch };
           });
           if (!step.more) break;
           await yieldToIo();

@@ -17,7 +17,14 @@ const { dbUrl, dir, intervalMs } = workerData as { dbUrl: string; dir: string; i
 // The server's connection runs the background thread (checkpoints, statistics).
 const db = await openDialect(dbUrl, { backgroundThread: false });
 // Moves every `intervalMs`; the segments of this process are the server thread's to delete.
-const log = new AuditLog(db, { journal: new AuditJournal(dir), drainIntervalMs: intervalMs, ownSegmentsLive: true });
+// 1,024 entries per move: ~20 % less CPU per entry than 256 (fewer index pages and commits per
+// entry, bench/audit-append.ts), and no event loop waits for this thread.
+const log = new AuditLog(db, {
+  journal: new AuditJournal(dir),
+  drainIntervalMs: intervalMs,
+  ownSegmentsLive: true,
+  moveBatch: 1024,
+});
 
 parentPort?.on('message', (msg: unknown) => {
   if (msg !== 'stop') return;

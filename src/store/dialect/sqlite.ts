@@ -164,6 +164,9 @@ class SqliteDialect implements Dialect {
       // (see begin()), never by sleeping on the event loop.
       'busy_timeout = 10000',
       'foreign_keys = OFF',
+      // Statement and savepoint journals in memory, not in temporary files: every page a statement
+      // changes first is copied there, and on disk that is a write(2) per page.
+      'temp_store = MEMORY',
       'cache_size = -65536',
       // PRAGMA optimize samples at most this many rows per index: statistics stay cheap to refresh.
       'analysis_limit = 1000',
