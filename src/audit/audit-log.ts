@@ -75,6 +75,18 @@ const MOVE_BATCH = 256;
  * backlog fills a batch; a move every 250 ms finds a few hundred rows at most otherwise.
  */
 const STAGED_MOVE_BATCH = 1024;
+/**
+ * The journal mover thread's moves: every second, up to 4,096 entries per transaction. Every
+ * commit to the database makes every reader connection drop its page cache and memory map of the
+ * file (SQLite, WAL mode: a read transaction that sees a changed WAL resets both), so reads after
+ * it fault the pages they touch in again. Moving 4 × a second in transactions of 1,024 (16 commits
+ * a second at 10,000 reads/s) cost reads of 20,000 Observations ~20 µs each on the request thread;
+ * a move a second costs them ~5 µs (bench/scenarios/read.ts, `cpuPerRequestByThread`). A move of
+ * 4,096 holds the write lock for ~15-40 ms; the chain, and the citizen's access log, lag the
+ * reads by up to ~1 s (each entry is durable in the journal before the answer).
+ */
+export const MOVER_INTERVAL_MS = 1_000;
+export const MOVER_BATCH = 4_096;
 /** With the journal mover thread: how often this thread moves what is left and deletes segments. */
 const MOVER_CLEANUP_MS = 30_000;
 
@@ -132,7 +144,7 @@ export class AuditLog {
     const interval = options.drainIntervalMs ?? 250;
     if (this.journal && options.moveInThread) {
       const mover = new Worker(new URL('./journal-mover.ts', import.meta.url), {
-        workerData: { dbUrl: options.moveInThread, dir: this.journal.dir, intervalMs: interval },
+        workerData: { dbUrl: options.moveInThread, dir: this.journal.dir, intervalMs: MOVER_INTERVAL_MS },
       });
       mover.unref();
       // A mover that fails leaves the moving to this thread again, at the usual interval.

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { AuditFields } from './audit-entry.ts';
 
 /** The `prev_hash` of the first entry: a fixed value, so that removing the first entry shows. */
@@ -19,5 +19,6 @@ export function auditHash(prevHash: string, f: AuditFields): string {
     `{"action":${j(f.action)},"agent":${j(f.agent)},"at":${j(f.at)},"event":${f.event},` +
     `"organisation":${j(f.organisation)},"outcome":${j(f.outcome)},"patient":${j(f.patient)},` +
     `"purpose":${j(f.purpose)},"role":${j(f.role)},"sourceIp":${j(f.sourceIp)}}`;
-  return createHash('sha256').update(prevHash).update(payload).digest('hex');
+  // One-shot hash: no Hash object per entry (the chain hashes every audited request).
+  return hash('sha256', prevHash + payload, 'hex');
 }
