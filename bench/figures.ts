@@ -21,6 +21,9 @@ export interface Figure {
 export const TARGETS: Readonly<Record<string, Partial<Record<BenchDialect, Target>>>> = {
   'bundle.resourcesPerSecond': { sqlite: { op: '>=', value: 10_000 }, postgres: { op: '>=', value: 3_000 } },
   'read.perSecond': { sqlite: { op: '>=', value: 10_000 }, postgres: { op: '>=', value: 10_000 } },
+  // Issue 3: authorisation and audit together cost ≤ 15 % of the read throughput.
+  'read.accessCost': { sqlite: { op: '<=', value: 15 }, postgres: { op: '<=', value: 15 } },
+  'read-clinician.accessCost': { sqlite: { op: '<=', value: 15 }, postgres: { op: '<=', value: 15 } },
   'search.perSecond': { sqlite: { op: '>=', value: 2_000 }, postgres: { op: '>=', value: 2_000 } },
   'search.p95': { sqlite: { op: '<=', value: 20 }, postgres: { op: '<=', value: 20 } },
   'disk.bytesPerObservation': { sqlite: { op: '<=', value: 2_500 }, postgres: { op: '<=', value: 2_500 } },

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultHeaders } from './load.ts';
 
 const CLI = fileURLToPath(new URL('../src/cli/dxhub.ts', import.meta.url));
+const OPEN_SERVER = fileURLToPath(new URL('./open-server.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** A free loopback TCP port (the OS picks one; a race with other processes is unlikely). */
@@ -47,6 +48,32 @@ export function processCpuMicros(pid: number): number | undefined {
   }
 }
 
+/**
+ * CPU time per kind of thread of a process, in microseconds, by thread name (`MainThread`, `V8Worker`
+ * for the garbage collector's helpers, `WorkerThread` for worker threads, `libuv-worker` …), from
+ * `/proc/<pid>/task/*\/stat`; empty off Linux. Shows where work beside the request thread goes.
+ */
+export function threadCpuMicros(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out[name] = (out[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10_000;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
 /** A dxhub server running as a child process (`dxhub serve`) on loopback. */
 export interface ServerProcess {
   readonly url: string;
@@ -70,7 +97,16 @@ export interface ServerProcess {
 export async function startServer(
   db: string,
   nodeArgs: readonly string[] = [],
-  opts: { readonly mllp?: boolean; readonly demo?: boolean; readonly env?: Readonly<Record<string, string>> } = {},
+  opts: {
+    readonly mllp?: boolean;
+    readonly demo?: boolean;
+    readonly env?: Readonly<Record<string, string>>;
+    /**
+     * Without authentication, access decisions and audit (bench/open-server.ts): only for
+     * measuring what they cost. No token is sent to it.
+     */
+    readonly withoutAccessControl?: boolean;
+  } = {},
 ): Promise<ServerProcess> {
   const port = await freePort();
   const mllpPort = opts.mllp ? await freePort() : undefined;
@@ -83,26 +119,28 @@ export async function startServer(
     DXHUB_RATE_LIMIT_PER_MINUTE: '0',
     ...opts.env,
   };
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      ...nodeArgs,
-      CLI,
-      'serve',
-      '--port',
-      String(port),
-      '--mllp-port',
-      String(mllpPort ?? 0),
-      '--astm-port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--db',
-      db,
-      ...(opts.demo ? ['--demo'] : []),
-    ],
-    { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const args = opts.withoutAccessControl
+    ? [OPEN_SERVER, '--port', String(port), '--host', '127.0.0.1', '--db', db]
+    : [
+        CLI,
+        'serve',
+        '--port',
+        String(port),
+        '--mllp-port',
+        String(mllpPort ?? 0),
+        '--astm-port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--db',
+        db,
+        ...(opts.demo ? ['--demo'] : []),
+      ];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const bearer = (args: readonly string[]) =>
     `Bearer ${execFileSync(process.execPath, [CLI, 'token', '--port', String(port), '--host', '127.0.0.1', ...args], { cwd: ROOT, env, encoding: 'utf8' }).trim()}`;
   const pid = child.pid;
@@ -139,7 +177,8 @@ export async function startServer(
   }
 
   // With an external issuer (DXHUB_OIDC_ISSUER) tokens come from it, not from `dxhub token`.
-  if (!opts.env?.DXHUB_OIDC_ISSUER) {
+  if (opts.withoutAccessControl) delete defaultHeaders.authorization;
+  else if (!opts.env?.DXHUB_OIDC_ISSUER) {
     defaultHeaders.authorization = bearer(['--user', 'bench-interface', '--role', 'integration', '--org', 'bench-org']);
   }
   let peak = 0;

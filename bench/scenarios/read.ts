@@ -1,6 +1,10 @@
-import { fetchJson, runLoad } from '../load.ts';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { auditJournalOf } from '../../src/audit/audit-journal.ts';
+import { type Dialect, openDialect } from '../../src/store/dialect/dialect.ts';
+import { defaultHeaders, fetchJson, type LoadResult, type NextRequest, runLoad } from '../load.ts';
 import { preload } from '../preload.ts';
-import { processCpuMicros } from '../server-process.ts';
+import { processCpuMicros, type ServerProcess, startServer, threadCpuMicros } from '../server-process.ts';
 import {
   consumersCaughtUp,
   loadFigures,
@@ -11,97 +15,294 @@ import {
   withFreshServer,
 } from './harness.ts';
 
+/** The sum of several load runs: counts and time added, latencies the median of the runs'. */
+function combined(runs: readonly LoadResult[]): LoadResult {
+  const sum = (f: (r: LoadResult) => number) => runs.reduce((a, r) => a + f(r), 0);
+  const median = (f: (r: LoadResult) => number) => {
+    const v = runs.map(f).sort((a, b) => a - b);
+    return v[Math.floor((v.length - 1) / 2)] ?? Number.NaN;
+  };
+  const statuses: Record<string, number> = {};
+  for (const r of runs) for (const [k, n] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + n;
+  const secs = sum((r) => r.seconds);
+  return {
+    responses: sum((r) => r.responses),
+    ok: sum((r) => r.ok),
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    seconds: secs,
+    perSecond: secs > 0 ? sum((r) => r.responses) / secs : Number.NaN,
+    p50: median((r) => r.p50),
+    p95: median((r) => r.p95),
+    p99: median((r) => r.p99),
+    statuses,
+  };
+}
+
 /**
- * `GET /fhir/Observation/<id>` over 16 connections for ~10 s, the ids rotating through a
- * pre-loaded set (20,000; 5,000 with `--quick`) so that consecutive reads hit different rows.
+ * Waits until the hash chain has taken in every audit entry written so far: on SQLite every
+ * journal segment is moved to its end (the offsets in `store_meta`), on PostgreSQL nothing waits in
+ * `audit_staging`; and the chain's last `seq` then stays the same over a look 300 ms later.
+ */
+async function auditChainSettled(db: Dialect, dbUrl: string): Promise<void> {
+  const journal = auditJournalOf(dbUrl);
+  const pending = async () => {
+    if (db.caps.name === 'postgres') {
+      return (await db.all<{ id: number }>('SELECT id FROM audit_staging LIMIT 1', [])).length > 0;
+    }
+    if (!journal || !existsSync(journal)) return false;
+    const moved = new Map(
+      (
+        await db.all<{ key: string; value: string }>(
+          "SELECT key, value FROM store_meta WHERE key LIKE 'audit_journal:%'",
+          [],
+        )
+      ).map((r) => [r.key.slice('audit_journal:'.length), Number(r.value)]),
+    );
+    return readdirSync(journal)
+      .filter((n) => n.endsWith('.jsonl'))
+      .some((n) => (statSync(join(journal, n), { throwIfNoEntry: false })?.size ?? 0) > (moved.get(n) ?? 0));
+  };
+  const tail = async () =>
+    Number((await db.all<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM audit_log', []))[0]?.seq ?? 0);
+  for (;;) {
+    while (await pending()) await new Promise((r) => setTimeout(r, 100));
+    const last = await tail();
+    await new Promise((r) => setTimeout(r, 300));
+    if ((await tail()) === last && !(await pending())) return;
+  }
+}
+
+/** Minor page faults of a process so far (`/proc/<pid>/stat` field 10); 0 off Linux. */
+function minorFaults(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+  } catch {
+    return 0;
+  }
+}
+
+/** One kind of reader: which server, which requests, and what it measured so far. */
+interface Reader {
+  readonly server: ServerProcess;
+  readonly next: () => NextRequest;
+  readonly runs: LoadResult[];
+  cpuMicros: number;
+  /** Server CPU per request of each burst, µs. */
+  readonly cpuPerRequest: number[];
+  /** Server CPU per request by kind of thread, µs (mean of the bursts). */
+  readonly threads: Record<string, number>;
+  /** Minor page faults of the server per request (pages of the memory-mapped database touched anew). */
+  minorFaults: number;
+}
+
+/**
+ * `GET /fhir/Observation/<id>` over 16 connections, the ids rotating through a pre-loaded set
+ * (20,000; 5,000 with `--quick`) so that consecutive reads hit different rows. Three readers:
+ * - the same build without authentication, access decisions and audit (bench/open-server.ts);
+ * - `dxhub serve` with a system account (integration): token check, SMART scopes and the durable
+ *   audit entry of every read;
+ * - `dxhub serve` with a clinician: also the treatment relation (§ 42 a) and blocks, for patients
+ *   admitted to the clinician's department.
+ * Both servers run on the same database at once; the readers take turns in short bursts (5 rounds
+ * of 2 s each, 3 of 1 s with `--quick`), so that a machine whose speed drifts over the run treats
+ * them alike. The difference is what authorisation and audit cost (issue 3: ≤ 15 % of the read
+ * throughput). The reads are timed once the servers' consumers have worked off the pre-load.
  */
 export async function readScenario(ctx: ScenarioContext): Promise<ScenarioResult> {
   const size = ctx.quick ? 5_000 : 20_000;
   let dbUrl = '';
   return withFreshServer(
     ctx,
-    (db) => {
+    async (db) => {
       dbUrl = db.url;
-      return preload(db.url, { observations: size, keepIds: true });
+      const loaded = await preload(db.url, { observations: size, keepIds: true });
+      const open = await startServer(db.url, ctx.serverNodeArgs, { withoutAccessControl: true });
+      return { ids: loaded.observationIds, open };
     },
-    async (server, { observationIds: ids }) => {
-      // The reads are timed once the server's consumers have worked off the pre-load (result
-      // pipeline, operations …): a read measures the read path, not a backlog beside it.
-      const settled = await consumersCaughtUp(dbUrl);
-      ctx.log(`  consumers caught up with the pre-load after ${settled.toFixed(1)} s`);
-      const sample = await fetchJson<{ id: string }>(`${server.url}/fhir/Observation/${ids[0]}`);
-      if (sample.id !== ids[0]) throw new Error(`read returned id ${sample.id}, expected ${ids[0]}`);
-      // A stride coprime with the set size visits every id before repeating, in scattered order.
-      let i = 0;
-      const next = () => ({ path: `/fhir/Observation/${ids[(i++ * 7919) % ids.length]}` });
-      await runLoad({ baseUrl: server.url, connections: 16, seconds: warmupSeconds(ctx), next });
-      // 1. A system account (integration): token check, SMART scopes and the durable audit entry.
-      const cpu0 = processCpuMicros(server.pid);
-      const r = await runLoad({ baseUrl: server.url, connections: 16, seconds: seconds(ctx, 10), next });
-      const cpu1 = processCpuMicros(server.pid);
-      // 2. A clinician: also the treatment relation (§ 42 a) and blocks for every patient read.
-      //    Every preloaded patient is admitted to the clinician's department.
-      await fetchJson(`${server.url}/fhir/Organization/bench-med`, {
-        method: 'PUT',
-        body: JSON.stringify({
-          resourceType: 'Organization',
-          id: 'bench-med',
-          identifier: [{ system: 'urn:oid:1.2.208.176.1.1', value: 'bench-med' }],
-          name: 'Medicinsk afdeling (bench)',
-        }),
-      });
-      const patientIds = new Set<string>();
-      for (const id of ids.slice(0, 2000)) {
-        const o = await fetchJson<{ subject: { reference: string } }>(`${server.url}/fhir/Observation/${id}`);
-        patientIds.add(o.subject.reference);
-      }
-      for (const [i, ref] of [...patientIds].entries()) {
-        await fetchJson(`${server.url}/fhir/Encounter/bench-enc-${i}`, {
-          method: 'PUT',
-          body: JSON.stringify({
-            resourceType: 'Encounter',
-            id: `bench-enc-${i}`,
-            status: 'in-progress',
-            class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP' },
-            subject: { reference: ref },
-            serviceProvider: { reference: 'Organization/bench-med' },
-          }),
-        });
-      }
-      const clinician = server.bearer(['--user', 'bench-doctor', '--role', 'clinician', '--org', 'bench-med']);
-      await consumersCaughtUp(dbUrl);
-      const relatedIds = ids.slice(0, 2000);
-      let j = 0;
-      const nextRelated = () => ({
-        path: `/fhir/Observation/${relatedIds[(j++ * 7919) % relatedIds.length]}`,
-        headers: { authorization: clinician },
-      });
-      const cpu2 = processCpuMicros(server.pid);
-      const c = await runLoad({ baseUrl: server.url, connections: 16, seconds: seconds(ctx, 10), next: nextRelated });
-      const cpu3 = processCpuMicros(server.pid);
-      const perRequest = (a: number | undefined, b: number | undefined, n: number) =>
-        a === undefined || b === undefined || n === 0 ? Number.NaN : (b - a) / n;
-      return {
-        figures: [
-          ...loadFigures('read', 'Read Observation by id, integration account (16 conn)', r),
-          { key: 'read.non2xx', label: 'Read by id: non-2xx', value: r.non2xx + r.errors, unit: '' },
-          {
-            key: 'read.cpuPerRequest',
-            label: 'Read by id, integration: server CPU per request',
-            value: perRequest(cpu0, cpu1, r.responses),
-            unit: 'µs',
+    async (server, { ids, open }) => {
+      const unregister = ctx.onInterrupt(() => open.stop());
+      const audit = await openDialect(dbUrl);
+      try {
+        const settled = await consumersCaughtUp(dbUrl);
+        ctx.log(`  consumers caught up with the pre-load after ${settled.toFixed(1)} s`);
+        for (const s of [open, server]) {
+          const sample = await fetchJson<{ id: string }>(`${s.url}/fhir/Observation/${ids[0]}`);
+          if (sample.id !== ids[0]) throw new Error(`read returned id ${sample.id}, expected ${ids[0]}`);
+        }
+        const integration = server.bearer(['--user', 'bench-interface', '--role', 'integration', '--org', 'bench-org']);
+        const patientIds = await admitPatients(server, ids.slice(0, 2000));
+        const clinician = server.bearer(['--user', 'bench-doctor', '--role', 'clinician', '--org', 'bench-med']);
+        await consumersCaughtUp(dbUrl);
+
+        // A stride coprime with the set size visits every id before repeating, in scattered order.
+        const rotating = (set: readonly string[], headers: Record<string, string>) => {
+          let i = 0;
+          return () => ({ path: `/fhir/Observation/${set[(i++ * 7919) % set.length]}`, headers });
+        };
+        const readers = {
+          open: {
+            server: open,
+            next: rotating(ids, {}),
+            runs: [],
+            cpuMicros: 0,
+            cpuPerRequest: [],
+            threads: {},
+            minorFaults: 0,
+          } as Reader,
+          integration: {
+            server,
+            next: rotating(ids, { authorization: integration }),
+            runs: [],
+            cpuMicros: 0,
+            cpuPerRequest: [],
+            threads: {},
+            minorFaults: 0,
+          } as Reader,
+          clinician: {
+            server,
+            next: rotating(ids.slice(0, 2000), { authorization: clinician }),
+            runs: [],
+            cpuMicros: 0,
+            cpuPerRequest: [],
+            threads: {},
+            minorFaults: 0,
+          } as Reader,
+        };
+        // Tokens go with each request (above), none by default: the open server must get none.
+        delete defaultHeaders.authorization;
+        for (const r of Object.values(readers)) {
+          await runLoad({ baseUrl: r.server.url, connections: 16, seconds: warmupSeconds(ctx), next: r.next });
+        }
+        const rounds = ctx.quick ? 3 : 5;
+        const burst = seconds(ctx, 10) / rounds;
+        for (let k = 0; k < rounds; k++) {
+          for (const r of Object.values(readers)) {
+            const cpu0 = processCpuMicros(r.server.pid);
+            const threads0 = threadCpuMicros(r.server.pid);
+            const faults0 = minorFaults(r.server.pid);
+            r.runs.push(await runLoad({ baseUrl: r.server.url, connections: 16, seconds: burst, next: r.next }));
+            // Audit entries are durable before each answer and chained shortly after, on another
+            // thread: that work belongs to this reader (its CPU, and not the next reader's time).
+            await auditChainSettled(audit, dbUrl);
+            const used = (processCpuMicros(r.server.pid) ?? Number.NaN) - (cpu0 ?? Number.NaN);
+            r.cpuMicros += used;
+            const n = r.runs.at(-1)?.responses ?? Number.NaN;
+            r.cpuPerRequest.push(Math.round(used / n));
+            r.minorFaults += (minorFaults(r.server.pid) - faults0) / n / rounds;
+            for (const [name, micros] of Object.entries(threadCpuMicros(r.server.pid))) {
+              r.threads[name] = (r.threads[name] ?? 0) + (micros - (threads0[name] ?? 0)) / n / rounds;
+            }
+          }
+        }
+        const o = combined(readers.open.runs);
+        const r = combined(readers.integration.runs);
+        const c = combined(readers.clinician.runs);
+        const cpu = (x: Reader, l: LoadResult) => (l.responses > 0 ? x.cpuMicros / l.responses : Number.NaN);
+        const cost = (withAccess: LoadResult) => 100 * (1 - withAccess.perSecond / o.perSecond);
+        return {
+          figures: [
+            ...loadFigures('read-open', 'Read Observation by id, without authorisation and audit (16 conn)', o),
+            {
+              key: 'read-open.non2xx',
+              label: 'Read without access control: non-2xx',
+              value: o.non2xx + o.errors,
+              unit: '',
+            },
+            {
+              key: 'read-open.cpuPerRequest',
+              label: 'Read by id, without access control: server CPU per request',
+              value: cpu(readers.open, o),
+              unit: 'µs',
+            },
+            ...loadFigures('read', 'Read Observation by id, integration account (16 conn)', r),
+            { key: 'read.non2xx', label: 'Read by id: non-2xx', value: r.non2xx + r.errors, unit: '' },
+            {
+              key: 'read.cpuPerRequest',
+              label: 'Read by id, integration: server CPU per request',
+              value: cpu(readers.integration, r),
+              unit: 'µs',
+            },
+            {
+              key: 'read.accessCost',
+              label: 'Authorisation and audit: read throughput lost, integration account',
+              value: cost(r),
+              unit: '%',
+              digits: 1,
+            },
+            ...loadFigures('read-clinician', 'Read Observation by id, clinician with relation (16 conn)', c),
+            { key: 'read-clinician.non2xx', label: 'Clinician read: non-2xx', value: c.non2xx + c.errors, unit: '' },
+            {
+              key: 'read-clinician.cpuPerRequest',
+              label: 'Read by id, clinician: server CPU per request',
+              value: cpu(readers.clinician, c),
+              unit: 'µs',
+            },
+            {
+              key: 'read-clinician.accessCost',
+              label: 'Authorisation and audit: read throughput lost, clinician (relation, blocks)',
+              value: cost(c),
+              unit: '%',
+              digits: 1,
+            },
+          ],
+          detail: {
+            open: readers.open.runs,
+            integration: readers.integration.runs,
+            clinician: readers.clinician.runs,
+            cpuPerRequest: Object.fromEntries(Object.entries(readers).map(([k, r]) => [k, r.cpuPerRequest])),
+            minorFaultsPerRequest: Object.fromEntries(
+              Object.entries(readers).map(([k, r]) => [k, Math.round(r.minorFaults * 100) / 100]),
+            ),
+            cpuPerRequestByThread: Object.fromEntries(
+              Object.entries(readers).map(([k, r]) => [
+                k,
+                Object.fromEntries(Object.entries(r.threads).map(([t, v]) => [t, Math.round(v * 10) / 10])),
+              ]),
+            ),
+            preloaded: ids.length,
+            patients: patientIds.size,
           },
-          ...loadFigures('read-clinician', 'Read Observation by id, clinician with relation (16 conn)', c),
-          { key: 'read-clinician.non2xx', label: 'Clinician read: non-2xx', value: c.non2xx + c.errors, unit: '' },
-          {
-            key: 'read-clinician.cpuPerRequest',
-            label: 'Read by id, clinician: server CPU per request',
-            value: perRequest(cpu2, cpu3, c.responses),
-            unit: 'µs',
-          },
-        ],
-        detail: { load: r, clinician: c, preloaded: ids.length, patients: patientIds.size },
-      };
+        };
+      } finally {
+        unregister();
+        await audit.close();
+        await open.stop();
+      }
     },
   );
+}
+
+/** Admits the patients of `observationIds` to the clinician's department (an open Encounter each). */
+async function admitPatients(server: ServerProcess, observationIds: readonly string[]): Promise<Set<string>> {
+  await fetchJson(`${server.url}/fhir/Organization/bench-med`, {
+    method: 'PUT',
+    body: JSON.stringify({
+      resourceType: 'Organization',
+      id: 'bench-med',
+      identifier: [{ system: 'urn:oid:1.2.208.176.1.1', value: 'bench-med' }],
+      name: 'Medicinsk afdeling (bench)',
+    }),
+  });
+  const patientIds = new Set<string>();
+  for (const id of observationIds) {
+    const o = await fetchJson<{ subject: { reference: string } }>(`${server.url}/fhir/Observation/${id}`);
+    patientIds.add(o.subject.reference);
+  }
+  for (const [i, ref] of [...patientIds].entries()) {
+    await fetchJson(`${server.url}/fhir/Encounter/bench-enc-${i}`, {
+      method: 'PUT',
+      body: JSON.stringify({
+        resourceType: 'Encounter',
+        id: `bench-enc-${i}`,
+        status: 'in-progress',
+        class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP' },
+        subject: { reference: ref },
+        serviceProvider: { reference: 'Organization/bench-med' },
+      }),
+    });
+  }
+  return patientIds;
 }

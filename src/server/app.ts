@@ -71,7 +71,20 @@ export interface DxhubApp {
  * Builds the server: opens and migrates the database, registers the FHIR API and operational
  * endpoints. Separate from `listen()` so that tests use `app.inject()`.
  */
-export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepository } = {}): Promise<DxhubApp> {
+export interface BuildOptions {
+  /** A repository opened already (tests); otherwise `config.db` is opened. */
+  readonly repo?: FhirRepository;
+  /**
+   * `'benchmark'`: no authentication, and the FHIR API acts as the system, without access decisions
+   * or audit entries: what `bench/scenarios/read.ts` measures authorisation and audit against
+   * (issue 3's figure). Not reachable from the command line, the environment or a configuration
+   * file; only `bench/open-server.ts` passes it. The routes outside `/fhir` still need a principal,
+   * so they refuse every request.
+   */
+  readonly withoutAccessControl?: 'benchmark';
+}
+
+export async function buildApp(config: DxhubConfig, opts: BuildOptions = {}): Promise<DxhubApp> {
   const repo =
     opts.repo ??
     (await FhirRepository.open(await openDialect(config.db), undefined, {
@@ -187,7 +200,7 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
   if (config.demo) await seedDemo(repo);
   const access = new Access(repo, audit, auth.pseudonymKey);
   // No route answers without a verified principal unless its config says `public: true`.
-  requireAuthentication(app, auth, audit);
+  if (opts.withoutAccessControl !== 'benchmark') requireAuthentication(app, auth, audit);
   if (config.rateLimitPerMinute > 0) {
     app.addHook(
       'onRequest',
@@ -218,7 +231,11 @@ export async function buildApp(config: DxhubConfig, opts: { repo?: FhirRepositor
   await app.register(webRoutes, { oidcIssuer: config.oidcIssuer });
   await app.register(identityRoutes, { repo, audit, access });
   const service = new FhirService(repo);
-  await app.register(fhirRoutes, { service, baseUrl: config.baseUrl, access });
+  await app.register(fhirRoutes, {
+    service,
+    baseUrl: config.baseUrl,
+    guardOf: opts.withoutAccessControl === 'benchmark' ? () => undefined : (req) => access.guard(req),
+  });
   // HL7 v2: the durable inbox the MLLP listener feeds, and the processor mapping it to FHIR
   // (started by `dxhub serve`; tests run it directly).
   const inbox = new Hl7Inbox(repo.db);

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Errors } from '../core/fhir/errors.ts';
+import type { AccessGuard } from '../fhir-api/access-guard.ts';
 import { processBundle } from '../fhir-api/bundle.ts';
 import { capabilityStatement } from '../fhir-api/capability-statement.ts';
 import type { FhirResponse, FhirService, RequestContext, ReturnPreference } from '../fhir-api/fhir-service.ts';
-import type { Access } from './auth.ts';
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
@@ -12,14 +12,17 @@ export function baseOf(req: FastifyRequest, baseUrl: string | undefined): string
   return baseUrl ?? `${req.protocol}://${req.headers.host ?? 'localhost'}/fhir`;
 }
 
-function preferences(req: FastifyRequest, baseUrl: string | undefined, access: Access): RequestContext {
+/** The access guard of a request (`Access.guard`); `undefined` only in the benchmark build without access control. */
+export type GuardOf = (req: FastifyRequest) => AccessGuard | undefined;
+
+function preferences(req: FastifyRequest, baseUrl: string | undefined, guardOf: GuardOf): RequestContext {
   const prefer = String(req.headers.prefer ?? '');
   const ret = /return=(minimal|representation|OperationOutcome)/.exec(prefer)?.[1] as ReturnPreference | undefined;
   return {
     baseUrl: baseOf(req, baseUrl),
     prefer: ret ?? 'representation',
     lenient: /handling=lenient/.test(prefer),
-    guard: access.guard(req),
+    guard: guardOf(req),
   };
 }
 
@@ -46,10 +49,10 @@ type P = { type: string; id: string; vid: string };
 /** The FHIR REST API (R4 §3.1.0) at `/fhir`: Fastify only translates to {@link FhirService}. */
 export async function fhirRoutes(
   app: FastifyInstance,
-  opts: { service: FhirService; baseUrl: string | undefined; access: Access },
+  opts: { service: FhirService; baseUrl: string | undefined; guardOf: GuardOf },
 ) {
   const svc = opts.service;
-  const ctx = (req: FastifyRequest) => preferences(req, opts.baseUrl, opts.access);
+  const ctx = (req: FastifyRequest) => preferences(req, opts.baseUrl, opts.guardOf);
   const base = (req: FastifyRequest) => baseOf(req, opts.baseUrl);
   const body = (req: FastifyRequest) => req.body;
 
