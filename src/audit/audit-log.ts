@@ -30,11 +30,12 @@ export interface AuditLogOptions {
   /** How often journalled entries move into the chain (ms, default 250). */
   readonly drainIntervalMs?: number;
   /**
-   * The SQLite database URL of the journal's database: journalled entries are then moved into the
-   * chain by a worker thread on a connection of its own (`journal-mover.ts`), so the server's
-   * thread only writes the journal (a move of 256 entries held it for 3–5 ms, ~10 µs per read).
-   * This thread still moves what is left on {@link AuditLog.flushed} and {@link AuditLog.close},
-   * and every {@link MOVER_CLEANUP_MS} deletes segments it no longer writes.
+   * The database URL: journalled (SQLite) or staged (PostgreSQL) entries are then moved into the
+   * chain by a worker thread on a connection of its own (`journal-mover.ts`), every
+   * {@link MOVER_INTERVAL_MS}, so the server's thread only writes the journal or the staged rows (a
+   * move of 256 entries held it for 3–5 ms, ~10 µs per read). This thread still moves what is left
+   * on {@link AuditLog.flushed} and {@link AuditLog.close}, and every {@link MOVER_CLEANUP_MS}
+   * deletes journal segments it no longer writes (and moves what a failed mover left).
    */
   readonly moveInThread?: string;
   /**
@@ -142,9 +143,14 @@ export class AuditLog {
     this.ownSegmentsLive = options.ownSegmentsLive ?? false;
     this.moveBatch = options.moveBatch ?? MOVE_BATCH;
     const interval = options.drainIntervalMs ?? 250;
-    if (this.journal && options.moveInThread) {
+    if ((this.journal || this.staging) && options.moveInThread) {
       const mover = new Worker(new URL('./journal-mover.ts', import.meta.url), {
-        workerData: { dbUrl: options.moveInThread, dir: this.journal.dir, intervalMs: MOVER_INTERVAL_MS },
+        workerData: {
+          dbUrl: options.moveInThread,
+          dir: this.journal?.dir,
+          staging: this.staging,
+          intervalMs: MOVER_INTERVAL_MS,
+        },
       });
       mover.unref();
       // A mover that fails leaves the moving to this thread again, at the usual interval.

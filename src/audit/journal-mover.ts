@@ -1,7 +1,8 @@
 /**
- * Worker thread that moves the audit journal's entries into the hash chain on a connection of its
- * own (`AuditLogOptions.moveInThread`): reading the journal, chaining (SHA-256) and inserting the
- * entries then costs the server's thread nothing. Exactly-once as on the server's thread: the
+ * Worker thread that moves audit entries into the hash chain on a connection of its own
+ * (`AuditLogOptions.moveInThread`): the journal's on SQLite, the rows staged in `audit_staging` on
+ * PostgreSQL. Reading them, chaining (SHA-256) and inserting the entries then costs the server's
+ * thread nothing. Exactly-once as on the server's thread: the
  * byte offset per segment is stored in the same transaction as the entries, and the write lock
  * orders this connection's transactions with the server's (whose writes chain their own entries).
  */
@@ -13,16 +14,28 @@ import { AuditLog, MOVER_BATCH } from './audit-log.ts';
 
 // Background work: it yields the CPU to the server's request thread (thread-priority.ts).
 lowerThreadPriority();
-const { dbUrl, dir, intervalMs } = workerData as { dbUrl: string; dir: string; intervalMs: number };
-// The server's connection runs the background thread (checkpoints, statistics).
-const db = await openDialect(dbUrl, { backgroundThread: false });
+const { dbUrl, dir, staging, intervalMs } = workerData as {
+  dbUrl: string;
+  dir: string | undefined;
+  staging: boolean;
+  intervalMs: number;
+};
+// The server's connection runs the background thread (checkpoints, statistics); on PostgreSQL
+// two pooled connections are plenty for one move at a time.
+const db = await openDialect(poolOfTwo(dbUrl), { backgroundThread: false });
 // Moves every `intervalMs`; the segments of this process are the server thread's to delete.
 const log = new AuditLog(db, {
-  journal: new AuditJournal(dir),
+  journal: dir ? new AuditJournal(dir) : undefined,
+  staging,
   drainIntervalMs: intervalMs,
   ownSegmentsLive: true,
   moveBatch: MOVER_BATCH,
 });
+
+function poolOfTwo(url: string): string {
+  if (!/^postgres(ql)?:/.test(url) || /[?&]pool=/.test(url)) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}pool=2`;
+}
 
 parentPort?.on('message', (msg: unknown) => {
   if (msg !== 'stop') return;

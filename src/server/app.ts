@@ -194,8 +194,9 @@ export async function buildApp(config: DxhubConfig, opts: BuildOptions = {}): Pr
   const audit = await AuditLog.open(repo.db, {
     clock: repo.clock,
     journal: journalDir ? new AuditJournal(journalDir) : undefined,
-    // The journal is moved into the chain by a worker thread (AuditLogOptions.moveInThread).
-    moveInThread: journalDir ? config.db : undefined,
+    // The journal (SQLite) or the staged entries (PostgreSQL) are moved into the chain by a worker
+    // thread (AuditLogOptions.moveInThread).
+    moveInThread: journalDir || repo.db.caps.name === 'postgres' ? config.db : undefined,
   });
   if (config.demo) await seedDemo(repo);
   const access = new Access(repo, audit, auth.pseudonymKey);
