@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { testDialects } from '../../test/support/dialects.ts';
 import { auditFields } from '../core/audit/audit-chain.ts';
 import { type Dialect, openDialect } from '../store/dialect/dialect.ts';
-import { freshAuditLog, readEntry } from './audit.fixture.ts';
+import { freshAuditLog, readEntry, sharedDbUrl } from './audit.fixture.ts';
 import { AuditJournal } from './audit-journal.ts';
 import { AuditLog } from './audit-log.ts';
 import { verifyAuditChain } from './verify-audit-chain.ts';
@@ -172,3 +172,27 @@ test('with the mover thread, the cleanup on this thread deletes the segments mov
     const events = await db.all<{ n: number }>('SELECT COUNT(DISTINCT event) AS n FROM audit_log');
     assert.equal(Number(events[0]!.n), 700, 'each entry chained once');
   }));
+
+if ((await testDialects()).includes('postgres')) {
+  test('on PostgreSQL the mover thread chains staged entries without this thread (postgres)', async () => {
+    const { url } = sharedDbUrl('postgres');
+    const db = await openDialect(url);
+    try {
+      // This thread's own moves run only every 30 s (MOVER_CLEANUP_MS), in flushed() and close().
+      const log = await AuditLog.open(db, { staging: true, moveInThread: url });
+      await Promise.all(Array.from({ length: 500 }, (_, i) => log.record(readEntry(i))));
+      const staged = async () => Number((await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM audit_staging'))[0]!.n);
+      const until = Date.now() + 10_000;
+      while ((await count(db)) < 500 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await count(db), 500, 'the mover thread chained every staged entry');
+      assert.equal(await staged(), 0, 'and took them out of audit_staging');
+      await log.close();
+      const verdict = await verifyAuditChain(db);
+      assert.equal(verdict.ok && verdict.count, 500);
+      const events = await db.all<{ n: number }>('SELECT COUNT(DISTINCT event) AS n FROM audit_log');
+      assert.equal(Number(events[0]!.n), 500, 'each entry chained once');
+    } finally {
+      await db.close();
+    }
+  });
+}
