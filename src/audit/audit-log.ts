@@ -83,8 +83,8 @@ const STAGED_MOVE_BATCH = 1024;
  * it fault the pages they touch in again. Moving 4 × a second in transactions of 1,024 (16 commits
  * a second at 10,000 reads/s) cost reads of 20,000 Observations ~20 µs each on the request thread;
  * a move a second costs them ~5 µs (bench/scenarios/read.ts, `cpuPerRequestByThread`). A move of
- * 4,096 holds the write lock for ~15-40 ms; the chain, and the citizen's access log, lag the
- * reads by up to ~1 s (each entry is durable in the journal before the answer).
+ * 4,096 holds the write lock for ~15-40 ms; the chain lags the reads by up to ~1 s (each entry is
+ * durable in the journal before the answer; audit searches move what is left first).
  */
 export const MOVER_INTERVAL_MS = 1_000;
 export const MOVER_BATCH = 4_096;
