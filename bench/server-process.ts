@@ -33,19 +33,36 @@ export function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number |
 }
 
 /**
+ * The fields of a `/proc/…/stat` line after the command name (stat(5) field 3 onwards, so field N is
+ * at index N − 3) and the command name; undefined when the file cannot be read (off Linux, or the
+ * process or thread is gone).
+ */
+function procStat(path: string): { name: string; fields: string[] } | undefined {
+  try {
+    const stat = readFileSync(path, 'utf8');
+    const close = stat.lastIndexOf(')');
+    return { name: stat.slice(stat.indexOf('(') + 1, close), fields: stat.slice(close + 2).split(' ') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** utime + stime (stat(5) fields 14 and 15, clock ticks of 10 ms) in microseconds. */
+const cpuOf = (fields: readonly string[]) => (Number(fields[11]) + Number(fields[12])) * 10_000;
+
+/**
  * CPU time (user + system, all threads) a process has used so far, in microseconds, from
  * `/proc/<pid>/stat` (clock ticks of 10 ms); undefined off Linux. Per-request CPU is the figure
  * that holds on a busy machine, where throughput depends on what else runs.
  */
 export function processCpuMicros(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14 and 15 of stat(5) (utime, stime); the slice starts at field 3.
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return undefined;
-  }
+  const stat = procStat(`/proc/${pid}/stat`);
+  return stat && cpuOf(stat.fields);
+}
+
+/** Minor page faults of a process so far (`/proc/<pid>/stat` field 10); 0 off Linux. */
+export function minorFaults(pid: number): number {
+  return Number(procStat(`/proc/${pid}/stat`)?.fields[7] ?? 0);
 }
 
 /**
@@ -62,14 +79,9 @@ export function threadCpuMicros(pid: number): Record<string, number> {
     return out;
   }
   for (const tid of tids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out[name] = (out[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10_000;
-    } catch {
-      // the thread ended meanwhile
-    }
+    // A thread that ended meanwhile is left out.
+    const stat = procStat(`/proc/${pid}/task/${tid}/stat`);
+    if (stat) out[stat.name] = (out[stat.name] ?? 0) + cpuOf(stat.fields);
   }
   return out;
 }

@@ -1,10 +1,12 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { auditJournalOf } from '../../src/audit/audit-journal.ts';
+import { journalKey } from '../../src/audit/audit-log.ts';
 import { type Dialect, openDialect } from '../../src/store/dialect/dialect.ts';
+import type { Figure } from '../figures.ts';
 import { defaultHeaders, fetchJson, type LoadResult, type NextRequest, runLoad } from '../load.ts';
 import { preload } from '../preload.ts';
-import { processCpuMicros, type ServerProcess, startServer, threadCpuMicros } from '../server-process.ts';
+import { minorFaults, processCpuMicros, type ServerProcess, startServer, threadCpuMicros } from '../server-process.ts';
 import {
   consumersCaughtUp,
   loadFigures,
@@ -53,16 +55,16 @@ async function auditChainSettled(db: Dialect, dbUrl: string): Promise<void> {
     }
     if (!journal || !existsSync(journal)) return false;
     const moved = new Map(
-      (
-        await db.all<{ key: string; value: string }>(
-          "SELECT key, value FROM store_meta WHERE key LIKE 'audit_journal:%'",
-          [],
-        )
-      ).map((r) => [r.key.slice('audit_journal:'.length), Number(r.value)]),
+      (await db.all<{ key: string; value: string }>('SELECT key, value FROM store_meta', [])).map((r) => [
+        r.key,
+        Number(r.value),
+      ]),
     );
     return readdirSync(journal)
       .filter((n) => n.endsWith('.jsonl'))
-      .some((n) => (statSync(join(journal, n), { throwIfNoEntry: false })?.size ?? 0) > (moved.get(n) ?? 0));
+      .some(
+        (n) => (statSync(join(journal, n), { throwIfNoEntry: false })?.size ?? 0) > (moved.get(journalKey(n)) ?? 0),
+      );
   };
   const tail = async () =>
     Number((await db.all<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM audit_log', []))[0]?.seq ?? 0);
@@ -74,14 +76,22 @@ async function auditChainSettled(db: Dialect, dbUrl: string): Promise<void> {
   }
 }
 
-/** Minor page faults of a process so far (`/proc/<pid>/stat` field 10); 0 off Linux. */
-function minorFaults(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
-  } catch {
-    return 0;
-  }
+/** A reader's load figures, its non-2xx count and the server's CPU per request. */
+function readerFigures(
+  x: Reader,
+  l: LoadResult,
+  names: { key: string; load: string; non2xx: string; cpu: string },
+): Figure[] {
+  return [
+    ...loadFigures(names.key, names.load, l),
+    { key: `${names.key}.non2xx`, label: names.non2xx, value: l.non2xx + l.errors, unit: '' },
+    {
+      key: `${names.key}.cpuPerRequest`,
+      label: names.cpu,
+      value: l.responses > 0 ? x.cpuMicros / l.responses : Number.NaN,
+      unit: 'µs',
+    },
+  ];
 }
 
 /** One kind of reader: which server, which requests, and what it measured so far. */
@@ -142,34 +152,19 @@ export async function readScenario(ctx: ScenarioContext): Promise<ScenarioResult
           let i = 0;
           return () => ({ path: `/fhir/Observation/${set[(i++ * 7919) % set.length]}`, headers });
         };
+        const reader = (on: ServerProcess, next: () => NextRequest): Reader => ({
+          server: on,
+          next,
+          runs: [],
+          cpuMicros: 0,
+          cpuPerRequest: [],
+          threads: {},
+          minorFaults: 0,
+        });
         const readers = {
-          open: {
-            server: open,
-            next: rotating(ids, {}),
-            runs: [],
-            cpuMicros: 0,
-            cpuPerRequest: [],
-            threads: {},
-            minorFaults: 0,
-          } as Reader,
-          integration: {
-            server,
-            next: rotating(ids, { authorization: integration }),
-            runs: [],
-            cpuMicros: 0,
-            cpuPerRequest: [],
-            threads: {},
-            minorFaults: 0,
-          } as Reader,
-          clinician: {
-            server,
-            next: rotating(ids.slice(0, 2000), { authorization: clinician }),
-            runs: [],
-            cpuMicros: 0,
-            cpuPerRequest: [],
-            threads: {},
-            minorFaults: 0,
-          } as Reader,
+          open: reader(open, rotating(ids, {})),
+          integration: reader(server, rotating(ids, { authorization: integration })),
+          clinician: reader(server, rotating(ids.slice(0, 2000), { authorization: clinician })),
         };
         // Tokens go with each request (above), none by default: the open server must get none.
         delete defaultHeaders.authorization;
@@ -200,31 +195,21 @@ export async function readScenario(ctx: ScenarioContext): Promise<ScenarioResult
         const o = combined(readers.open.runs);
         const r = combined(readers.integration.runs);
         const c = combined(readers.clinician.runs);
-        const cpu = (x: Reader, l: LoadResult) => (l.responses > 0 ? x.cpuMicros / l.responses : Number.NaN);
         const cost = (withAccess: LoadResult) => 100 * (1 - withAccess.perSecond / o.perSecond);
         return {
           figures: [
-            ...loadFigures('read-open', 'Read Observation by id, without authorisation and audit (16 conn)', o),
-            {
-              key: 'read-open.non2xx',
-              label: 'Read without access control: non-2xx',
-              value: o.non2xx + o.errors,
-              unit: '',
-            },
-            {
-              key: 'read-open.cpuPerRequest',
-              label: 'Read by id, without access control: server CPU per request',
-              value: cpu(readers.open, o),
-              unit: 'µs',
-            },
-            ...loadFigures('read', 'Read Observation by id, integration account (16 conn)', r),
-            { key: 'read.non2xx', label: 'Read by id: non-2xx', value: r.non2xx + r.errors, unit: '' },
-            {
-              key: 'read.cpuPerRequest',
-              label: 'Read by id, integration: server CPU per request',
-              value: cpu(readers.integration, r),
-              unit: 'µs',
-            },
+            ...readerFigures(readers.open, o, {
+              key: 'read-open',
+              load: 'Read Observation by id, without authorisation and audit (16 conn)',
+              non2xx: 'Read without access control: non-2xx',
+              cpu: 'Read by id, without access control: server CPU per request',
+            }),
+            ...readerFigures(readers.integration, r, {
+              key: 'read',
+              load: 'Read Observation by id, integration account (16 conn)',
+              non2xx: 'Read by id: non-2xx',
+              cpu: 'Read by id, integration: server CPU per request',
+            }),
             {
               key: 'read.accessCost',
               label: 'Authorisation and audit: read throughput lost, integration account',
@@ -232,14 +217,12 @@ export async function readScenario(ctx: ScenarioContext): Promise<ScenarioResult
               unit: '%',
               digits: 1,
             },
-            ...loadFigures('read-clinician', 'Read Observation by id, clinician with relation (16 conn)', c),
-            { key: 'read-clinician.non2xx', label: 'Clinician read: non-2xx', value: c.non2xx + c.errors, unit: '' },
-            {
-              key: 'read-clinician.cpuPerRequest',
-              label: 'Read by id, clinician: server CPU per request',
-              value: cpu(readers.clinician, c),
-              unit: 'µs',
-            },
+            ...readerFigures(readers.clinician, c, {
+              key: 'read-clinician',
+              load: 'Read Observation by id, clinician with relation (16 conn)',
+              non2xx: 'Clinician read: non-2xx',
+              cpu: 'Read by id, clinician: server CPU per request',
+            }),
             {
               key: 'read-clinician.accessCost',
               label: 'Authorisation and audit: read throughput lost, clinician (relation, blocks)',

@@ -98,7 +98,7 @@ interface Pending {
 }
 
 /** The `store_meta` key of a journal segment's moved offset. */
-function journalKey(segment: string): string {
+export function journalKey(segment: string): string {
   return `audit_journal:${segment}`;
 }
 
@@ -149,7 +149,6 @@ export class AuditLog {
           dbUrl: options.moveInThread,
           dir: this.journal?.dir,
           staging: this.staging,
-          intervalMs: MOVER_INTERVAL_MS,
         },
       });
       mover.unref();

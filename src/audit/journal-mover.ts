@@ -10,24 +10,19 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openDialect } from '../store/dialect/dialect.ts';
 import { lowerThreadPriority } from '../store/thread-priority.ts';
 import { AuditJournal } from './audit-journal.ts';
-import { AuditLog, MOVER_BATCH } from './audit-log.ts';
+import { AuditLog, MOVER_BATCH, MOVER_INTERVAL_MS } from './audit-log.ts';
 
 // Background work: it yields the CPU to the server's request thread (thread-priority.ts).
 lowerThreadPriority();
-const { dbUrl, dir, staging, intervalMs } = workerData as {
-  dbUrl: string;
-  dir: string | undefined;
-  staging: boolean;
-  intervalMs: number;
-};
+const { dbUrl, dir, staging } = workerData as { dbUrl: string; dir: string | undefined; staging: boolean };
 // The server's connection runs the background thread (checkpoints, statistics); on PostgreSQL
 // two pooled connections are plenty for one move at a time.
 const db = await openDialect(poolOfTwo(dbUrl), { backgroundThread: false });
-// Moves every `intervalMs`; the segments of this process are the server thread's to delete.
+// Moves every MOVER_INTERVAL_MS; the segments of this process are the server thread's to delete.
 const log = new AuditLog(db, {
   journal: dir ? new AuditJournal(dir) : undefined,
   staging,
-  drainIntervalMs: intervalMs,
+  drainIntervalMs: MOVER_INTERVAL_MS,
   ownSegmentsLive: true,
   moveBatch: MOVER_BATCH,
 });
