@@ -251,3 +251,86 @@ describe('token verifier: clock skew edges (default 60 s)', () => {
     assert.equal(await reason(await sign({ iat: T + 1 }), strict), 'not-yet-valid');
   });
 });
+
+describe('token verifier: remembered verifications', () => {
+  /** A verifier on a clock the test moves, counting how often the key set is asked for. */
+  const counted = (over: { cacheSize?: number; cacheSeconds?: number } = {}) => {
+    const clock = { now: NOW.getTime(), keyLookups: 0, keys: jwks };
+    const v = createTokenVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      keys: {
+        kind: 'local',
+        jwks: () => {
+          clock.keyLookups++;
+          return clock.keys;
+        },
+      },
+      now: () => new Date(clock.now),
+      ...over,
+    });
+    return { v, clock };
+  };
+
+  test('the same token verifies its signature once; a refusal is never remembered', async () => {
+    const { v, clock } = counted();
+    const token = await sign({ jti: 'cache-1' });
+    assert.equal(await reason(token, v), 'ok');
+    const first = clock.keyLookups;
+    // A verification asks for the key set twice (its rotation epoch, the signing key); a remembered
+    // one only once (the epoch).
+    assert.equal(first, 2);
+    assert.equal(await reason(token, v), 'ok');
+    assert.equal(await reason(token, v), 'ok');
+    assert.equal(clock.keyLookups - first, 2, 'two more uses, one key-set look each');
+    const forged = `${token.slice(0, -4)}AAAA`;
+    assert.equal(await reason(forged, v), 'bad-signature');
+    assert.equal(await reason(forged, v), 'bad-signature');
+    const off = counted({ cacheSize: 0 });
+    assert.equal(await reason(token, off.v), 'ok');
+    assert.equal(await reason(token, off.v), 'ok');
+    assert.equal(off.clock.keyLookups, 4, 'cacheSize 0: every use is verified');
+  });
+
+  test('a remembered token still expires, and counts for cacheSeconds at most', async () => {
+    const { v, clock } = counted({ cacheSeconds: 30 });
+    const shortLived = await sign({ jti: 'cache-2', exp: T + 10 });
+    assert.equal(await reason(shortLived, v), 'ok');
+    clock.now = NOW.getTime() + 69_000;
+    assert.equal(await reason(shortLived, v), 'ok', 'within exp + skew');
+    clock.now = NOW.getTime() + 70_000;
+    assert.equal(await reason(shortLived, v), 'expired', 'at exp + skew, as jose checks it');
+
+    clock.now = NOW.getTime();
+    const token = await sign({ jti: 'cache-3' });
+    assert.equal(await reason(token, v), 'ok');
+    const lookups = clock.keyLookups;
+    clock.now = NOW.getTime() + 29_000;
+    assert.equal(await reason(token, v), 'ok');
+    assert.equal(clock.keyLookups - lookups, 1, 'remembered');
+    clock.now = NOW.getTime() + 30_000;
+    assert.equal(await reason(token, v), 'ok');
+    assert.equal(clock.keyLookups - lookups, 3, 'verified anew after cacheSeconds');
+  });
+
+  test('a key rotation of the embedded issuer ends what was remembered', async () => {
+    const { v, clock } = counted();
+    const token = await sign({ jti: 'cache-4' });
+    assert.equal(await reason(token, v), 'ok');
+    // The issuer hands out a new key set object without the key that signed the token.
+    clock.keys = { keys: jwks.keys.filter((k) => k.kid !== 'es-1') };
+    assert.equal(await reason(token, v), 'bad-signature');
+  });
+
+  test('when full, the oldest verification is forgotten first', async () => {
+    const { v, clock } = counted({ cacheSize: 2 });
+    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((j) => sign({ jti: `cache-${j}` })));
+    for (const t of [a!, b!, c!]) assert.equal(await reason(t, v), 'ok');
+    const lookups = clock.keyLookups;
+    assert.equal(await reason(c!, v), 'ok');
+    assert.equal(await reason(b!, v), 'ok');
+    assert.equal(clock.keyLookups - lookups, 2, 'b and c remembered');
+    assert.equal(await reason(a!, v), 'ok');
+    assert.equal(clock.keyLookups - lookups, 4, 'a verified anew');
+  });
+});
