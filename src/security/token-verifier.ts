@@ -17,19 +17,6 @@ export interface TokenVerifierOptions extends ClaimOptions {
   readonly clockSkewSeconds?: number;
   /** The clock; injected for tests. */
   readonly now?: () => Date;
-  /**
-   * How many verified tokens are remembered, so that a client's next requests with the same token
-   * skip the signature check (an ES256 verification costs ~110 µs of CPU, more than the rest of a
-   * read). Default 10,000; 0 turns the cache off. Refusals are never remembered.
-   */
-  readonly cacheSize?: number;
-  /**
-   * How long a remembered verification counts, in seconds (default 60), at most until the token
-   * expires and at most the external issuer's `cacheMaxAgeMs`. Bounds how long a key withdrawn from
-   * an external issuer's JWKS is still honoured for tokens seen before; the embedded issuer's
-   * rotations end every remembered verification at once.
-   */
-  readonly cacheSeconds?: number;
 }
 
 export type VerifyResult = { readonly ok: true; readonly principal: Principal } | AuthFailure;
@@ -58,26 +45,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const skew = options.clockSkewSeconds ?? 60;
   const now = options.now ?? (() => new Date());
   const audience = typeof options.audience === 'string' ? options.audience : [...options.audience];
-  // Never longer than an external issuer's key set is kept: a key withdrawn there stops counting
-  // as soon as the set is fetched anew.
-  const keySetAge = options.keys.kind === 'remote' ? options.keys.cacheMaxAgeMs : undefined;
-  const ttlMs = Math.min((options.cacheSeconds ?? 60) * 1000, keySetAge ?? Number.POSITIVE_INFINITY);
-  const cache = new VerifiedTokens(ttlMs > 0 ? (options.cacheSize ?? 10_000) : 0, ttlMs);
-  // The embedded issuer hands out a new key set object on rotation (issuer-keys.ts).
-  const keyEpoch = options.keys.kind === 'local' ? options.keys.jwks : () => undefined;
 
   const verify = async (token: string | undefined): Promise<VerifyResult> => {
     if (token === undefined || token.trim() === '') return authFailure('missing');
-    // Taken before verifying: a rotation meanwhile leaves the entry on the old epoch (forgotten).
-    const epoch = keyEpoch();
-    const known = cache.get(token, now().getTime(), skew, epoch);
-    if (known) return known;
-    const result = await verifySignature(token);
-    if (result.ok) cache.set(token, result, now().getTime(), epoch);
-    return result;
-  };
-
-  const verifySignature = async (token: string): Promise<VerifyResult> => {
     if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token))
       return authFailure('malformed', 'not a compact JWS');
     let alg: unknown;
@@ -120,41 +90,6 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 }
 
 type VerifyOptions = NonNullable<Parameters<typeof jwtVerify>[2]>;
-type Verified = Extract<VerifyResult, { ok: true }>;
-
-/**
- * Tokens whose signature and claims were verified, by their exact text: a hit is the same token,
- * byte for byte. An entry counts until the token's `exp` (with the clock skew, as jose checks it)
- * and at most `ttlMs` after its verification, and only under the key set it was verified with.
- * When full, the oldest entry goes.
- */
-class VerifiedTokens {
-  private readonly entries = new Map<string, { result: Verified; until: number; keys: unknown }>();
-  private readonly size: number;
-  private readonly ttlMs: number;
-  constructor(size: number, ttlMs: number) {
-    this.size = size;
-    this.ttlMs = ttlMs;
-  }
-
-  get(token: string, nowMs: number, skewSeconds: number, keys: unknown): Verified | undefined {
-    const e = this.entries.get(token);
-    if (!e) return undefined;
-    const expires = e.result.principal.expiresAt.getTime() + skewSeconds * 1000;
-    if (nowMs < e.until && nowMs < expires && e.keys === keys) return e.result;
-    this.entries.delete(token);
-    return undefined;
-  }
-
-  set(token: string, result: Verified, nowMs: number, keys: unknown): void {
-    if (this.size <= 0) return;
-    if (this.entries.size >= this.size) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
-    this.entries.set(token, { result, until: nowMs + this.ttlMs, keys });
-  }
-}
 
 // jose reports several keys matching a token without `kid` (or sharing one) as an error that can be
 // iterated; each candidate is tried in turn (jose docs, createLocalJWKSet).
