@@ -118,8 +118,9 @@ interface Reader {
  *   admitted to the clinician's department.
  * Both servers run on the same database at once; the readers take turns in short bursts (5 rounds
  * of 2 s each, 3 of 1 s with `--quick`), each round starting with the next reader, after warm-up
- * rounds in the same pattern, so that a machine whose speed drifts over the run treats them alike. The difference is what authorisation and audit cost (issue 3: ≤ 15 % of the read
- * throughput). The reads are timed once the servers' consumers have worked off the pre-load.
+ * rounds in the same pattern, so that a machine whose speed drifts over the run treats them alike.
+ * The difference is what authorisation and audit cost (issue 3: ≤ 15 % of the read throughput).
+ * The reads are timed once the servers' consumers have worked off the pre-load.
  */
 export async function readScenario(ctx: ScenarioContext): Promise<ScenarioResult> {
   const size = ctx.quick ? 5_000 : 20_000;

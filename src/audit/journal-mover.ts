@@ -27,9 +27,12 @@ const log = new AuditLog(db, {
   moveBatch: MOVER_BATCH,
 });
 
+/** A PostgreSQL URL with `pool=2` unless it names a pool size (`openPostgres` reads it). */
 function poolOfTwo(url: string): string {
-  if (!/^postgres(ql)?:/.test(url) || /[?&]pool=/.test(url)) return url;
-  return `${url}${url.includes('?') ? '&' : '?'}pool=2`;
+  if (!/^postgres(ql)?:/.test(url)) return url;
+  const u = new URL(url);
+  if (!u.searchParams.has('pool')) u.searchParams.set('pool', '2');
+  return u.toString();
 }
 
 parentPort?.on('message', (msg: unknown) => {
