@@ -31,6 +31,7 @@ export const TARGETS: Readonly<Record<string, Partial<Record<BenchDialect, Targe
   'conditionalPut.duplicates': { sqlite: { op: '<=', value: 0 }, postgres: { op: '<=', value: 0 } },
   'hl7.parsePerSecond': { sqlite: { op: '>=', value: 100_000 }, postgres: { op: '>=', value: 100_000 } },
   'hl7.endToEndPerSecond': { sqlite: { op: '>=', value: 2_000 }, postgres: { op: '>=', value: 1_000 } },
+  'astm.ackedPerSecond': { sqlite: { op: '>=', value: 1_000 }, postgres: { op: '>=', value: 1_000 } },
   'hl7.deadLetters': { sqlite: { op: '<=', value: 0 }, postgres: { op: '<=', value: 0 } },
   'orderSign.perSecond': { sqlite: { op: '>=', value: 2_000 }, postgres: { op: '>=', value: 2_000 } },
   'orderSign.p99': { sqlite: { op: '<=', value: 10 }, postgres: { op: '<=', value: 10 } },

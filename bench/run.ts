@@ -7,6 +7,7 @@ import { type BenchDialect, PG_URL, postgresProblem } from './databases.ts';
 import { type Figure, renderTable } from './figures.ts';
 import { hl7ProcessorScenario } from './hl7-processor.ts';
 import { resultPipelineScenario } from './result-pipeline.ts';
+import { astmScenario } from './scenarios/astm.ts';
 import { bundleScenario } from './scenarios/bundle.ts';
 import { conditionalPutScenario } from './scenarios/conditional-put.ts';
 import type { ScenarioContext, ScenarioResult } from './scenarios/harness.ts';
@@ -25,10 +26,11 @@ const USAGE = `npm run bench -- [options]     (= node bench/run.ts)
                                    DXHUB_BENCH_PG_URL, default ${PG_URL})
   --quick                          small data and short runs: a smoke run in under 2 minutes
   --only <names>                   comma-separated: bundle, read, search, disk, conditional-put, hl7,
-                                   hl7-processor, operations, order-sign, result-pipeline, seed, simulate-orders, web (search
+                                   hl7-processor, astm, operations, order-sign, result-pipeline, seed, simulate-orders, web (search
                                    includes disk; disk alone skips the HTTP run). Not in the default
                                    set: hl7 (HL7 v2 parse + MLLP end to end), hl7-processor (the
-                                   HL7 processor alone, per message and batched), operations (management
+                                   HL7 processor alone, per message and batched), astm (ASTM results
+                                   from one analyzer connection: ACKed, and processed), operations (management
                                    information on 10 M results of history, 1 M with --quick),
                                    order-sign (CDS Hooks order-sign with 5,000 results and 200 rules
                                    while Observations are ingested), result-pipeline (Observations
@@ -55,6 +57,7 @@ const SCENARIOS = [
   'conditional-put',
   'hl7',
   'hl7-processor',
+  'astm',
   'operations',
   'order-sign',
   'result-pipeline',
@@ -72,6 +75,7 @@ const RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<ScenarioRe
   'conditional-put': conditionalPutScenario,
   hl7: hl7Scenario,
   'hl7-processor': hl7ProcessorScenario,
+  astm: astmScenario,
   operations: operationsScenario,
   'order-sign': orderSignScenario,
   'result-pipeline': resultPipelineScenario,

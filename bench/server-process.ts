@@ -92,6 +92,8 @@ export interface ServerProcess {
   readonly pid: number;
   /** The HL7 v2 MLLP port when started with `{ mllp: true }` (otherwise the OS picked one nobody knows). */
   readonly mllpPort: number | undefined;
+  /** The ASTM listener port when started with `{ astm: true }`. */
+  readonly astmPort: number | undefined;
   /** Largest RSS seen by the 200 ms poller since {@link resetPeak}, and the kernel's VmHWM. */
   peakRss(): { polledBytes: number; hwmBytes: number | undefined };
   resetPeak(): void;
@@ -111,6 +113,7 @@ export async function startServer(
   nodeArgs: readonly string[] = [],
   opts: {
     readonly mllp?: boolean;
+    readonly astm?: boolean;
     readonly demo?: boolean;
     readonly env?: Readonly<Record<string, string>>;
     /**
@@ -122,6 +125,7 @@ export async function startServer(
 ): Promise<ServerProcess> {
   const port = await freePort();
   const mllpPort = opts.mllp ? await freePort() : undefined;
+  const astmPort = opts.astm ? await freePort() : undefined;
   // Own signing keys per server; no rate limit (the load generator is one principal).
   const keyDir = mkdtempSync(join(tmpdir(), 'dxhub-bench-keys-'));
   const env = {
@@ -141,7 +145,7 @@ export async function startServer(
         '--mllp-port',
         String(mllpPort ?? 0),
         '--astm-port',
-        '0',
+        String(astmPort ?? 0),
         '--host',
         '127.0.0.1',
         '--db',
@@ -203,6 +207,7 @@ export async function startServer(
     url,
     pid,
     mllpPort,
+    astmPort,
     peakRss: () => ({ polledBytes: peak, hwmBytes: procStatusBytes(pid, 'VmHWM') }),
     resetPeak: () => {
       peak = procStatusBytes(pid, 'VmRSS') ?? 0;

@@ -17,6 +17,7 @@ import { OperationsService } from '../operations/operations-service.ts';
 import { type OrderingService, openOrdering } from '../ordering/index.ts';
 import { ResultPipeline } from '../results/result-pipeline.ts';
 import { openDialect } from '../store/dialect/dialect.ts';
+import { PgMaintenance } from '../store/dialect/pg-maintenance.ts';
 import { FhirRepository } from '../store/repository.ts';
 import { Access, type Authentication, openAuthentication, requireAuthentication } from './auth.ts';
 import { cdsHooksRoutes } from './cds-hooks-routes.ts';
@@ -268,6 +269,11 @@ export async function buildApp(config: DxhubConfig, opts: BuildOptions = {}): Pr
   await app.register(orderingRoutes, { ordering, access });
   await app.register(cdsHooksRoutes, { ordering, access, baseUrl: config.baseUrl });
   // Result processing: every Observation passes the pipeline (an outbox consumer; started by serve).
+  // PostgreSQL: planner statistics and dead rows of dxhub's tables while autovacuum is off.
+  const maintenance =
+    repo.db.caps.name === 'postgres' && config.pgMaintenance !== 'off'
+      ? PgMaintenance.start(config.db, { mode: config.pgMaintenance, log: (msg) => app.log.info(msg) })
+      : undefined;
   const results = new ResultPipeline({ repo, onError: (err) => app.log.error({ err }, 'result processing failed') });
   await app.register(resultsRoutes, { repo, pipeline: results, access });
   // Management information (docs/operations.md): indicators from the outbox, /mi/ API, metrics.
@@ -309,6 +315,7 @@ export async function buildApp(config: DxhubConfig, opts: BuildOptions = {}): Pr
       await results.stop();
       await app.close();
       await audit.close();
+      await maintenance?.close();
       await repo.close();
     },
   };

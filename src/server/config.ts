@@ -1,4 +1,7 @@
 import { D_ECPR_REGION_ARCS, type DanishRegion } from '../core/identity/index.ts';
+import type { PgMaintenanceMode } from '../store/dialect/pg-maintenance.ts';
+
+const PG_MAINTENANCE_MODES: readonly PgMaintenanceMode[] = ['auto', 'on', 'off'];
 
 /** Runtime configuration (the contract in the README's configuration table). */
 export interface DxhubConfig {
@@ -58,8 +61,20 @@ export interface DxhubConfig {
   operationsConfig: string | undefined;
   /** The region dxhub serves: its D-eCPR identifier system and issuing (DXHUB_REGION). */
   region: DanishRegion;
+  /**
+   * PostgreSQL only (DXHUB_PG_MAINTENANCE): `auto` (default) analyses and vacuums dxhub's tables
+   * while the server's autovacuum is off, `on` always, `off` never (`store/dialect/pg-maintenance.ts`).
+   */
+  pgMaintenance: PgMaintenanceMode;
   /** Crash-test fault injection: pause before each commit (never set in production). */
   testPauseBeforeCommitMs: number;
+}
+
+function parseMaintenance(mode: string): PgMaintenanceMode {
+  if (!(PG_MAINTENANCE_MODES as readonly string[]).includes(mode)) {
+    throw new Error(`DXHUB_PG_MAINTENANCE must be one of ${PG_MAINTENANCE_MODES.join(', ')}, not '${mode}'`);
+  }
+  return mode as PgMaintenanceMode;
 }
 
 function parseRegion(name: string): DanishRegion {
@@ -149,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     operationsConfig: overrides.operationsConfig ?? (env.DXHUB_OPERATIONS_CONFIG || undefined),
     oruReceiver: overrides.oruReceiver ?? parseReceiver(env.DXHUB_ORU_RECEIVER),
     region: parseRegion(overrides.region ?? env.DXHUB_REGION ?? 'syddanmark'),
+    pgMaintenance: parseMaintenance(overrides.pgMaintenance ?? env.DXHUB_PG_MAINTENANCE ?? 'auto'),
     testPauseBeforeCommitMs: Number(overrides.testPauseBeforeCommitMs ?? env.DXHUB_TEST_PAUSE_BEFORE_COMMIT_MS ?? 0),
   };
 }
