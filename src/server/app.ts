@@ -17,7 +17,6 @@ import { OperationsService } from '../operations/operations-service.ts';
 import { type OrderingService, openOrdering } from '../ordering/index.ts';
 import { ResultPipeline } from '../results/result-pipeline.ts';
 import { openDialect } from '../store/dialect/dialect.ts';
-import { PgMaintenance } from '../store/dialect/pg-maintenance.ts';
 import { FhirRepository } from '../store/repository.ts';
 import { Access, type Authentication, openAuthentication, requireAuthentication } from './auth.ts';
 import { cdsHooksRoutes } from './cds-hooks-routes.ts';
@@ -268,12 +267,16 @@ export async function buildApp(config: DxhubConfig, opts: BuildOptions = {}): Pr
   const ordering = await openOrdering(repo);
   await app.register(orderingRoutes, { ordering, access });
   await app.register(cdsHooksRoutes, { ordering, access, baseUrl: config.baseUrl });
-  // Result processing: every Observation passes the pipeline (an outbox consumer; started by serve).
-  // PostgreSQL: planner statistics and dead rows of dxhub's tables while autovacuum is off.
+  // PostgreSQL: planner statistics and dead rows of dxhub's tables while autovacuum is off. Loaded
+  // only there, as the dialects are: an embedded server does not load the PostgreSQL driver.
   const maintenance =
     repo.db.caps.name === 'postgres' && config.pgMaintenance !== 'off'
-      ? PgMaintenance.start(config.db, { mode: config.pgMaintenance, log: (msg) => app.log.info(msg) })
+      ? (await import('../store/dialect/pg-maintenance.ts')).PgMaintenance.start(config.db, {
+          mode: config.pgMaintenance,
+          log: (msg) => app.log.info(msg),
+        })
       : undefined;
+  // Result processing: every Observation passes the pipeline (an outbox consumer; started by serve).
   const results = new ResultPipeline({ repo, onError: (err) => app.log.error({ err }, 'result processing failed') });
   await app.register(resultsRoutes, { repo, pipeline: results, access });
   // Management information (docs/operations.md): indicators from the outbox, /mi/ API, metrics.

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { postgresConnection } from './postgres.ts';
 
 /**
  * `auto`: maintain only while the server's `autovacuum` is off; `on`: always; `off`: never.
@@ -23,6 +24,7 @@ export interface PgMaintenanceOptions {
 }
 
 interface TableStats {
+  schemaname: string;
   relname: string;
   n_live_tup: string | number;
   n_dead_tup: string | number;
@@ -61,8 +63,7 @@ interface Thresholds {
  * pass, and take only a SHARE UPDATE EXCLUSIVE lock: reads and writes go on meanwhile.
  */
 export class PgMaintenance {
-  private readonly url: URL;
-  private readonly schema: string | undefined;
+  private readonly url: string;
   private readonly mode: PgMaintenanceMode;
   private readonly log: (msg: string) => void;
   private client: pg.Client | undefined;
@@ -70,16 +71,11 @@ export class PgMaintenance {
   private running: Promise<unknown> | undefined;
   private told = false;
   private closed = false;
-  private schemaCache: string | undefined;
 
   /** `url` as dxhub takes it (its own `schema` and `pool` parameters are understood). */
   constructor(url: string, opts: PgMaintenanceOptions = {}) {
-    const u = new URL(url);
-    this.schema = u.searchParams.get('schema') ?? undefined;
-    u.searchParams.delete('schema');
-    u.searchParams.delete('pool');
-    if (this.schema && !/^[a-z_][a-z0-9_]*$/.test(this.schema)) throw new Error(`invalid schema name '${this.schema}'`);
-    this.url = u;
+    postgresConnection(url); // refuses a bad URL or schema name now rather than at the first pass
+    this.url = url;
     this.mode = opts.mode ?? 'auto';
     this.log = opts.log ?? (() => undefined);
   }
@@ -127,7 +123,7 @@ export class PgMaintenance {
     }
     const tables = (
       await c.query<TableStats>(
-        `SELECT s.relname, s.n_live_tup, s.n_dead_tup, s.n_mod_since_analyze, s.n_ins_since_vacuum, c.reltuples
+        `SELECT s.schemaname, s.relname, s.n_live_tup, s.n_dead_tup, s.n_mod_since_analyze, s.n_ins_since_vacuum, c.reltuples
            FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
           WHERE s.schemaname = current_schema()
           ORDER BY s.relname`,
@@ -139,7 +135,7 @@ export class PgMaintenance {
       if (this.closed) break;
       // reltuples is -1 until the table was first analysed or vacuumed.
       const rows = Math.max(Number(s.reltuples), 0);
-      const name = `${quoteIdent(await this.schemaName(c))}.${quoteIdent(s.relname)}`;
+      const name = `${quoteIdent(s.schemaname)}.${quoteIdent(s.relname)}`;
       const vacuum = Number(s.n_dead_tup) > t.vt + t.vsf * rows || Number(s.n_ins_since_vacuum) > t.vit + t.visf * rows;
       const analyze = Number(s.n_mod_since_analyze) > t.at + t.asf * rows;
       if (vacuum) {
@@ -164,16 +160,12 @@ export class PgMaintenance {
     await c?.end().catch(() => undefined);
   }
 
-  private async schemaName(c: pg.Client): Promise<string> {
-    this.schemaCache ??= (await c.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]!.s;
-    return this.schemaCache;
-  }
-
   private async connection(): Promise<pg.Client> {
     if (this.client) return this.client;
+    const { connectionString, options } = postgresConnection(this.url);
     const c = new pg.Client({
-      connectionString: this.url.toString(),
-      options: this.schema ? `-c search_path=${this.schema}` : undefined,
+      connectionString,
+      options,
       application_name: 'dxhub-maintenance',
     });
     c.on('error', () => {

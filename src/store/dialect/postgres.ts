@@ -309,20 +309,38 @@ class PgDialect extends PgExecutor implements Dialect {
 }
 
 /**
- * Opens a PostgreSQL pool. A `schema` query parameter (dxhub's own, removed before connecting)
- * selects and creates a schema: tests use it to isolate their data.
+ * What a dxhub PostgreSQL URL says: dxhub's own query parameters `schema` (the search path, for
+ * tests' isolated schemas) and `pool` (pool size, default 10) taken out, the rest for `pg`.
  */
-export async function openPostgres(url: string): Promise<Dialect> {
+export function postgresConnection(url: string): {
+  readonly connectionString: string;
+  readonly options: string | undefined;
+  readonly schema: string | undefined;
+  readonly poolSize: number;
+} {
   const u = new URL(url);
   const schema = u.searchParams.get('schema') ?? undefined;
   const poolSize = Number(u.searchParams.get('pool') ?? 10);
   u.searchParams.delete('schema');
   u.searchParams.delete('pool');
   if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name '${schema}'`);
-  const pool = new pg.Pool({
+  return {
     connectionString: u.toString(),
-    max: poolSize,
     options: schema ? `-c search_path=${schema}` : undefined,
+    schema,
+    poolSize,
+  };
+}
+
+/**
+ * Opens a PostgreSQL pool. A `schema` query parameter (dxhub's own, removed before connecting)
+ * selects and creates a schema: tests use it to isolate their data.
+ */
+export async function openPostgres(url: string): Promise<Dialect> {
+  const { schema, poolSize, ...connection } = postgresConnection(url);
+  const pool = new pg.Pool({
+    ...connection,
+    max: poolSize,
     types: {
       // BIGINT columns (rids, times in ms) fit in a double; return numbers, not strings.
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
