@@ -105,6 +105,30 @@ describe('PostgreSQL maintenance (ANALYZE and VACUUM of dxhub tables while autov
     }
   });
 
+  test('its VACUUM and ANALYZE are throttled as autovacuum’s are (cost-based delay and limit)', async () => {
+    const m = new PgMaintenance(url, { mode: 'on' });
+    try {
+      await m.runOnce();
+      // The maintenance connection's own settings (the pass opened it), against autovacuum's.
+      const own = (m as unknown as { client: { query(sql: string): Promise<{ rows: Record<string, string>[] }> } })
+        .client;
+      const [mine] = (
+        await own.query("SELECT current_setting('vacuum_cost_delay') AS d, current_setting('vacuum_cost_limit') AS l")
+      ).rows;
+      const [auto] = await db.all<{ d: string; l: string }>(
+        `SELECT current_setting('autovacuum_vacuum_cost_delay') AS d,
+                CASE WHEN current_setting('autovacuum_vacuum_cost_limit')::int > 0
+                     THEN current_setting('autovacuum_vacuum_cost_limit')
+                     ELSE current_setting('vacuum_cost_limit') END AS l`,
+      );
+      // A session's own VACUUM runs unthrottled by default (vacuum_cost_delay 0); autovacuum's is 2 ms.
+      assert.notEqual(auto!.d, '0');
+      assert.deepEqual(mine, { d: auto!.d, l: auto!.l });
+    } finally {
+      await m.close();
+    }
+  });
+
   test('a scheduled pass runs on its own and stops with close()', async () => {
     await db.run("INSERT INTO maint_probe SELECT g, 'more ' || g FROM generate_series(5001, 7000) g");
     await counted((s) => s.n_mod_since_analyze >= 2000);

@@ -172,6 +172,19 @@ export class PgMaintenance {
       if (this.client === c) this.client = undefined;
     });
     await c.connect();
+    // Throttled as autovacuum is (its cost-based delay and limit, where VACUUM and ANALYZE typed by
+    // hand run unthrottled): a pass over a large table then spreads its reads and writes out
+    // instead of taking the disk and a core from the requests served meanwhile.
+    await c.query(
+      `SELECT set_config('vacuum_cost_delay',
+                CASE WHEN current_setting('autovacuum_vacuum_cost_delay') LIKE '-1%'
+                     THEN current_setting('vacuum_cost_delay')
+                     ELSE current_setting('autovacuum_vacuum_cost_delay') END, false),
+              set_config('vacuum_cost_limit',
+                CASE WHEN current_setting('autovacuum_vacuum_cost_limit')::int > 0
+                     THEN current_setting('autovacuum_vacuum_cost_limit')
+                     ELSE current_setting('vacuum_cost_limit') END, false)`,
+    );
     this.client = c;
     return c;
   }
