@@ -67,3 +67,25 @@ test('the hashed payload is the canonical JSON of the fields, the event as an ob
       .digest('hex'),
   );
 });
+
+test('the stored event text is the canonical JSON of its members, whichever of them are present', () => {
+  // Values that JSON escapes (quotes, backslashes, control characters, non-ASCII) and members
+  // present or absent in every combination, with and without the endpoint's address.
+  const values = ['plain', 'quote " and \\ backslash', 'tab\tnewline\n\u0001', 'æøå — 😀', ''];
+  const optional = ['agentName', 'client', 'detail', 'query', 'requestId', 'resource'] as const;
+  for (let mask = 0; mask < 2 ** optional.length; mask++) {
+    const present = optional.filter((_, i) => mask & (1 << i));
+    const e: Record<string, string> = { action: 'read', agent: 'u' };
+    for (const [k, name] of present.entries()) e[name] = values[(mask + k) % values.length]!;
+    for (const source of [SOURCE, { observer: 'obs "x"', address: 'https://dxhub.example/fhir' }]) {
+      const f = auditFields(e as unknown as AuditEntry, 1, source);
+      const parsed = JSON.parse(f.event) as Record<string, unknown>;
+      assert.equal(f.event, canonicalJson(parsed));
+      assert.deepEqual(
+        Object.keys(parsed).sort(),
+        [...present, 'observer', ...('address' in source ? ['address'] : [])].sort(),
+      );
+      for (const name of present) assert.equal(parsed[name], e[name]);
+    }
+  }
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { maskCpr } from './mask-cpr.ts';
+import { CPR_LIKE, maskCpr } from './mask-cpr.ts';
 
 test('masks CPR numbers with and without hyphen, keeping the birth date', () => {
   assert.equal(maskCpr('patient 010203-1234 called'), 'patient 010203-XXXX called');
@@ -22,5 +22,21 @@ test('masks replacement CPRs (D-eCPR DDMMYY-CAAG, as Region Nordjylland writes t
 test('leaves other numbers alone: longer runs, non-dates, SOR codes, epoch seconds', () => {
   for (const text of ['12345678901', '1764374400', 'SOR 1234567890123', '3213001234', '0113001234', 'abc 123']) {
     assert.equal(maskCpr(text), text);
+  }
+});
+
+test('maskCpr gives what the expression alone gives, also for text it need not run on', () => {
+  // Digits, separators and letters in random runs: with and without six digits in a row.
+  let seed = 7;
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed;
+  };
+  const alphabet = '0123456789012345678901234567890123-AB x|%7C';
+  for (let i = 0; i < 20_000; i++) {
+    const length = next() % 24;
+    let text = '';
+    for (let k = 0; k < length; k++) text += alphabet[next() % alphabet.length];
+    assert.equal(maskCpr(text), text.replace(CPR_LIKE, '$1-XXXX'), JSON.stringify(text));
   }
 });
