@@ -39,10 +39,10 @@ function countingExecutor(tx: SqlExecutor, trips: RoundTrips): SqlExecutor {
   return {
     all: (sql, params) => trips.timed(label(sql), () => tx.all(sql, params)),
     run: (sql, params) => trips.timed(label(sql), () => tx.run(sql, params)),
-    insertMany: (table, columns, types, rows) =>
+    insertMany: (table, columns, types, rows, opts) =>
       rows.length > 0
-        ? trips.timed(`insertMany ${table}`, () => tx.insertMany(table, columns, types, rows))
-        : tx.insertMany(table, columns, types, rows),
+        ? trips.timed(`insertMany ${table}`, () => tx.insertMany(table, columns, types, rows, opts))
+        : tx.insertMany(table, columns, types, rows, opts),
     insertAll: (parts, opts) =>
       parts.some((p) => p.rows.length > 0) || opts?.lockFirst
         ? trips.timed(

@@ -252,7 +252,7 @@ export class AuditLog {
    */
   async recordInTx(tx: SqlExecutor, entries: readonly AuditEntry[]): Promise<void> {
     const staged = this.stagingRows(entries);
-    if (staged) await tx.insertMany(staged.table, staged.columns, staged.types, staged.rows);
+    if (staged) await tx.insertMany(staged.table, staged.columns, staged.types, staged.rows, staged);
     else await this.appendInTx(tx, entries);
   }
 
@@ -268,6 +268,8 @@ export class AuditLog {
       table: 'audit_staging',
       columns: FIELD_COLUMNS,
       types: STAGING_TYPES,
+      // Keys from the table's serial column: a plain INSERT (no speculative insertion).
+      append: true,
       rows: entries.map((e) => fieldValues(auditFields(e, e.at ?? now, this.source))),
     };
   }
@@ -422,7 +424,9 @@ export class AuditLog {
           if (this.staging)
             // One statement: on PostgreSQL it commits on its own (no BEGIN/COMMIT round trips), on
             // SQLite it joins the group commit.
-            await this.db.insertMany('audit_staging', FIELD_COLUMNS, STAGING_TYPES, fields.map(fieldValues));
+            await this.db.insertMany('audit_staging', FIELD_COLUMNS, STAGING_TYPES, fields.map(fieldValues), {
+              append: true,
+            });
           else await this.db.transaction((tx) => this.appendFields(tx, fields));
         } catch (err) {
           for (const p of batch) p.reject(err);

@@ -331,9 +331,12 @@ export class FhirRepository {
   private async finish(w: WriteContext): Promise<void> {
     await w.flush(w.atCommit.splice(0));
     if (w.events.length === 0) return;
-    await w.tx.insertAll([{ table: 'outbox', columns: OUTBOX_COLUMNS, types: OUTBOX_TYPES, rows: w.events }], {
-      lockFirst: 'dxhub:outbox',
-    });
+    // The outbox's sequence numbers come from its serial column: appended, without ON CONFLICT (the
+    // statement holds the outbox lock that every writer waits for; no speculative insertion).
+    await w.tx.insertAll(
+      [{ table: 'outbox', columns: OUTBOX_COLUMNS, types: OUTBOX_TYPES, rows: w.events, append: true }],
+      { lockFirst: 'dxhub:outbox' },
+    );
   }
 
   private async current(tx: SqlExecutor | WriteContext, type: string, id: string): Promise<CurrentRow | undefined> {

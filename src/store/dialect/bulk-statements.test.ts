@@ -184,3 +184,79 @@ if ((await testDialects()).includes('postgres')) {
     });
   });
 }
+
+for (const dialect of await testDialects()) {
+  describe(`insertMany and insertAll: skipping existing keys, or appending (${dialect})`, () => {
+    let db: Dialect;
+    after(async () => db?.close());
+
+    it('skip rows whose key exists by default; with append, a duplicate key fails and nothing of the statement stays', async () => {
+      db = await openDialect(freshDbUrl(dialect));
+      await db.execScript('CREATE TABLE append_probe (k BIGINT PRIMARY KEY, t TEXT)');
+      const keys = async () =>
+        (await db.all<{ k: number }>('SELECT k FROM append_probe ORDER BY k')).map((r) => Number(r.k));
+      const cols = ['k', 't'];
+      const types = ['bigint', 'text'] as const;
+      await db.insertMany(
+        'append_probe',
+        cols,
+        [...types],
+        [
+          [1, 'a'],
+          [2, 'b'],
+        ],
+      );
+      // Default: the existing key is skipped, the new one inserted.
+      await db.insertMany(
+        'append_probe',
+        cols,
+        [...types],
+        [
+          [2, 'again'],
+          [3, 'c'],
+        ],
+      );
+      assert.deepEqual(await keys(), [1, 2, 3]);
+      assert.equal((await db.all<{ t: string }>('SELECT t FROM append_probe WHERE k = 2'))[0]!.t, 'b');
+      // Appending: new keys go in; a duplicate fails the whole statement, loudly.
+      await db.insertMany('append_probe', cols, [...types], [[4, 'd']], { append: true });
+      await assert.rejects(
+        db.insertMany(
+          'append_probe',
+          cols,
+          [...types],
+          [
+            [5, 'e'],
+            [3, 'dup'],
+          ],
+          { append: true },
+        ),
+      );
+      assert.deepEqual(await keys(), [1, 2, 3, 4]);
+      // The same through insertAll, per table part.
+      await assert.rejects(
+        db.transaction((tx) =>
+          tx.insertAll([{ table: 'append_probe', columns: cols, types: [...types], rows: [[1, 'dup']], append: true }]),
+        ),
+      );
+      await db.transaction((tx) =>
+        tx.insertAll([
+          {
+            table: 'append_probe',
+            columns: cols,
+            types: [...types],
+            rows: [
+              [1, 'skipped'],
+              [6, 'f'],
+            ],
+          },
+        ]),
+      );
+      assert.deepEqual(await keys(), [1, 2, 3, 4, 6]);
+      // Detached inserts are appends: a duplicate key is an error there too.
+      await db.insertManyDetached('append_probe', cols, [...types], [[7, 'g']]);
+      await assert.rejects(db.insertManyDetached('append_probe', cols, [...types], [[7, 'dup']]));
+      assert.deepEqual(await keys(), [1, 2, 3, 4, 6, 7]);
+    });
+  });
+}

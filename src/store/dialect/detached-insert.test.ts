@@ -37,8 +37,9 @@ for (const dialect of await testDialects()) {
           got.map((r) => [Number(r.k), r.t, r.n === null ? null : Number(r.n)]),
           batches.flat(),
         );
-        // A duplicate key is ignored, as with insertMany.
-        await db.insertManyDetached('detached_probe', COLUMNS, TYPES, [[0, 'again', 1]]);
+        // Detached inserts append (the keys are the database's): a duplicate key fails, and the row
+        // already there stays as it was.
+        await assert.rejects(db.insertManyDetached('detached_probe', COLUMNS, TYPES, [[0, 'again', 1]]));
         assert.equal(
           (await db.all<{ t: string }>('SELECT t FROM detached_probe WHERE k = 0'))[0]!.t,
           batches[0]![0]![1],

@@ -9,14 +9,17 @@ export interface SqlExecutor {
   /** Runs a statement and returns the number of changed rows. */
   run(sql: string, params?: readonly unknown[]): Promise<number>;
   /**
-   * Inserts many rows into one table, ignoring rows whose primary key already exists.
-   * `types` are the PostgreSQL array element types of the columns (used for `unnest`).
+   * Inserts many rows into one table, ignoring rows whose primary key already exists, or with
+   * `append` (rows of an append-only log whose key the database assigns) as a plain INSERT, in which
+   * a duplicate key fails the statement. `types` are the PostgreSQL array element types of the
+   * columns (used for `unnest`).
    */
   insertMany(
     table: string,
     columns: readonly string[],
     types: readonly ColumnType[],
     rows: readonly unknown[][],
+    opts?: InsertOptions,
   ): Promise<void>;
   /**
    * {@link insertMany} into several tables, in one statement where the engine allows (PostgreSQL:
@@ -54,11 +57,23 @@ export interface SqlExecutor {
 }
 
 /** Rows for one table, as {@link SqlExecutor.insertMany} takes them. */
-export interface TableRows {
+export interface TableRows extends InsertOptions {
   readonly table: string;
   readonly columns: readonly string[];
   readonly types: readonly ColumnType[];
   readonly rows: readonly unknown[][];
+}
+
+/** How {@link SqlExecutor.insertMany} treats keys. */
+export interface InsertOptions {
+  /**
+   * The rows go to an append-only log and get their keys from the database (a serial column), so
+   * none can exist yet: a plain INSERT, and a duplicate key fails the statement. Without it a row
+   * whose key exists is skipped (`ON CONFLICT DO NOTHING`), which PostgreSQL pays for per row: a
+   * speculative insertion (a lookup in each unique index, an extra WAL record to confirm it),
+   * measured at ~1.2 µs of server CPU per row in batches of 256 (~25 % of a plain insert).
+   */
+  readonly append?: boolean;
 }
 
 /** Column types as far as the dialects need to know them. */
@@ -98,7 +113,8 @@ export interface Dialect extends SqlExecutor {
    * allows it: a SQLite database file is written by a background thread on its own connection
    * (an insert costs ~7 µs per row of this thread's time there otherwise); elsewhere it is
    * `insertMany`. Resolves once committed. For append-only logs whose rows no transaction of
-   * {@link transaction} depends on: the two are not ordered with each other.
+   * {@link transaction} depends on: the two are not ordered with each other. The rows are appended
+   * ({@link InsertOptions.append}): their keys are the database's to assign.
    */
   insertManyDetached(
     table: string,

@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import pg from 'pg';
-import type { ColumnType, Dialect, DialectCapabilities, JsonCodec, SqlExecutor, TableRows } from './dialect.ts';
+import type {
+  ColumnType,
+  Dialect,
+  DialectCapabilities,
+  InsertOptions,
+  JsonCodec,
+  SqlExecutor,
+  TableRows,
+} from './dialect.ts';
 
 const ARRAY_TYPES: Record<ColumnType, string> = {
   text: 'text[]',
@@ -92,6 +100,9 @@ export function arrayLiteral(values: readonly unknown[]): unknown {
   return `${out}}`;
 }
 
+/** The conflict clause of an INSERT: none when appending ({@link InsertOptions.append}). */
+const onConflict = (opts: InsertOptions) => (opts.append ? '' : ' ON CONFLICT DO NOTHING');
+
 /** Reserves row ids of `resource` ($1 of them). */
 const RESERVE_RIDS = "SELECT nextval(pg_get_serial_sequence('resource', 'rid')) AS rid FROM generate_series(1, $1)";
 
@@ -117,11 +128,12 @@ class PgExecutor implements SqlExecutor {
     columns: readonly string[],
     types: readonly ColumnType[],
     rows: readonly unknown[][],
+    opts: InsertOptions = {},
   ) {
     if (rows.length === 0) return;
     await this.q.query({
       ...namedPg(
-        `INSERT INTO ${table} (${columns.join(',')}) SELECT * FROM unnest(${unnestArgs(types)}) ON CONFLICT DO NOTHING`,
+        `INSERT INTO ${table} (${columns.join(',')}) SELECT * FROM unnest(${unnestArgs(types)})${onConflict(opts)}`,
       ),
       values: transpose(rows, columns.length),
     });
@@ -137,7 +149,7 @@ class PgExecutor implements SqlExecutor {
     if (live.length === 0) return lock === undefined ? undefined : this.lock(lock);
     if (live.length === 1 && lock === undefined) {
       const p = live[0]!;
-      return this.insertMany(p.table, p.columns, p.types, p.rows);
+      return this.insertMany(p.table, p.columns, p.types, p.rows, p);
     }
     const values: unknown[] = [];
     const ctes: string[] = [];
@@ -149,7 +161,7 @@ class PgExecutor implements SqlExecutor {
       const args = unnestArgs(p.types, values.length);
       values.push(...transpose(p.rows, p.columns.length));
       ctes.push(
-        `i${i} AS (INSERT INTO ${p.table} (${p.columns.join(',')}) SELECT u.* FROM unnest(${args}) AS u${lock === undefined ? '' : ', l'} ON CONFLICT DO NOTHING)`,
+        `i${i} AS (INSERT INTO ${p.table} (${p.columns.join(',')}) SELECT u.* FROM unnest(${args}) AS u${lock === undefined ? '' : ', l'}${onConflict(p)})`,
       );
     });
     await this.q.query({ ...namedPg(`WITH ${ctes.join(', ')} SELECT 1`), values });
@@ -281,7 +293,7 @@ class PgDialect extends PgExecutor implements Dialect {
     types: readonly ColumnType[],
     rows: readonly unknown[][],
   ): Promise<void> {
-    return this.insertMany(table, columns, types, rows);
+    return this.insertMany(table, columns, types, rows, { append: true });
   }
 
   async execScript(sql: string): Promise<void> {

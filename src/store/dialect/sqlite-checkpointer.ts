@@ -91,7 +91,7 @@ const executor = new SqliteExecutor(db);
 async function insert(table: string, columns: readonly string[], rows: readonly unknown[][]): Promise<void> {
   db.exec('BEGIN IMMEDIATE');
   try {
-    await executor.insertMany(table, columns, [], rows);
+    await executor.insertMany(table, columns, [], rows, { append: true });
     db.exec('COMMIT');
   } catch (err) {
     if (db.isTransaction) db.exec('ROLLBACK');

@@ -2,7 +2,15 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
-import type { ColumnType, Dialect, DialectCapabilities, OpenOptions, SqlExecutor, TableRows } from './dialect.ts';
+import type {
+  ColumnType,
+  Dialect,
+  DialectCapabilities,
+  InsertOptions,
+  OpenOptions,
+  SqlExecutor,
+  TableRows,
+} from './dialect.ts';
 
 /**
  * SQLite through Node's built-in `node:sqlite` (synchronous, in-process). One write connection
@@ -40,13 +48,15 @@ export class SqliteExecutor implements SqlExecutor {
     columns: readonly string[],
     _types: readonly ColumnType[],
     rows: readonly unknown[][],
+    opts: InsertOptions = {},
   ) {
     // Multi-row VALUES (up to 32 rows per statement): fewer calls across the native boundary.
     const one = `(${columns.map(() => '?').join(',')})`;
+    const conflict = opts.append ? '' : ' ON CONFLICT DO NOTHING';
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       const chunk = rows.slice(i, i + INSERT_CHUNK);
       const stmt = this.prepare(
-        `INSERT INTO ${table} (${columns.join(',')}) VALUES ${Array(chunk.length).fill(one).join(',')} ON CONFLICT DO NOTHING`,
+        `INSERT INTO ${table} (${columns.join(',')}) VALUES ${Array(chunk.length).fill(one).join(',')}${conflict}`,
       );
       stmt.run(...(chunk.flat() as SQLInputValue[]));
     }
@@ -54,7 +64,7 @@ export class SqliteExecutor implements SqlExecutor {
 
   async insertAll(parts: readonly TableRows[]): Promise<void> {
     // Writers are serialised already (lock() is a no-op): one call per table, no round trips.
-    for (const p of parts) await this.insertMany(p.table, p.columns, p.types, p.rows);
+    for (const p of parts) await this.insertMany(p.table, p.columns, p.types, p.rows, p);
   }
 
   async deleteMany(
@@ -235,8 +245,14 @@ class SqliteDialect implements Dialect {
   run(sql: string, params?: readonly unknown[]): Promise<number> {
     return this.transaction((tx) => tx.run(sql, params));
   }
-  insertMany(table: string, columns: readonly string[], types: readonly ColumnType[], rows: readonly unknown[][]) {
-    return this.transaction((tx) => tx.insertMany(table, columns, types, rows));
+  insertMany(
+    table: string,
+    columns: readonly string[],
+    types: readonly ColumnType[],
+    rows: readonly unknown[][],
+    opts?: InsertOptions,
+  ) {
+    return this.transaction((tx) => tx.insertMany(table, columns, types, rows, opts));
   }
   insertAll(parts: readonly TableRows[]): Promise<void> {
     return this.transaction((tx) => tx.insertAll(parts));
@@ -260,7 +276,7 @@ class SqliteDialect implements Dialect {
     rows: readonly unknown[][],
   ): Promise<void> {
     const thread = this.inserter;
-    if (!thread) return this.insertMany(table, columns, types, rows);
+    if (!thread) return this.insertMany(table, columns, types, rows, { append: true });
     if (rows.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const id = ++this.detachedIds;
