@@ -1,8 +1,8 @@
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { parseAstmMessage } from '../core/astm/index.ts';
-import type { Dialect } from '../store/dialect/dialect.ts';
-import { claimAndRun, type ReprocessSummary } from './inbox-claim.ts';
+import type { Dialect, SqlExecutor } from '../store/dialect/dialect.ts';
+import { claimAndRun, claimRows, markProcessedIn, type ReprocessSummary } from './inbox-claim.ts';
 
 /** Lifecycle of an ASTM inbox row. */
 export type AstmInboxState = 'received' | 'processed' | 'failed';
@@ -125,6 +125,22 @@ export class AstmInbox {
       [this.#now(), note, id],
     );
     return n > 0;
+  }
+
+  /**
+   * Claims rows for a batch, as {@link reprocess} claims one; returns the ids claimed (a row
+   * another run took in the meantime is left out).
+   */
+  claim(rows: readonly AstmInboxRow[]): Promise<Set<number>> {
+    return claimRows(this.#db, 'astm_inbox', rows);
+  }
+
+  /**
+   * Marks rows processed inside the caller's transaction (the one that wrote what they mapped to),
+   * so that a crash leaves both or neither; `note` is kept as their reason.
+   */
+  markProcessedIn(tx: SqlExecutor, ids: readonly number[], note: string | null = null): Promise<void> {
+    return markProcessedIn(tx, 'astm_inbox', ids, this.#now(), { reason: note });
   }
 
   /** Marks a row failed with a reason; false when there is no such row. */

@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { ackErrorFrom, buildAck, parseHl7 } from '../core/hl7/index.ts';
 import type { Dialect, SqlExecutor } from '../store/dialect/dialect.ts';
-import { claimAndRun, type ReprocessSummary } from './inbox-claim.ts';
+import { claimAndRun, claimRows, markProcessedIn, type ReprocessSummary } from './inbox-claim.ts';
 
 /** Lifecycle of an inbox row. `duplicate` is for handlers that find a message already applied. */
 export type Hl7InboxState = 'received' | 'processed' | 'failed' | 'duplicate';
@@ -156,39 +156,19 @@ export class Hl7Inbox {
 
   /**
    * Claims rows for a batch, as {@link reprocess} claims one (attempts + 1 where attempts is what
-   * was read and the row is not processed), with one statement per 200 rows; returns the ids
-   * claimed. A row another run took in the meantime is left out.
+   * was read and the row is not processed); returns the ids claimed. A row another run took in the
+   * meantime is left out.
    */
-  async claim(rows: readonly Hl7InboxRow[]): Promise<Set<number>> {
-    const claimed = new Set<number>();
-    for (let i = 0; i < rows.length; i += 200) {
-      const chunk = rows.slice(i, i + 200);
-      const got = await this.#db.transaction((tx) =>
-        tx.all<{ id: number | string }>(
-          `UPDATE hl7_inbox SET attempts = attempts + 1 WHERE state <> 'processed' AND (${chunk
-            .map(() => '(id = ? AND attempts = ?)')
-            .join(' OR ')}) RETURNING id`,
-          chunk.flatMap((r) => [r.id, r.attempts]),
-        ),
-      );
-      for (const r of got) claimed.add(Number(r.id));
-    }
-    return claimed;
+  claim(rows: readonly Hl7InboxRow[]): Promise<Set<number>> {
+    return claimRows(this.#db, 'hl7_inbox', rows);
   }
 
   /**
    * Marks rows processed inside the caller's transaction (the one that wrote what they mapped to),
    * so that a crash leaves both or neither; the reason (e.g. a reused-control-id flag) is kept.
    */
-  async markProcessedIn(tx: SqlExecutor, ids: readonly number[]): Promise<void> {
-    const now = this.#now();
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      await tx.run(
-        `UPDATE hl7_inbox SET state = 'processed', processed_at = ? WHERE id IN (${chunk.map(() => '?').join(',')})`,
-        [now, ...chunk],
-      );
-    }
+  markProcessedIn(tx: SqlExecutor, ids: readonly number[]): Promise<void> {
+    return markProcessedIn(tx, 'hl7_inbox', ids, this.#now());
   }
 
   /** Marks a row failed with a reason; returns false when there is no such row. */

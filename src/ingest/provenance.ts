@@ -25,8 +25,42 @@ const PARTICIPANT_TYPE = 'http://terminology.hl7.org/CodeSystem/provenance-parti
 /** What an entry of a transaction will do, judged before it runs. */
 export type EntryEffect = 'create' | 'update' | 'none';
 
+/** Extension on an ASTM message's Provenance: the id of the `astm_inbox` row. */
+export const ASTM_INBOX_ROW_EXTENSION = 'http://dxhub.dk/fhir/StructureDefinition/astm-inbox-row';
+/**
+ * Media type of a stored ASTM E1394 message (its records, each ending in CR). None is registered;
+ * an `x-` subtype marks it as private, as HL7's own is.
+ */
+export const ASTM_CONTENT_TYPE = 'application/x-astm-e1394';
+/** Version of the ASTM E1394 → FHIR mapping (`astm-to-fhir.ts`), named in its Provenances. */
+export const ASTM_MAPPING_VERSION = 'dxhub-astm-to-fhir/1.0.0';
+
+/** How the stored message of each protocol is named, typed and attributed. */
+const FORMATS = {
+  hl7v2: {
+    label: 'HL7 v2',
+    binaryPrefix: 'hl7v2',
+    contentType: HL7V2_CONTENT_TYPE,
+    mappingVersion: MAPPING_VERSION,
+    inboxRowExtension: HL7_INBOX_ROW_EXTENSION,
+    senderSystem: 'urn:dxhub:hl7v2:msh-3',
+    assembler: `dxhub HL7 v2 processor (${MAPPING_VERSION})`,
+  },
+  astm: {
+    label: 'ASTM E1394',
+    binaryPrefix: 'astm',
+    contentType: ASTM_CONTENT_TYPE,
+    mappingVersion: ASTM_MAPPING_VERSION,
+    inboxRowExtension: ASTM_INBOX_ROW_EXTENSION,
+    senderSystem: 'urn:dxhub:astm:h-5',
+    assembler: `dxhub ASTM processor (${ASTM_MAPPING_VERSION})`,
+  },
+} as const;
+
 /** The message a Provenance is about. */
 export interface SourceMessage {
+  /** The protocol it came in (default `hl7v2`). */
+  readonly format?: keyof typeof FORMATS;
   readonly raw: Uint8Array;
   /** SHA-256 (hex) of `raw`; computed when absent. */
   readonly contentHash?: string;
@@ -34,7 +68,10 @@ export interface SourceMessage {
   readonly rowId?: number;
   readonly messageType: string;
   readonly controlId: string;
-  /** MSH-3 / MSH-4 as the mapper read them (namespace id, else universal id). */
+  /**
+   * MSH-3 / MSH-4 as the mapper read them (namespace id, else universal id); for ASTM the H-5
+   * sender name and no facility.
+   */
   readonly sendingApplication: string;
   readonly sendingFacility: string;
 }
@@ -133,11 +170,13 @@ export interface MessageProvenanceInput {
  */
 export function messageProvenanceEntries(input: MessageProvenanceInput): BundleEntry[] {
   const { message } = input;
-  const binaryId = hl7MessageBinaryId(message.raw, message.contentHash);
+  const format = FORMATS[message.format ?? 'hl7v2'];
+  const hash = message.contentHash ?? createHash('sha256').update(message.raw).digest('hex');
+  const binaryId = `${format.binaryPrefix}-${hash.slice(0, 40)}`;
   const binary: Binary = {
     resourceType: 'Binary',
     id: binaryId,
-    contentType: HL7V2_CONTENT_TYPE,
+    contentType: format.contentType,
     ...(input.patient ? { securityContext: { reference: input.patient } } : {}),
     data: Buffer.from(message.raw).toString('base64'),
   };
@@ -164,6 +203,7 @@ function provenance(
   targets: readonly string[],
 ): Provenance {
   const m = input.message;
+  const format = FORMATS[m.format ?? 'hl7v2'];
   const sender = m.sendingApplication || 'unknown';
   const facility: Reference<Organization> | undefined = m.sendingFacility
     ? {
@@ -175,23 +215,23 @@ function provenance(
   const agents: ProvenanceAgent[] = [
     {
       type: { coding: [{ system: PARTICIPANT_TYPE, code: 'author', display: 'Author' }] },
-      who: { type: 'Device', identifier: { system: 'urn:dxhub:hl7v2:msh-3', value: sender }, display: sender },
+      who: { type: 'Device', identifier: { system: format.senderSystem, value: sender }, display: sender },
       ...(facility ? { onBehalfOf: facility } : {}),
     },
     {
       type: { coding: [{ system: PARTICIPANT_TYPE, code: 'assembler', display: 'Assembler' }] },
-      who: { type: 'Device', display: `dxhub HL7 v2 processor (${MAPPING_VERSION})` },
+      who: { type: 'Device', display: format.assembler },
     },
   ];
   return {
     resourceType: 'Provenance',
     extension: [
-      { url: MAPPING_VERSION_EXTENSION, valueString: MAPPING_VERSION },
-      ...(m.rowId !== undefined ? [{ url: HL7_INBOX_ROW_EXTENSION, valueString: String(m.rowId) }] : []),
+      { url: MAPPING_VERSION_EXTENSION, valueString: format.mappingVersion },
+      ...(m.rowId !== undefined ? [{ url: format.inboxRowExtension, valueString: String(m.rowId) }] : []),
     ],
     target: targets.map((reference) => ({ reference })),
     recorded: input.recorded,
-    policy: [`urn:dxhub:mapping:${MAPPING_VERSION}`, ...(input.policies ?? [])],
+    policy: [`urn:dxhub:mapping:${format.mappingVersion}`, ...(input.policies ?? [])],
     activity: {
       coding: [{ system: DATA_OPERATION, code: activity, display: activity === 'CREATE' ? 'create' : 'revise' }],
     },
@@ -201,7 +241,7 @@ function provenance(
         role: 'source',
         what: {
           reference: `Binary/${binaryId}`,
-          display: `HL7 v2 ${m.messageType || 'message'} ${m.controlId} from ${sender}${m.sendingFacility ? `^${m.sendingFacility}` : ''}`,
+          display: `${format.label} ${m.messageType || 'message'}${m.controlId ? ` ${m.controlId}` : ''} from ${sender}${m.sendingFacility ? `^${m.sendingFacility}` : ''}`,
         },
       },
     ],
