@@ -5,25 +5,37 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { ConceptMap } from '@medplum/fhirtypes';
 import { freshDbUrl, testDialects } from '../../test/support/dialects.ts';
 import { FhirService, INTERNAL } from '../fhir-api/fhir-service.ts';
 import { openDialect } from '../store/dialect/dialect.ts';
 import { FhirRepository, type Resource } from '../store/repository.ts';
 import { AstmInbox } from './astm-inbox.ts';
 import { AstmProcessor } from './astm-processor.ts';
-import { ASTM_DEVICE_SYSTEM, ASTM_OBSERVATION_KEY_SYSTEM, DEFAULT_ASTM_SPECIMEN_SYSTEM } from './astm-to-fhir.ts';
+import {
+  ASTM_DEVICE_SYSTEM,
+  ASTM_OBSERVATION_KEY_SYSTEM,
+  astmLocalCodeSystem,
+  DEFAULT_ASTM_SPECIMEN_SYSTEM,
+} from './astm-to-fhir.ts';
 import { ASTM_CONTENT_TYPE, ASTM_INBOX_ROW_EXTENSION, ASTM_MAPPING_VERSION } from './provenance.ts';
+import { MAP_LOCAL_CODE_TASK_SYSTEM } from './terminology-tasks.ts';
 
 type Json = Resource & Record<string, unknown>;
 
 /** An E1394 message (records joined with CR, as the inbox stores them) of one sample's results. */
-function message(analyzer: string, sample: string, results: readonly [string, string, string?][]): Buffer {
+function message(
+  analyzer: string,
+  sample: string,
+  results: readonly [string, string, string?][],
+  unit = 'mmol/L',
+): Buffer {
   return Buffer.from(
     [
       `H|\\^&|||${analyzer}^1.0^SN1|||||||P|1|20250301120000`,
       'P|1',
       `O|1|${sample}||^^^${results.map((r) => r[0]).join('\\^^^')}`,
-      ...results.map(([code, value, status], i) => `R|${i + 1}|^^^${code}|${value}|mmol/L||N||${status ?? 'F'}`),
+      ...results.map(([code, value, status], i) => `R|${i + 1}|^^^${code}|${value}|${unit}||N||${status ?? 'F'}`),
       'L|1|N',
       '',
     ].join('\r'),
@@ -133,6 +145,65 @@ for (const dialect of await testDialects()) {
       for (const o of [k1, na1, await observation('BATCH-A', 'B-3', 'NA')]) {
         assert.ok((await search('Provenance', [['target', `Observation/${o.id}`]])).length >= 1, String(o.id));
       }
+    });
+
+    test('the analyzer’s ConceptMaps add NPU codes to its local codes; an unmapped code opens one mapping Task', async () => {
+      const local = astmLocalCodeSystem('TERM-ANALYZER');
+      const map: ConceptMap = {
+        resourceType: 'ConceptMap',
+        id: 'term-analyzer',
+        url: 'http://region.example/fhir/ConceptMap/term-analyzer',
+        version: '2',
+        status: 'active',
+        group: [
+          {
+            source: local,
+            target: 'http://npu-terminology.org',
+            // NPU19748 "P—C-reaktivt protein; massek.", mg/L: ../shared/research identity-and-terminology.md §3.2.
+            element: [{ code: 'CRP', target: [{ code: 'NPU19748', equivalence: 'equivalent' }] }],
+          },
+        ],
+      };
+      await service.update('ConceptMap', 'term-analyzer', map, INTERNAL);
+      for (const [sample, crp] of [
+        ['TERM-1', '4.0'],
+        ['TERM-2', '12'],
+      ] as const) {
+        await inbox.accept(
+          message(
+            'TERM-ANALYZER',
+            sample,
+            [
+              ['CRP', crp],
+              ['NYT', '7'],
+            ],
+            'mg/L',
+          ),
+          'test',
+        );
+      }
+      await new AstmProcessor({ inbox, service }).runOnce();
+      const crp = await observation('TERM-ANALYZER', 'TERM-1', 'CRP');
+      const codings = (crp.code as { coding: { system: string; code: string }[] }).coding;
+      assert.deepEqual(
+        codings.map((c) => `${c.system}|${c.code}`),
+        [`${local}|CRP`, 'http://npu-terminology.org|NPU19748'],
+      );
+      assert.equal((await search('Observation', [['code', 'http://npu-terminology.org|NPU19748']])).length, 2);
+      // The Provenance names the map it applied.
+      const [p] = (await search('Provenance', [['target', `Observation/${crp.id}`]])) as (Json & {
+        policy: string[];
+      })[];
+      assert.ok(p!.policy.includes('http://region.example/fhir/ConceptMap/term-analyzer|2'));
+      // One open Task for the unmapped code, however many results carried it; the result keeps its code.
+      const tasks = await search('Task', [['identifier', `${MAP_LOCAL_CODE_TASK_SYSTEM}|${local}|NYT`]]);
+      assert.equal(tasks.length, 1);
+      assert.equal(tasks[0]!.status, 'requested');
+      const nyt = await observation('TERM-ANALYZER', 'TERM-1', 'NYT');
+      assert.deepEqual(
+        (nyt.code as { coding: { system: string; code: string }[] }).coding.map((c) => `${c.system}|${c.code}`),
+        [`${local}|NYT`],
+      );
     });
 
     test('a message that fails its batch is isolated: the others are written, it fails alone with the reason', async () => {

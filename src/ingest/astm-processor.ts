@@ -1,5 +1,6 @@
 import type { BundleEntry } from '@medplum/fhirtypes';
 import { type AstmMessage, parseAstmMessages } from '../core/astm/index.ts';
+import { applyConceptMapsInPlace, ConceptMapIndex } from '../core/terminology/index.ts';
 import { processBundle } from '../fhir-api/bundle.ts';
 import { type FhirService, INTERNAL } from '../fhir-api/fhir-service.ts';
 import { PollLoop } from '../store/poll-loop.ts';
@@ -8,6 +9,8 @@ import { findSpecimensBySampleId } from './astm-specimens.ts';
 import { type AstmSpecimenContext, astmSampleId, DEFAULT_ASTM_SPECIMEN_SYSTEM, mapAstmToFhir } from './astm-to-fhir.ts';
 import { type PlannedMessage, planHl7Message, writeHl7Batch } from './hl7-batch-writer.ts';
 import { entryEffects, messageProvenanceEntries, type SourceMessage } from './provenance.ts';
+import { ConceptMapCache } from './terminology-cache.ts';
+import { mapLocalCodeTaskEntries } from './terminology-tasks.ts';
 
 /** Options of {@link AstmProcessor}. */
 export interface AstmProcessorOptions {
@@ -30,12 +33,24 @@ export interface AstmProcessorOptions {
   readonly batchMessages?: number;
   /** The raw message as a Binary and a Provenance of what it creates and updates (default true). */
   readonly provenance?: boolean;
+  /**
+   * The ConceptMaps applied to the analyzers' local test codes and a mapping Task per local code
+   * no map mentions, as for HL7 senders (default: a cache over the store's ConceptMaps; `false`:
+   * neither).
+   */
+  readonly terminology?: ConceptMapCache | false;
   readonly onError?: (err: unknown) => void;
 }
 
 /** A row's messages mapped to transaction entries (those with results), and its notes. */
 interface Prepared {
-  readonly bundles: { readonly entries: BundleEntry[]; readonly observations: number; readonly patient?: string }[];
+  readonly bundles: {
+    readonly entries: BundleEntry[];
+    readonly observations: number;
+    readonly patient?: string;
+    /** The ConceptMaps (`url|version`) that added codes (the Provenance's policies). */
+    readonly policies: readonly string[];
+  }[];
   readonly notes: string[];
 }
 
@@ -43,7 +58,8 @@ interface Prepared {
  * Turns stored ASTM messages into FHIR: each `received` row is parsed (delimiters from its H
  * record), its samples are looked up among the stored Specimens (so results meet the HL7 order's
  * Specimen, its patient and its ServiceRequests), and each message is mapped to transaction entries
- * (`mapAstmToFhir`) with the raw message as `Binary/astm-<sha256>` and a Provenance of what it
+ * (`mapAstmToFhir`), the analyzer's ConceptMaps applied to its local test codes (NPU or LOINC codes
+ * added, a mapping Task per local code no map mentions, as for HL7 senders), with the raw message as `Binary/astm-<sha256>` and a Provenance of what it
  * creates and of what it updates (`provenance.ts`), all written together. The entries are
  * idempotent — conditional creates of Device and Specimen, conditional updates of Observations
  * keyed on sender, sample and test code — so processing a message again gives the same resources.
@@ -56,6 +72,7 @@ interface Prepared {
 export class AstmProcessor {
   readonly #o: AstmProcessorOptions;
   readonly #poller: PollLoop;
+  readonly #terminology: ConceptMapCache | undefined;
   /** Messages written in batch transactions and alone, and batch transactions that failed (the last one's reason). */
   readonly stats: { batched: number; alone: number; failedBatches: number; lastBatchError: string | undefined } = {
     batched: 0,
@@ -66,6 +83,8 @@ export class AstmProcessor {
 
   constructor(options: AstmProcessorOptions) {
     this.#o = options;
+    this.#terminology =
+      options.terminology === false ? undefined : (options.terminology ?? new ConceptMapCache(options.service.repo));
     this.#poller = new PollLoop(
       async () => {
         const s = await this.runOnce();
@@ -76,10 +95,15 @@ export class AstmProcessor {
     );
   }
 
-  /** Parses a row and maps each of its messages; throws with the reason when it does not parse. */
-  async #prepare(row: AstmInboxRow): Promise<Prepared> {
+  /**
+   * Parses a row and maps each of its messages, with the sender's ConceptMaps applied to its local
+   * codes and a mapping Task per local code no map mentions; throws with the reason when it does
+   * not parse.
+   */
+  async #prepare(row: AstmInboxRow, recorded: string): Promise<Prepared> {
     const parsed = parseAstmMessages(row.raw);
     if (!parsed.ok) throw new Error(`ASTM error ${parsed.error.code}: ${parsed.error.message}`);
+    const index = this.#terminology ? await this.#terminology.index() : ConceptMapIndex.EMPTY;
     const notes: string[] = [];
     const bundles: Prepared['bundles'][number][] = [];
     for (const message of parsed.value) {
@@ -91,11 +115,18 @@ export class AstmProcessor {
       });
       notes.push(...mapped.notes);
       if (mapped.observations === 0) continue;
+      // The Bundle was just mapped for this call: no copy needed.
+      const terms = applyConceptMapsInPlace(mapped.bundle, index);
+      notes.push(...terms.warnings);
       // The raw bytes are about the patient the results are for (Binary.securityContext).
       const patient = [...specimens.values()].find((x) => x.subject)?.subject;
       bundles.push({
-        entries: mapped.bundle.entry ?? [],
+        entries: [
+          ...(terms.bundle.entry ?? []),
+          ...(this.#terminology ? mapLocalCodeTaskEntries(terms.unmapped, recorded) : []),
+        ],
         observations: mapped.observations,
+        policies: terms.conceptMaps,
         ...(patient ? { patient } : {}),
       });
     }
@@ -142,9 +173,9 @@ export class AstmProcessor {
 
   /** Maps and stores one inbox row; resolves with a note when nothing was written, throws with the reason when it cannot. */
   readonly handle = async (row: AstmInboxRow): Promise<string | undefined> => {
-    const p = await this.#prepare(row);
-    const message = this.#source(row);
     const recorded = new Date(this.#o.service.repo.clock.now()).toISOString();
+    const p = await this.#prepare(row, recorded);
+    const message = this.#source(row);
     let written = 0;
     for (const b of p.bundles) {
       const entries = [...b.entries];
@@ -162,6 +193,7 @@ export class AstmProcessor {
             created,
             updated,
             recorded,
+            policies: b.policies,
             ...(b.patient ? { patient: b.patient } : {}),
           }),
         );
@@ -200,7 +232,7 @@ export class AstmProcessor {
       if (!claimed.has(row.id)) continue;
       let p: Prepared;
       try {
-        p = await this.#prepare(row);
+        p = await this.#prepare(row, recorded);
       } catch (e) {
         await this.#fail(row, e, total);
         continue;
@@ -221,6 +253,7 @@ export class AstmProcessor {
                       created,
                       updated,
                       recorded,
+                      policies: b.policies,
                       ...(b.patient ? { patient: b.patient } : {}),
                     }),
                 }
