@@ -6,7 +6,9 @@ import { AuditJournal, AuditLog, auditJournalOf, verifyAuditChain } from '../aud
 import { ROLES, roleOf } from '../core/security/roles.ts';
 import { FhirService } from '../fhir-api/fhir-service.ts';
 import { AstmHostQuery } from '../ingest/astm-host-query.ts';
+import { AstmInbox, type AstmInboxState } from '../ingest/astm-inbox.ts';
 import { AstmListener } from '../ingest/astm-listener.ts';
+import { AstmProcessor } from '../ingest/astm-processor.ts';
 import { Hl7Inbox, type Hl7InboxState } from '../ingest/hl7-inbox.ts';
 import { Hl7Processor } from '../ingest/hl7-processor.ts';
 import { MllpListener, readMllpTls } from '../ingest/mllp-listener.ts';
@@ -194,17 +196,28 @@ program
     },
   );
 
-const inboxCommand = program.command('inbox').description('the durable HL7 v2 inbox (dead letters, reprocessing)');
+const inboxCommand = program
+  .command('inbox')
+  .description('the durable HL7 v2 inbox, or with --astm the ASTM inbox (dead letters, reprocessing)');
 inboxCommand
   .command('list')
   .description('messages in a state, oldest first (default: failed, the dead letters)')
   .option('--db <url>', 'database URL (DXHUB_DB)')
-  .option('--state <state>', 'received | processed | failed | duplicate', 'failed')
+  .option('--astm', 'the ASTM inbox (analyzers) instead of the HL7 v2 one')
+  .option('--state <state>', 'received | processed | failed | duplicate (HL7 only)', 'failed')
   .option('--limit <n>', 'most rows', (v) => Number(v), 100)
-  .action(async (opts: { db?: string; state: string; limit: number }) => {
+  .action(async (opts: { db?: string; astm?: boolean; state: string; limit: number }) => {
     const config = loadConfig(process.env, { db: opts.db });
     const repo = await FhirRepository.open(await openDialect(config.db));
     try {
+      if (opts.astm) {
+        for (const r of await new AstmInbox(repo.db).list(astmInboxState(opts.state), opts.limit)) {
+          process.stdout.write(
+            `${r.id}\t${new Date(r.receivedAt).toISOString()}\t${r.sender}\t${r.peer}\t${r.state}\t${r.reason ?? ''}\n`,
+          );
+        }
+        return;
+      }
       const rows = await new Hl7Inbox(repo.db).list(inboxState(opts.state), opts.limit);
       for (const r of rows) {
         process.stdout.write(
@@ -219,14 +232,25 @@ inboxCommand
   .command('reprocess')
   .description('map stored messages to FHIR again, e.g. after a mapping fix (idempotent)')
   .option('--db <url>', 'database URL (DXHUB_DB)')
+  .option('--astm', 'the ASTM inbox (analyzers) instead of the HL7 v2 one')
   .option('--id <id>', 'one message', (v) => Number(v))
   .option('--state <state>', 'every message in this state (default failed)', 'failed')
   .option('--limit <n>', 'most messages', (v) => Number(v), 10_000)
   .option('--force', 'also messages already processed')
-  .action(async (opts: { db?: string; id?: number; state: string; limit: number; force?: boolean }) => {
+  .action(async (opts: { db?: string; astm?: boolean; id?: number; state: string; limit: number; force?: boolean }) => {
     const config = loadConfig(process.env, { db: opts.db });
     const repo = await FhirRepository.open(await openDialect(config.db));
     try {
+      if (opts.astm) {
+        const inbox = new AstmInbox(repo.db);
+        const processor = new AstmProcessor({ inbox, service: new FhirService(repo) });
+        if (opts.id !== undefined && !(await inbox.get(opts.id))) throw new Error(`no ASTM inbox message ${opts.id}`);
+        const target = opts.id ?? { state: astmInboxState(opts.state), limit: opts.limit };
+        const s = await inbox.reprocess(target, processor.handle, { force: opts.force });
+        process.stdout.write(`processed ${s.processed}, failed ${s.failed}, skipped ${s.skipped}\n`);
+        if (s.failed > 0) process.exitCode = 1;
+        return;
+      }
       const inbox = new Hl7Inbox(repo.db);
       const audit = await AuditLog.open(repo.db);
       const processor = new Hl7Processor({ inbox, service: new FhirService(repo), audit });
@@ -240,6 +264,12 @@ inboxCommand
       await repo.close();
     }
   });
+
+function astmInboxState(v: string): AstmInboxState {
+  const states: AstmInboxState[] = ['received', 'processed', 'failed'];
+  if (!states.includes(v as AstmInboxState)) throw new Error(`--state must be one of ${states.join(', ')}, not '${v}'`);
+  return v as AstmInboxState;
+}
 
 function inboxState(v: string): Hl7InboxState {
   const states: Hl7InboxState[] = ['received', 'processed', 'failed', 'duplicate'];

@@ -248,7 +248,6 @@ export async function buildApp(config: DxhubConfig, opts: BuildOptions = {}): Pr
   });
   const interfaces = new InterfaceHealth(repo.db);
   metrics.watchInterfaces(interfaces);
-  await app.register(ingestRoutes, { inbox, processor, interfaces });
   // ASTM: the durable inbox the ASTM listener feeds, and its processor (started by `dxhub serve`).
   const astmInbox = new AstmInbox(repo.db);
   const astmProcessor = new AstmProcessor({
@@ -256,6 +255,7 @@ export async function buildApp(config: DxhubConfig, opts: BuildOptions = {}): Pr
     service,
     onError: (err) => app.log.error({ err }, 'ASTM processing failed'),
   });
+  await app.register(ingestRoutes, { inbox, processor, astmInbox, astmProcessor, interfaces });
   // Outgoing: FHIR Subscriptions (rest-hook) and HL7 v2 ORU to the configured receiver (started by serve).
   const delivery = new DeliveryWorker({
     repo,
