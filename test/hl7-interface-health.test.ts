@@ -92,6 +92,45 @@ for (const dialect of await testDialects()) {
       assert.match(text, /dxhub_mllp_connections_total\{listener="mllp"\} 2/);
     });
 
+    test('ASTM analyzers: queue depth, dead letters and last message per analyzer, in the view and as metrics', async () => {
+      const records = (analyzer: string, sample: string) =>
+        Buffer.from(
+          [
+            `H|\\^&|||${analyzer}^1.0^SN1|||||||P|1|20250301120000`,
+            'P|1',
+            `O|1|${sample}||^^^K`,
+            'R|1|^^^K|4.1|mmol/L||N||F',
+            'L|1|N',
+            '',
+          ].join('\r'),
+          'latin1',
+        );
+      await dx.astmInbox.accept(records('IH-C311', 'IH-S1'), '10.0.0.7');
+      await dx.astmInbox.accept(records('IH-C311', 'IH-S2'), '10.0.0.7');
+      // Records that do not parse: stored as a dead letter at once.
+      await dx.astmInbox.accept(Buffer.from('X|garbage\r', 'latin1'), '10.0.0.8');
+      await new Promise((r) => setTimeout(r, 1100)); // the inbox figures are cached for 1 s
+      let snap = (await dx.app.inject({ method: 'GET', url: '/ops/interfaces' })).json() as InterfaceHealthSnapshot;
+      const c311 = snap.analyzers.find((a) => a.analyzer === 'IH-C311')!;
+      assert.deepEqual([c311.inbox.total, c311.inbox.queueDepth, c311.inbox.deadLetters], [2, 2, 0]);
+      assert.deepEqual(c311.inbox.peers, ['10.0.0.7']);
+      assert.equal(typeof c311.inbox.lastReceivedAt, 'number');
+      const unknown = snap.analyzers.find((a) => a.analyzer === '')!;
+      assert.equal(unknown.inbox.deadLetters, 1);
+      assert.equal(snap.totals.queueDepth, 2);
+      await dx.astmProcessor.runOnce();
+      await new Promise((r) => setTimeout(r, 1100));
+      snap = (await dx.app.inject({ method: 'GET', url: '/ops/interfaces' })).json() as InterfaceHealthSnapshot;
+      const after = snap.analyzers.find((a) => a.analyzer === 'IH-C311')!;
+      assert.deepEqual([after.inbox.queueDepth, after.inbox.processed], [0, 2]);
+      assert.equal(snap.totals.queueDepth, 0);
+      const text = (await dx.app.inject({ method: 'GET', url: '/metrics' })).body;
+      assert.match(text, /dxhub_astm_inbox_messages\{analyzer="IH-C311"\} 2/);
+      assert.match(text, /dxhub_astm_queue_depth\{analyzer="IH-C311"\} 0/);
+      assert.match(text, /dxhub_astm_dead_letters\{analyzer=""\} 1/);
+      assert.match(text, /dxhub_astm_last_message_timestamp_seconds\{analyzer="IH-C311"\} \d+/);
+    });
+
     test('framing errors and dropped noisy connections are counted per listener', async () => {
       await new Promise<void>((resolve) => {
         const s = connect({ host: '127.0.0.1', port }, () => {

@@ -52,6 +52,12 @@ export interface SenderHealth {
   listeners: Record<string, MessageCounts>;
 }
 
+/** One ASTM analyzer (H-5 sender name as sent): what the `astm_inbox` table holds for it. */
+export interface AnalyzerHealth {
+  readonly analyzer: string;
+  inbox: Omit<SenderInboxFigures, 'duplicate'>;
+}
+
 /** The interface health view (`GET /ops/interfaces`). */
 export interface InterfaceHealthSnapshot {
   /** When the figures were computed (ISO 8601). */
@@ -60,6 +66,9 @@ export interface InterfaceHealthSnapshot {
   readonly countingSince: string;
   readonly listeners: ListenerHealth[];
   readonly senders: SenderHealth[];
+  /** ASTM analyzers (the ASTM listener's durable inbox figures). */
+  readonly analyzers: AnalyzerHealth[];
+  /** Over HL7 senders and ASTM analyzers. */
   readonly totals: { readonly queueDepth: number; readonly deadLetters: number; readonly processingFailures: number };
 }
 
@@ -78,9 +87,19 @@ interface InboxPeer {
   peer: string;
 }
 
+interface AstmGroup {
+  sender: string;
+  state: string;
+  n: number | string;
+  tried_failed: number | string | null;
+  last_at: number | string | null;
+}
+
 interface InboxFigures {
   readonly groups: readonly InboxGroup[];
   readonly peers: readonly InboxPeer[];
+  readonly astm: readonly AstmGroup[];
+  readonly astmPeers: readonly { sender: string; peer: string }[];
 }
 
 const emptyCounts = (): MessageCounts => ({ messages: 0, acks: { AA: 0, AE: 0, AR: 0 }, lastMessageAt: null });
@@ -91,10 +110,10 @@ export const senderLabel = (application: string, facility: string): string => `$
 /**
  * Interface health (integration research §6.4: per-interface status an operator can watch):
  * in-process counters fed by the MLLP listeners (connections, messages, ACK codes, framing errors,
- * refusals) and durable figures computed from the `hl7_inbox` table (queue depth, dead letters,
- * processing failures, last message per sender). The inbox figures come from two grouped queries
- * (full scans of `hl7_inbox`), cached for `cacheMs` (default 1 s) so that one scrape, which asks
- * once per metric, and frequent polls do not rescan the table.
+ * refusals) and durable figures computed from the `hl7_inbox` and `astm_inbox` tables (queue depth,
+ * dead letters, processing failures, last message per HL7 sender and per ASTM analyzer). The inbox
+ * figures come from grouped queries (full scans of the inboxes), cached for `cacheMs` (default 1 s)
+ * so that one scrape, which asks once per metric, and frequent polls do not rescan the tables.
  */
 export class InterfaceHealth implements MllpListenerObserver {
   readonly #db: Dialect;
@@ -192,10 +211,18 @@ export class InterfaceHealth implements MllpListenerObserver {
     const peers = await this.#db.all<InboxPeer>(
       'SELECT DISTINCT sending_application, sending_facility, peer FROM hl7_inbox',
     );
-    return { groups, peers };
+    const astm = await this.#db.all<AstmGroup>(
+      `SELECT sender, state, COUNT(*) AS n,
+         SUM(CASE WHEN state = 'failed' AND attempts > 0 THEN 1 ELSE 0 END) AS tried_failed, MAX(received_at) AS last_at
+       FROM astm_inbox GROUP BY sender, state`,
+    );
+    const astmPeers = await this.#db.all<{ sender: string; peer: string }>(
+      'SELECT DISTINCT sender, peer FROM astm_inbox',
+    );
+    return { groups, peers, astm, astmPeers };
   }
 
-  #assemble(now: number, { groups, peers }: InboxFigures): InterfaceHealthSnapshot {
+  #assemble(now: number, { groups, peers, astm, astmPeers }: InboxFigures): InterfaceHealthSnapshot {
     const senders = new Map<string, SenderHealth>();
     const sender = (app: string, fac: string): SenderHealth => {
       const label = senderLabel(app, fac);
@@ -238,15 +265,50 @@ export class InterfaceHealth implements MllpListenerObserver {
     }
     const list = [...senders.values()].sort((a, b) => a.sender.localeCompare(b.sender));
     for (const s of list) s.inbox.peers.sort();
+    const analyzers = new Map<string, AnalyzerHealth>();
+    const analyzer = (name: string): AnalyzerHealth => {
+      let a = analyzers.get(name);
+      if (!a) {
+        a = {
+          analyzer: name,
+          inbox: {
+            total: 0,
+            queueDepth: 0,
+            processed: 0,
+            deadLetters: 0,
+            processingFailures: 0,
+            lastReceivedAt: null,
+            peers: [],
+          },
+        };
+        analyzers.set(name, a);
+      }
+      return a;
+    };
+    for (const g of astm) {
+      const f = analyzer(g.sender).inbox;
+      const n = Number(g.n);
+      f.total += n;
+      if (g.state === 'received') f.queueDepth += n;
+      else if (g.state === 'processed') f.processed += n;
+      else if (g.state === 'failed') f.deadLetters += n;
+      f.processingFailures += Number(g.tried_failed ?? 0);
+      if (g.last_at !== null) f.lastReceivedAt = Math.max(f.lastReceivedAt ?? 0, Number(g.last_at));
+    }
+    for (const p of astmPeers) analyzer(p.sender).inbox.peers.push(p.peer);
+    const analyzerList = [...analyzers.values()].sort((a, b) => a.analyzer.localeCompare(b.analyzer));
+    for (const a of analyzerList) a.inbox.peers.sort();
+    const all = [...list.map((s) => s.inbox), ...analyzerList.map((a) => a.inbox)];
     return {
       at: new Date(now).toISOString(),
       countingSince: new Date(this.#since).toISOString(),
       listeners: [...this.#listeners.values()].map((l) => structuredClone(l)),
       senders: list,
+      analyzers: analyzerList,
       totals: {
-        queueDepth: list.reduce((n, s) => n + s.inbox.queueDepth, 0),
-        deadLetters: list.reduce((n, s) => n + s.inbox.deadLetters, 0),
-        processingFailures: list.reduce((n, s) => n + s.inbox.processingFailures, 0),
+        queueDepth: all.reduce((n, f) => n + f.queueDepth, 0),
+        deadLetters: all.reduce((n, f) => n + f.deadLetters, 0),
+        processingFailures: all.reduce((n, f) => n + f.processingFailures, 0),
       },
     };
   }

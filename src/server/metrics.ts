@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { InterfaceHealthSnapshot, SenderInboxFigures } from '../ingest/interface-health.ts';
+import type { AnalyzerHealth, InterfaceHealthSnapshot, SenderInboxFigures } from '../ingest/interface-health.ts';
 
 /** Prometheus metrics of one app instance (own registry: no global state). */
 export class Metrics {
@@ -134,6 +134,29 @@ export class Metrics {
         for (const snd of s.senders) {
           const v = value(snd.inbox);
           if (v !== null) set({ sender: snd.sender }, v);
+        }
+      });
+    }
+    // Per ASTM analyzer (H-5 sender name), from the ASTM inbox.
+    const perAnalyzer: [string, string, (i: AnalyzerHealth['inbox']) => number | null][] = [
+      ['dxhub_astm_inbox_messages', 'ASTM inbox rows per analyzer (all states)', (i) => i.total],
+      ['dxhub_astm_queue_depth', 'ASTM inbox rows received and not yet processed, per analyzer', (i) => i.queueDepth],
+      [
+        'dxhub_astm_dead_letters',
+        'ASTM inbox rows in state failed (unparseable or failed in processing), per analyzer',
+        (i) => i.deadLetters,
+      ],
+      [
+        'dxhub_astm_last_message_timestamp_seconds',
+        'Unix time of the newest ASTM inbox row per analyzer',
+        (i) => (i.lastReceivedAt === null ? null : i.lastReceivedAt / 1000),
+      ],
+    ];
+    for (const [name, help, value] of perAnalyzer) {
+      gauge(name, help, ['analyzer'], (s, set) => {
+        for (const a of s.analyzers) {
+          const v = value(a.inbox);
+          if (v !== null) set({ analyzer: a.analyzer }, v);
         }
       });
     }
