@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type ServerProcess, startServer } from '../bench/server-process.ts';
 import { ensureWebBuilt } from '../scripts/build-web.ts';
+import { AstmInstrumentClient } from '../src/ingest/astm-instrument-client.ts';
 import { MllpTestClient, msaOf } from './support/hl7-mllp.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -31,7 +32,14 @@ describe('web app in a browser, every demo role', {
     await ensureWebBuilt({ quiet: true });
     mkdirSync(SHOTS, { recursive: true });
     dir = mkdtempSync(join(tmpdir(), 'dxhub-web-'));
-    server = await startServer(`sqlite:${join(dir, 'dxhub.db')}`, [], { demo: true, mllp: true });
+    server = await startServer(`sqlite:${join(dir, 'dxhub.db')}`, [], { demo: true, mllp: true, astm: true });
+    // Records an analyzer sent that are no E1394 message (no H record): an ASTM dead letter.
+    const analyzer = await AstmInstrumentClient.connect({ host: '127.0.0.1', port: server.astmPort! });
+    try {
+      assert.equal(await analyzer.send(['X|not a header record', 'L|1|N']), true);
+    } finally {
+      analyzer.close();
+    }
     // A message dxhub accepts but cannot map (MDM^T02): a dead letter for the administration screen.
     const client = await MllpTestClient.connect(server.mllpPort!);
     const ack = await client.send(
@@ -275,6 +283,18 @@ describe('web app in a browser, every demo role', {
     // The message still has no mapping: it stays a dead letter, with one more attempt.
     assert.match(await text('#reprocess-outcome'), /failed/);
     assert.match(await text('#dead-letters tbody tr td:nth-child(6)'), /[1-9]/);
+    // The analyzer's unparseable records: an ASTM dead letter with its reason; reprocessing keeps it failed.
+    await page.waitForSelector('#astm-dead-letters tbody tr');
+    assert.match(await text('#astm-dead-letters tbody'), /not a header \(H\) record/);
+    await page.click('#astm-dead-letters tbody tr button');
+    await page.waitForSelector('#astm-reprocess-outcome');
+    assert.match(await text('#astm-reprocess-outcome'), /failed/);
+    // The demo's simulated analyzers are listed in the interface health.
+    // (The view refreshes every 10 s; the simulator's first ASTM results can take a while.)
+    for (let i = 0; i < 60 && !(await text('#interfaces tbody')).includes('ASTM ·'); i++) {
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.match(await text('#interfaces tbody'), /ASTM · /);
   });
 
   it('an admin sees the værdispring to review, with the reason', async () => {

@@ -6,17 +6,27 @@ import { useLocale, useText } from '../i18n.ts';
 import type { RoleKind } from '../lib/session.ts';
 import { useQuery } from '../use-query.ts';
 
-/** A row of `GET /ops/hl7/inbox` (src/server/ingest-routes.ts `inboxView`). */
-interface InboxRow {
+/** The columns every inbox row has (src/server/ingest-routes.ts `inboxView`, `astmInboxView`). */
+interface InboxRowBase {
   readonly id: number;
   readonly receivedAt: string;
+  readonly state: string;
+  readonly reason: string | null;
+  readonly attempts: number;
+}
+
+/** A row of `GET /ops/hl7/inbox`. */
+interface InboxRow extends InboxRowBase {
   readonly sendingApplication: string;
   readonly sendingFacility: string;
   readonly controlId: string;
   readonly messageType: string;
-  readonly state: string;
-  readonly reason: string | null;
-  readonly attempts: number;
+}
+
+/** A row of `GET /ops/astm/inbox`. */
+interface AstmInboxRow extends InboxRowBase {
+  readonly sender: string;
+  readonly peer: string;
 }
 
 /** The parts of `GET /ops/interfaces` (src/ingest/interface-health.ts) the screen shows. */
@@ -32,111 +42,66 @@ interface InterfacesView {
     sender: string;
     inbox: { total: number; queueDepth: number; deadLetters: number; lastReceivedAt: number | null };
   }[];
+  readonly analyzers?: readonly {
+    analyzer: string;
+    inbox: { total: number; queueDepth: number; deadLetters: number; lastReceivedAt: number | null };
+  }[];
   readonly totals: { queueDepth: number; deadLetters: number; processingFailures: number };
 }
 
 const iso = (ms: number | null) => (ms === null ? undefined : new Date(ms).toISOString());
 
-/** Interface operations: HL7 dead letters with reprocess, interface and analyzer health; for admins the værdispring follow-up list. */
+/** Interface operations: HL7 and ASTM dead letters with reprocess, interface and analyzer health; for admins the værdispring follow-up list. */
 export function Admin(props: { role: RoleKind }) {
   const t = useText();
   const locale = useLocale();
-  const inbox = useQuery((signal) => call<InboxRow[]>('/ops/hl7/inbox?state=failed&limit=100', { signal }), []);
   const health = useQuery((signal) => call<InterfacesView>('/ops/interfaces', { signal }), []);
-  const [busy, setBusy] = useState<number>();
-  // Live: both views refresh in the background every 10 s (the old figures stay until the new arrive).
-  const { reload: reloadInbox } = inbox;
+  // Live: the view refreshes in the background every 10 s (the old figures stay until the new arrive).
   const { reload: reloadHealth } = health;
   useEffect(() => {
-    const timer = setInterval(() => {
-      reloadInbox();
-      reloadHealth();
-    }, 10_000);
+    const timer = setInterval(reloadHealth, 10_000);
     return () => clearInterval(timer);
-  }, [reloadInbox, reloadHealth]);
-  const [outcome, setOutcome] = useState<{ id: number; text: string; error?: Error }>();
-  const reprocess = async (id: number) => {
-    setBusy(id);
-    try {
-      const r = await call<{ message: InboxRow }>(`/ops/hl7/inbox/${id}/reprocess`, { method: 'POST' });
-      setOutcome({
-        id,
-        text: `${t('reprocessed')}: #${id} → ${r.message.state}${r.message.reason ? ` (${r.message.reason})` : ''}`,
-      });
-      inbox.reload();
-      health.reload();
-    } catch (e) {
-      setOutcome({ id, text: '', error: e as Error });
-    } finally {
-      setBusy(undefined);
-    }
-  };
+  }, [reloadHealth]);
+  const row = (key: string, name: string, inbox: NonNullable<InterfacesView['analyzers']>[number]['inbox']) => (
+    <tr key={key}>
+      <th scope="row">{name}</th>
+      <td>{inbox.total}</td>
+      <td>{inbox.queueDepth}</td>
+      <td className={inbox.deadLetters ? 'abnormal' : undefined}>{inbox.deadLetters}</td>
+      <td>
+        <When at={iso(inbox.lastReceivedAt)} locale={locale} />
+      </td>
+    </tr>
+  );
   return (
     <div className="grid">
-      <Section id="dead-letters" title={t('deadLetters')} query={inbox}>
-        {(rows) => (
-          <>
-            {outcome &&
-              (outcome.error ? (
-                <ErrorNote error={outcome.error} />
-              ) : (
-                <p role="status" id="reprocess-outcome">
-                  {outcome.text}
-                </p>
-              ))}
-            {rows.length === 0 ? (
-              <p>{t('noDeadLetters')}</p>
-            ) : (
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">#</th>
-                    <th scope="col">{t('received')}</th>
-                    <th scope="col">{t('sender')}</th>
-                    <th scope="col">{t('type')}</th>
-                    <th scope="col">{t('reason')}</th>
-                    <th scope="col">{t('attempts')}</th>
-                    <th scope="col">
-                      <span className="sr-only">{t('reprocess')}</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {rows.map((r) => (
-                    <tr key={r.id} data-inbox={r.id}>
-                      <td>{r.id}</td>
-                      <td>
-                        <When at={r.receivedAt} locale={locale} />
-                      </td>
-                      <td>
-                        {r.sendingApplication}^{r.sendingFacility}
-                      </td>
-                      <td>{r.messageType}</td>
-                      <td className="reason">{r.reason}</td>
-                      <td>{r.attempts}</td>
-                      <td>
-                        <button
-                          type="button"
-                          disabled={busy === r.id}
-                          onClick={() => reprocess(r.id)}
-                          aria-label={`${t('reprocess')} #${r.id}`}
-                        >
-                          {t('reprocess')}
-                        </button>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
-          </>
-        )}
-      </Section>
+      <DeadLetters<InboxRow>
+        id="dead-letters"
+        outcomeId="reprocess-outcome"
+        title={t('deadLetters')}
+        path="/ops/hl7/inbox"
+        onChange={reloadHealth}
+        columns={[
+          { head: t('sender'), cell: (r) => `${r.sendingApplication}^${r.sendingFacility}` },
+          { head: t('type'), cell: (r) => r.messageType },
+        ]}
+      />
+      <DeadLetters<AstmInboxRow>
+        id="astm-dead-letters"
+        outcomeId="astm-reprocess-outcome"
+        title={t('astmDeadLetters')}
+        path="/ops/astm/inbox"
+        onChange={reloadHealth}
+        columns={[
+          { head: t('sender'), cell: (r) => r.sender },
+          { head: t('peer'), cell: (r) => r.peer },
+        ]}
+      />
       <Section id="interfaces" title={t('interfaces')} query={health}>
         {(h) => (
           <>
             <p>
-              {t('queue')}: <strong>{h.totals.queueDepth}</strong> · {t('deadLetters')}:{' '}
+              {t('queue')}: <strong>{h.totals.queueDepth}</strong> · {t('failedMessages')}:{' '}
               <strong>{h.totals.deadLetters}</strong>
             </p>
             <table>
@@ -163,17 +128,8 @@ export function Admin(props: { role: RoleKind }) {
                     </td>
                   </tr>
                 ))}
-                {h.senders.map((s) => (
-                  <tr key={`s-${s.sender}`}>
-                    <th scope="row">{s.sender}</th>
-                    <td>{s.inbox.total}</td>
-                    <td>{s.inbox.queueDepth}</td>
-                    <td className={s.inbox.deadLetters ? 'abnormal' : undefined}>{s.inbox.deadLetters}</td>
-                    <td>
-                      <When at={iso(s.inbox.lastReceivedAt)} locale={locale} />
-                    </td>
-                  </tr>
-                ))}
+                {h.senders.map((s) => row(`s-${s.sender}`, s.sender, s.inbox))}
+                {(h.analyzers ?? []).map((a) => row(`a-${a.analyzer}`, `ASTM · ${a.analyzer || '?'}`, a.inbox))}
               </tbody>
             </table>
           </>
@@ -184,7 +140,109 @@ export function Admin(props: { role: RoleKind }) {
   );
 }
 
-/** Værdispring entries for review (`GET /fhir/AuditEvent?subtype=110127`, admin; docs/security.md §5). */
+/**
+ * One inbox's dead letters (`<path>?state=failed`), refreshed every 10 s, each with a reprocess
+ * button; `columns` are the inbox's own between the time received and the reason.
+ */
+function DeadLetters<R extends InboxRowBase>(props: {
+  id: string;
+  outcomeId: string;
+  title: string;
+  path: string;
+  onChange: () => void;
+  columns: readonly { head: string; cell: (r: R) => string }[];
+}) {
+  const t = useText();
+  const locale = useLocale();
+  const inbox = useQuery((signal) => call<R[]>(`${props.path}?state=failed&limit=100`, { signal }), [props.path]);
+  const { reload } = inbox;
+  useEffect(() => {
+    const timer = setInterval(reload, 10_000);
+    return () => clearInterval(timer);
+  }, [reload]);
+  const [busy, setBusy] = useState<number>();
+  const [outcome, setOutcome] = useState<{ id: number; text: string; error?: Error }>();
+  const reprocess = async (id: number) => {
+    setBusy(id);
+    try {
+      const r = await call<{ message: R }>(`${props.path}/${id}/reprocess`, { method: 'POST' });
+      setOutcome({
+        id,
+        text: `${t('reprocessed')}: #${id} → ${r.message.state}${r.message.reason ? ` (${r.message.reason})` : ''}`,
+      });
+      reload();
+      props.onChange();
+    } catch (e) {
+      setOutcome({ id, text: '', error: e as Error });
+    } finally {
+      setBusy(undefined);
+    }
+  };
+  return (
+    <Section id={props.id} title={props.title} query={inbox}>
+      {(rows) => (
+        <>
+          {outcome &&
+            (outcome.error ? (
+              <ErrorNote error={outcome.error} />
+            ) : (
+              <p role="status" id={props.outcomeId}>
+                {outcome.text}
+              </p>
+            ))}
+          {rows.length === 0 ? (
+            <p>{t('noDeadLetters')}</p>
+          ) : (
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">#</th>
+                  <th scope="col">{t('received')}</th>
+                  {props.columns.map((c) => (
+                    <th scope="col" key={c.head}>
+                      {c.head}
+                    </th>
+                  ))}
+                  <th scope="col">{t('reason')}</th>
+                  <th scope="col">{t('attempts')}</th>
+                  <th scope="col">
+                    <span className="sr-only">{t('reprocess')}</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((r) => (
+                  <tr key={r.id} data-inbox={r.id}>
+                    <td>{r.id}</td>
+                    <td>
+                      <When at={r.receivedAt} locale={locale} />
+                    </td>
+                    {props.columns.map((c) => (
+                      <td key={c.head}>{c.cell(r)}</td>
+                    ))}
+                    <td className="reason">{r.reason}</td>
+                    <td>{r.attempts}</td>
+                    <td>
+                      <button
+                        type="button"
+                        disabled={busy === r.id}
+                        onClick={() => reprocess(r.id)}
+                        aria-label={`${t('reprocess')} #${r.id}`}
+                      >
+                        {t('reprocess')}
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </>
+      )}
+    </Section>
+  );
+}
+
 function BreakGlassLog() {
   const t = useText();
   const locale = useLocale();
