@@ -112,7 +112,7 @@ export function Admin(props: { role: RoleKind }) {
                   </th>
                   <th scope="col">{t('received')}</th>
                   <th scope="col">{t('queue')}</th>
-                  <th scope="col">{t('deadLetters')}</th>
+                  <th scope="col">{t('failedMessages')}</th>
                   <th scope="col">{t('lastMessage')}</th>
                 </tr>
               </thead>
