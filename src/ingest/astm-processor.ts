@@ -59,8 +59,9 @@ interface Prepared {
  * record), its samples are looked up among the stored Specimens (so results meet the HL7 order's
  * Specimen, its patient and its ServiceRequests), and each message is mapped to transaction entries
  * (`mapAstmToFhir`), the analyzer's ConceptMaps applied to its local test codes (NPU or LOINC codes
- * added, a mapping Task per local code no map mentions, as for HL7 senders), with the raw message as `Binary/astm-<sha256>` and a Provenance of what it
- * creates and of what it updates (`provenance.ts`), all written together. The entries are
+ * added, a mapping Task per local code no map mentions, as for HL7 senders), with the raw message
+ * as `Binary/astm-<sha256>` and a Provenance of what it creates and of what it updates
+ * (`provenance.ts`), all written together. The entries are
  * idempotent — conditional creates of Device and Specimen, conditional updates of Observations
  * keyed on sender, sample and test code — so processing a message again gives the same resources.
  * The messages of a poll are written in batch transactions, as the HL7 processor writes its own
