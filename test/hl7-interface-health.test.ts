@@ -129,6 +129,14 @@ for (const dialect of await testDialects()) {
       assert.match(text, /dxhub_astm_queue_depth\{analyzer="IH-C311"\} 0/);
       assert.match(text, /dxhub_astm_dead_letters\{analyzer=""\} 1/);
       assert.match(text, /dxhub_astm_last_message_timestamp_seconds\{analyzer="IH-C311"\} \d+/);
+      assert.match(text, /dxhub_astm_processing_failures\{analyzer="IH-C311"\} 0/);
+    });
+
+    test('an inbox row id that is no number is not found (404), on either inbox', async () => {
+      for (const path of ['/ops/hl7/inbox/abc', '/ops/astm/inbox/abc', '/ops/astm/inbox/1.5']) {
+        const res = await dx.app.inject({ method: 'GET', url: path });
+        assert.equal(res.statusCode, 404, path);
+      }
     });
 
     test('framing errors and dropped noisy connections are counted per listener', async () => {

@@ -101,10 +101,9 @@ export class AstmProcessor {
    * codes and a mapping Task per local code no map mentions; throws with the reason when it does
    * not parse.
    */
-  async #prepare(row: AstmInboxRow, recorded: string): Promise<Prepared> {
+  async #prepare(row: AstmInboxRow, recorded: string, index: ConceptMapIndex): Promise<Prepared> {
     const parsed = parseAstmMessages(row.raw);
     if (!parsed.ok) throw new Error(`ASTM error ${parsed.error.code}: ${parsed.error.message}`);
-    const index = this.#terminology ? await this.#terminology.index() : ConceptMapIndex.EMPTY;
     const notes: string[] = [];
     const bundles: Prepared['bundles'][number][] = [];
     for (const message of parsed.value) {
@@ -132,6 +131,10 @@ export class AstmProcessor {
       });
     }
     return { bundles, notes };
+  }
+
+  #conceptMaps(): Promise<ConceptMapIndex> | ConceptMapIndex {
+    return this.#terminology ? this.#terminology.index() : ConceptMapIndex.EMPTY;
   }
 
   /** The stored Specimens the message's sample ids name (one each; an ambiguous id is left out). */
@@ -175,7 +178,7 @@ export class AstmProcessor {
   /** Maps and stores one inbox row; resolves with a note when nothing was written, throws with the reason when it cannot. */
   readonly handle = async (row: AstmInboxRow): Promise<string | undefined> => {
     const recorded = new Date(this.#o.service.repo.clock.now()).toISOString();
-    const p = await this.#prepare(row, recorded);
+    const p = await this.#prepare(row, recorded, await this.#conceptMaps());
     const message = this.#source(row);
     let written = 0;
     for (const b of p.bundles) {
@@ -224,6 +227,8 @@ export class AstmProcessor {
     const claimed = await inbox.claim(rows);
     total.skipped = rows.length - claimed.size;
     const recorded = new Date(this.#o.service.repo.clock.now()).toISOString();
+    // The ConceptMaps as of this poll, for all of its rows.
+    const index = await this.#conceptMaps();
     let pending: { row: AstmInboxRow; planned: PlannedMessage; note: string | undefined }[] = [];
     const flush = async () => {
       if (pending.length > 0) await this.#writeBatch(pending, total);
@@ -233,7 +238,7 @@ export class AstmProcessor {
       if (!claimed.has(row.id)) continue;
       let p: Prepared;
       try {
-        p = await this.#prepare(row, recorded);
+        p = await this.#prepare(row, recorded, index);
       } catch (e) {
         await this.#fail(row, e, total);
         continue;

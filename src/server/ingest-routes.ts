@@ -105,7 +105,9 @@ export async function ingestRoutes(
     });
     app.get<{ Params: { id: string } }>(`/ops/${name}/inbox/:id`, async (req) => {
       operator(req);
-      const row = await inbox.get(Number(req.params.id));
+      // Not a row id: no such row (PostgreSQL would refuse the value as a bigint).
+      const id = Number(req.params.id);
+      const row = Number.isInteger(id) ? await inbox.get(id) : undefined;
       if (!row) throw Errors.notFound(`${name}-inbox`, req.params.id);
       return view(row, true);
     });

@@ -147,6 +147,11 @@ export class Metrics {
         (i) => i.deadLetters,
       ],
       [
+        'dxhub_astm_processing_failures',
+        'ASTM inbox rows the processor tried and failed (a subset of the dead letters), per analyzer',
+        (i) => i.processingFailures,
+      ],
+      [
         'dxhub_astm_last_message_timestamp_seconds',
         'Unix time of the newest ASTM inbox row per analyzer',
         (i) => (i.lastReceivedAt === null ? null : i.lastReceivedAt / 1000),

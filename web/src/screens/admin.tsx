@@ -79,6 +79,7 @@ export function Admin(props: { role: RoleKind }) {
         id="dead-letters"
         outcomeId="reprocess-outcome"
         title={t('deadLetters')}
+        kind="HL7"
         path="/ops/hl7/inbox"
         onChange={reloadHealth}
         columns={[
@@ -90,6 +91,7 @@ export function Admin(props: { role: RoleKind }) {
         id="astm-dead-letters"
         outcomeId="astm-reprocess-outcome"
         title={t('astmDeadLetters')}
+        kind="ASTM"
         path="/ops/astm/inbox"
         onChange={reloadHealth}
         columns={[
@@ -148,6 +150,8 @@ function DeadLetters<R extends InboxRowBase>(props: {
   id: string;
   outcomeId: string;
   title: string;
+  /** Names the inbox in the buttons' accessible names (the two inboxes number their rows alike). */
+  kind: string;
   path: string;
   onChange: () => void;
   columns: readonly { head: string; cell: (r: R) => string }[];
@@ -227,7 +231,7 @@ function DeadLetters<R extends InboxRowBase>(props: {
                         type="button"
                         disabled={busy === r.id}
                         onClick={() => reprocess(r.id)}
-                        aria-label={`${t('reprocess')} #${r.id}`}
+                        aria-label={`${t('reprocess')} ${props.kind} #${r.id}`}
                       >
                         {t('reprocess')}
                       </button>
