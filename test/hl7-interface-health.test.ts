@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import type { InterfaceHealthSnapshot } from '../src/ingest/interface-health.ts';
 import { MllpListener } from '../src/ingest/mllp-listener.ts';
 import { buildTestApp, type TestApp } from './support/app.ts';
+import { astmResults } from './support/astm.ts';
 import { freshDbUrl, testDialects } from './support/dialects.ts';
 import { MllpTestClient, msaOf, smallOru } from './support/hl7-mllp.ts';
 
@@ -93,18 +94,7 @@ for (const dialect of await testDialects()) {
     });
 
     test('ASTM analyzers: queue depth, dead letters and last message per analyzer, in the view and as metrics', async () => {
-      const records = (analyzer: string, sample: string) =>
-        Buffer.from(
-          [
-            `H|\\^&|||${analyzer}^1.0^SN1|||||||P|1|20250301120000`,
-            'P|1',
-            `O|1|${sample}||^^^K`,
-            'R|1|^^^K|4.1|mmol/L||N||F',
-            'L|1|N',
-            '',
-          ].join('\r'),
-          'latin1',
-        );
+      const records = (analyzer: string, sample: string) => astmResults(analyzer, sample, [['K', '4.1']]);
       await dx.astmInbox.accept(records('IH-C311', 'IH-S1'), '10.0.0.7');
       await dx.astmInbox.accept(records('IH-C311', 'IH-S2'), '10.0.0.7');
       // Records that do not parse: stored as a dead letter at once.

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ConceptMap } from '@medplum/fhirtypes';
+import { astmResults } from '../../test/support/astm.ts';
 import { freshDbUrl, testDialects } from '../../test/support/dialects.ts';
 import { FhirService, INTERNAL } from '../fhir-api/fhir-service.ts';
 import { openDialect } from '../store/dialect/dialect.ts';
@@ -23,25 +24,13 @@ import { MAP_LOCAL_CODE_TASK_SYSTEM } from './terminology-tasks.ts';
 
 type Json = Resource & Record<string, unknown>;
 
-/** An E1394 message (records joined with CR, as the inbox stores them) of one sample's results. */
-function message(
+/** An E1394 message of one sample's results (`test/support/astm.ts`). */
+const message = (
   analyzer: string,
   sample: string,
   results: readonly [string, string, string?][],
-  unit = 'mmol/L',
-): Buffer {
-  return Buffer.from(
-    [
-      `H|\\^&|||${analyzer}^1.0^SN1|||||||P|1|20250301120000`,
-      'P|1',
-      `O|1|${sample}||^^^${results.map((r) => r[0]).join('\\^^^')}`,
-      ...results.map(([code, value, status], i) => `R|${i + 1}|^^^${code}|${value}|${unit}||N||${status ?? 'F'}`),
-      'L|1|N',
-      '',
-    ].join('\r'),
-    'latin1',
-  );
-}
+  unit?: string,
+): Buffer => astmResults(analyzer, sample, results, unit ? { unit } : {});
 
 for (const dialect of await testDialects()) {
   describe(`ASTM processor: provenance and batch transactions on ${dialect}`, () => {

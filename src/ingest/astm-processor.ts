@@ -8,7 +8,7 @@ import type { AstmInbox, AstmInboxRow, AstmReprocessSummary } from './astm-inbox
 import { findSpecimensBySampleId } from './astm-specimens.ts';
 import { type AstmSpecimenContext, astmSampleId, DEFAULT_ASTM_SPECIMEN_SYSTEM, mapAstmToFhir } from './astm-to-fhir.ts';
 import { type PlannedMessage, planHl7Message, writeHl7Batch } from './hl7-batch-writer.ts';
-import { entryEffects, messageProvenanceEntries, type SourceMessage } from './provenance.ts';
+import { entryEffects, messageProvenanceEntries, type SourceMessage, splitEffects } from './provenance.ts';
 import { ConceptMapCache } from './terminology-cache.ts';
 import { mapLocalCodeTaskEntries } from './terminology-tasks.ts';
 
@@ -160,10 +160,17 @@ export class AstmProcessor {
     return specimens;
   }
 
-  /** The source message of a row's Provenance (undefined when provenance is off). */
-  #source(row: AstmInboxRow): SourceMessage | undefined {
+  /**
+   * The Binary and Provenance entries of one of a row's mapped messages, once it is known what the
+   * message creates and updates (undefined when provenance is off).
+   */
+  #provenanceOf(
+    row: AstmInboxRow,
+    b: Prepared['bundles'][number],
+    recorded: string,
+  ): ((created: string[], updated: string[]) => BundleEntry[]) | undefined {
     if (this.#o.provenance === false) return undefined;
-    return {
+    const message: SourceMessage = {
       format: 'astm',
       raw: row.raw,
       contentHash: row.contentHash,
@@ -173,34 +180,28 @@ export class AstmProcessor {
       sendingApplication: row.sender,
       sendingFacility: '',
     };
+    return (created, updated) =>
+      messageProvenanceEntries({
+        message,
+        created,
+        updated,
+        recorded,
+        policies: b.policies,
+        ...(b.patient ? { patient: b.patient } : {}),
+      });
   }
 
   /** Maps and stores one inbox row; resolves with a note when nothing was written, throws with the reason when it cannot. */
   readonly handle = async (row: AstmInboxRow): Promise<string | undefined> => {
     const recorded = new Date(this.#o.service.repo.clock.now()).toISOString();
     const p = await this.#prepare(row, recorded, await this.#conceptMaps());
-    const message = this.#source(row);
     let written = 0;
     for (const b of p.bundles) {
       const entries = [...b.entries];
-      if (message) {
-        const effects = await entryEffects(this.#o.service, entries);
-        const created: string[] = [];
-        const updated: string[] = [];
-        for (const [fullUrl, effect] of effects) {
-          if (effect === 'create') created.push(fullUrl);
-          else if (effect === 'update') updated.push(fullUrl);
-        }
-        entries.push(
-          ...messageProvenanceEntries({
-            message,
-            created,
-            updated,
-            recorded,
-            policies: b.policies,
-            ...(b.patient ? { patient: b.patient } : {}),
-          }),
-        );
+      const provenance = this.#provenanceOf(row, b, recorded);
+      if (provenance) {
+        const { created, updated } = splitEffects(await entryEffects(this.#o.service, entries));
+        entries.push(...provenance(created, updated));
       }
       const out = await processBundle(
         this.#o.service,
@@ -246,25 +247,9 @@ export class AstmProcessor {
       const b = p.bundles.length === 1 ? p.bundles[0]! : undefined;
       let planned: PlannedMessage | undefined;
       if (b) {
-        const message = this.#source(row);
+        const provenance = this.#provenanceOf(row, b, recorded);
         try {
-          planned = planHl7Message({
-            rowId: row.id,
-            entries: b.entries,
-            ...(message
-              ? {
-                  provenance: (created: string[], updated: string[]) =>
-                    messageProvenanceEntries({
-                      message,
-                      created,
-                      updated,
-                      recorded,
-                      policies: b.policies,
-                      ...(b.patient ? { patient: b.patient } : {}),
-                    }),
-                }
-              : {}),
-          });
+          planned = planHl7Message({ rowId: row.id, entries: b.entries, ...(provenance ? { provenance } : {}) });
         } catch {
           // Not expressible in a batch (or refused): the transaction path gives the exact outcome.
           planned = undefined;

@@ -7,7 +7,7 @@ import type { SearchParamDef } from '../core/fhir/search-parameters.ts';
 import { MAX_COUNT, parseSearchRequest, type SearchRequest, type TokenValue } from '../core/fhir/search-request.ts';
 import { parseIfMatch, validateBody } from '../fhir-api/fhir-service.ts';
 import type { FhirRepository, PutManyItem, Resource, WriteContext } from '../store/repository.ts';
-import type { EntryEffect } from './provenance.ts';
+import { type EntryEffect, splitEffects } from './provenance.ts';
 
 /**
  * One mapped message for {@link writeHl7Batch}: its transaction entries (mapping, terminology
@@ -311,12 +311,7 @@ export async function writeHl7Batch(
       };
       for (const s of steps) resolve(s);
       if (p.message.provenance) {
-        const created: string[] = [];
-        const updated: string[] = [];
-        for (const [fullUrl, effect] of effects) {
-          if (effect === 'create') created.push(fullUrl);
-          else if (effect === 'update') updated.push(fullUrl);
-        }
+        const { created, updated } = splitEffects(effects);
         // Provenance targets and the Binary's securityContext are fullUrls of the message.
         for (const s of planEntries(p.message.provenance(created, updated), new Set(ids.keys()))) {
           steps.push(s);

@@ -9,7 +9,13 @@ import { PollLoop } from '../store/poll-loop.ts';
 import type { Resource } from '../store/repository.ts';
 import { type PlannedMessage, planHl7Message, writeHl7Batch } from './hl7-batch-writer.ts';
 import type { Hl7Inbox, Hl7InboxRow, Hl7ReprocessSummary } from './hl7-inbox.ts';
-import { entryEffects, messageProvenanceEntries, type SourceMessage, sourceOfBundle } from './provenance.ts';
+import {
+  entryEffects,
+  messageProvenanceEntries,
+  type SourceMessage,
+  sourceOfBundle,
+  splitEffects,
+} from './provenance.ts';
 import { ConceptMapCache } from './terminology-cache.ts';
 import { mapLocalCodeTaskEntries } from './terminology-tasks.ts';
 
@@ -163,13 +169,7 @@ export class Hl7Processor {
     policies: readonly string[],
   ): Promise<void> {
     const entries = bundle.entry ?? [];
-    const effects = await entryEffects(this.opts.service, entries);
-    const created: string[] = [];
-    const updated: string[] = [];
-    for (const [fullUrl, effect] of effects) {
-      if (effect === 'create') created.push(fullUrl);
-      else if (effect === 'update') updated.push(fullUrl);
-    }
+    const { created, updated } = splitEffects(await entryEffects(this.opts.service, entries));
     const patient = patientFullUrl(entries);
     bundle.entry = [
       ...entries,

@@ -104,6 +104,32 @@ interface InboxFigures {
 
 const emptyCounts = (): MessageCounts => ({ messages: 0, acks: { AA: 0, AE: 0, AR: 0 }, lastMessageAt: null });
 
+/** An inbox's figures before its rows are counted (an HL7 sender's also count duplicates). */
+const emptyInbox = (): Omit<SenderInboxFigures, 'duplicate'> => ({
+  total: 0,
+  queueDepth: 0,
+  processed: 0,
+  deadLetters: 0,
+  processingFailures: 0,
+  lastReceivedAt: null,
+  peers: [],
+});
+
+/** Adds one (sender, state) group of an inbox table to that sender's figures. */
+function addGroup(
+  f: Omit<SenderInboxFigures, 'duplicate'> & { duplicate?: number },
+  g: { state: string; n: number | string; tried_failed: number | string | null; last_at: number | string | null },
+): void {
+  const n = Number(g.n);
+  f.total += n;
+  if (g.state === 'received') f.queueDepth += n;
+  else if (g.state === 'processed') f.processed += n;
+  else if (g.state === 'failed') f.deadLetters += n;
+  else if (g.state === 'duplicate' && f.duplicate !== undefined) f.duplicate += n;
+  f.processingFailures += Number(g.tried_failed ?? 0);
+  if (g.last_at !== null) f.lastReceivedAt = Math.max(f.lastReceivedAt ?? 0, Number(g.last_at));
+}
+
 /** `MSH-3^MSH-4` as one label. */
 export const senderLabel = (application: string, facility: string): string => `${application}^${facility}`;
 
@@ -232,33 +258,14 @@ export class InterfaceHealth implements MllpListenerObserver {
           sender: label,
           sendingApplication: app,
           sendingFacility: fac,
-          inbox: {
-            total: 0,
-            queueDepth: 0,
-            processed: 0,
-            deadLetters: 0,
-            processingFailures: 0,
-            duplicate: 0,
-            lastReceivedAt: null,
-            peers: [],
-          },
+          inbox: { ...emptyInbox(), duplicate: 0 },
           listeners: {},
         };
         senders.set(label, s);
       }
       return s;
     };
-    for (const g of groups) {
-      const f = sender(g.sending_application, g.sending_facility).inbox;
-      const n = Number(g.n);
-      f.total += n;
-      if (g.state === 'received') f.queueDepth += n;
-      else if (g.state === 'processed') f.processed += n;
-      else if (g.state === 'failed') f.deadLetters += n;
-      else if (g.state === 'duplicate') f.duplicate += n;
-      f.processingFailures += Number(g.tried_failed ?? 0);
-      if (g.last_at !== null) f.lastReceivedAt = Math.max(f.lastReceivedAt ?? 0, Number(g.last_at));
-    }
+    for (const g of groups) addGroup(sender(g.sending_application, g.sending_facility).inbox, g);
     for (const p of peers) sender(p.sending_application, p.sending_facility).inbox.peers.push(p.peer);
     for (const s of this.#senders.values()) {
       sender(s.app, s.fac).listeners[s.listener] = structuredClone(s.counts);
@@ -269,32 +276,12 @@ export class InterfaceHealth implements MllpListenerObserver {
     const analyzer = (name: string): AnalyzerHealth => {
       let a = analyzers.get(name);
       if (!a) {
-        a = {
-          analyzer: name,
-          inbox: {
-            total: 0,
-            queueDepth: 0,
-            processed: 0,
-            deadLetters: 0,
-            processingFailures: 0,
-            lastReceivedAt: null,
-            peers: [],
-          },
-        };
+        a = { analyzer: name, inbox: emptyInbox() };
         analyzers.set(name, a);
       }
       return a;
     };
-    for (const g of astm) {
-      const f = analyzer(g.sender).inbox;
-      const n = Number(g.n);
-      f.total += n;
-      if (g.state === 'received') f.queueDepth += n;
-      else if (g.state === 'processed') f.processed += n;
-      else if (g.state === 'failed') f.deadLetters += n;
-      f.processingFailures += Number(g.tried_failed ?? 0);
-      if (g.last_at !== null) f.lastReceivedAt = Math.max(f.lastReceivedAt ?? 0, Number(g.last_at));
-    }
+    for (const g of astm) addGroup(analyzer(g.sender).inbox, g);
     for (const p of astmPeers) analyzer(p.sender).inbox.peers.push(p.peer);
     const analyzerList = [...analyzers.values()].sort((a, b) => a.analyzer.localeCompare(b.analyzer));
     for (const a of analyzerList) a.inbox.peers.sort();

@@ -143,6 +143,17 @@ export async function entryEffects(
   return out;
 }
 
+/** The fullUrls an entry-effect map says are created and updated (the two Provenances' targets). */
+export function splitEffects(effects: ReadonlyMap<string, EntryEffect>): { created: string[]; updated: string[] } {
+  const created: string[] = [];
+  const updated: string[] = [];
+  for (const [fullUrl, effect] of effects) {
+    if (effect === 'create') created.push(fullUrl);
+    else if (effect === 'update') updated.push(fullUrl);
+  }
+  return { created, updated };
+}
+
 /** Input of {@link messageProvenanceEntries}. */
 export interface MessageProvenanceInput {
   readonly message: SourceMessage;

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { Buffer } from 'node:buffer';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildTestApp } from '../../test/support/app.ts';
+import { astmResults } from '../../test/support/astm.ts';
 import { CLI } from '../../test/support/cli.ts';
 import { ASTM_OBSERVATION_KEY_SYSTEM, DEFAULT_ASTM_SPECIMEN_SYSTEM } from '../ingest/astm-to-fhir.ts';
 
@@ -67,18 +67,7 @@ test('ASTM dead letters over the API and the CLI: list, look at, reprocess once 
   const dir = mkdtempSync(join(tmpdir(), 'dxhub-astm-inbox-'));
   const db = `sqlite:${join(dir, 'inbox.db')}`;
   const dx = await buildTestApp({ db });
-  const records = (sample: string) =>
-    Buffer.from(
-      [
-        'H|\\^&|||DL-ANALYZER^1.0^SN7|||||||P|1|20250301120000',
-        'P|1',
-        `O|1|${sample}||^^^K`,
-        'R|1|^^^K|4.1|mmol/L||N||F',
-        'L|1|N',
-        '',
-      ].join('\r'),
-      'latin1',
-    );
+  const records = (sample: string) => astmResults('DL-ANALYZER', sample, [['K', '4.1']], { serial: 'SN7' });
   try {
     // Two Specimens with the sample's barcode in the hub's own system: the result cannot be placed.
     const twins: string[] = [];

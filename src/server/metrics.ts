@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { AnalyzerHealth, InterfaceHealthSnapshot, SenderInboxFigures } from '../ingest/interface-health.ts';
+import type { AnalyzerHealth, InterfaceHealthSnapshot } from '../ingest/interface-health.ts';
 
 /** Prometheus metrics of one app instance (own registry: no global state). */
 export class Metrics {
@@ -109,61 +109,44 @@ export class Metrics {
             for (const [code, n] of Object.entries(c.acks)) add({ listener, sender: snd.sender, code }, n);
       },
     );
-    // Per-sender inbox figures: one gauge each, read from the same snapshot field.
-    const perSender: [string, string, (i: SenderInboxFigures) => number | null][] = [
-      ['dxhub_hl7_inbox_messages', 'HL7 v2 inbox rows per sender (all states)', (i) => i.total],
-      ['dxhub_hl7_queue_depth', 'HL7 v2 inbox rows received and not yet processed, per sender', (i) => i.queueDepth],
+    // Per HL7 sender and per ASTM analyzer (H-5 sender name): one gauge per inbox figure.
+    type Figures = AnalyzerHealth['inbox'];
+    const figures: [string, (what: string, per: string) => string, (i: Figures) => number | null][] = [
+      ['inbox_messages', (what, per) => `${what} inbox rows per ${per} (all states)`, (i) => i.total],
       [
-        'dxhub_hl7_dead_letters',
-        'HL7 v2 inbox rows in state failed (unparseable or failed in processing), per sender',
+        'queue_depth',
+        (what, per) => `${what} inbox rows received and not yet processed, per ${per}`,
+        (i) => i.queueDepth,
+      ],
+      [
+        'dead_letters',
+        (what, per) => `${what} inbox rows in state failed (unparseable or failed in processing), per ${per}`,
         (i) => i.deadLetters,
       ],
       [
-        'dxhub_hl7_processing_failures',
-        'HL7 v2 inbox rows the processor tried and failed (a subset of the dead letters), per sender',
+        'processing_failures',
+        (what, per) => `${what} inbox rows the processor tried and failed (a subset of the dead letters), per ${per}`,
         (i) => i.processingFailures,
       ],
       [
-        'dxhub_hl7_last_message_timestamp_seconds',
-        'Unix time of the newest inbox row per sender',
+        'last_message_timestamp_seconds',
+        (what, per) => `Unix time of the newest ${what} inbox row per ${per}`,
         (i) => (i.lastReceivedAt === null ? null : i.lastReceivedAt / 1000),
       ],
     ];
-    for (const [name, help, value] of perSender) {
-      gauge(name, help, ['sender'], (s, set) => {
-        for (const snd of s.senders) {
-          const v = value(snd.inbox);
-          if (v !== null) set({ sender: snd.sender }, v);
-        }
-      });
-    }
-    // Per ASTM analyzer (H-5 sender name), from the ASTM inbox.
-    const perAnalyzer: [string, string, (i: AnalyzerHealth['inbox']) => number | null][] = [
-      ['dxhub_astm_inbox_messages', 'ASTM inbox rows per analyzer (all states)', (i) => i.total],
-      ['dxhub_astm_queue_depth', 'ASTM inbox rows received and not yet processed, per analyzer', (i) => i.queueDepth],
-      [
-        'dxhub_astm_dead_letters',
-        'ASTM inbox rows in state failed (unparseable or failed in processing), per analyzer',
-        (i) => i.deadLetters,
-      ],
-      [
-        'dxhub_astm_processing_failures',
-        'ASTM inbox rows the processor tried and failed (a subset of the dead letters), per analyzer',
-        (i) => i.processingFailures,
-      ],
-      [
-        'dxhub_astm_last_message_timestamp_seconds',
-        'Unix time of the newest ASTM inbox row per analyzer',
-        (i) => (i.lastReceivedAt === null ? null : i.lastReceivedAt / 1000),
-      ],
+    const inboxes: [string, string, string, (s: Snap) => [string, Figures][]][] = [
+      ['dxhub_hl7', 'HL7 v2', 'sender', (s) => s.senders.map((x) => [x.sender, x.inbox])],
+      ['dxhub_astm', 'ASTM', 'analyzer', (s) => s.analyzers.map((a) => [a.analyzer, a.inbox])],
     ];
-    for (const [name, help, value] of perAnalyzer) {
-      gauge(name, help, ['analyzer'], (s, set) => {
-        for (const a of s.analyzers) {
-          const v = value(a.inbox);
-          if (v !== null) set({ analyzer: a.analyzer }, v);
-        }
-      });
+    for (const [prefix, what, per, rows] of inboxes) {
+      for (const [name, help, value] of figures) {
+        gauge(`${prefix}_${name}`, help(what, per), [per], (s, set) => {
+          for (const [key, inbox] of rows(s)) {
+            const v = value(inbox);
+            if (v !== null) set({ [per]: key }, v);
+          }
+        });
+      }
     }
   }
 }
