@@ -93,10 +93,16 @@ export class LatestResults {
       const keys = [...last.values()].filter((e) => e.interaction !== 'delete');
       const read = await this.repo.vreadMany(keys);
       const versions = new Map(keys.map((e, i) => [e.id, read[i]]));
+      const planned = events
+        .filter((e) => e.type === 'Observation')
+        .map((e) => ({ e, upsert: this.project(e.id, e.interaction === 'delete' ? undefined : versions.get(e.id)) }));
+      // The rows of the withdrawn ones, in one read. A first version (a create) has none yet.
+      const stored = await this.rowsOf(
+        planned.filter((p) => !p.upsert && !(p.e.version === 1 && p.e.interaction === 'create')).map((p) => p.e.id),
+      );
       const ops: ProjectionOp[] = [];
-      for (const e of events)
-        if (e.type === 'Observation')
-          ops.push(...(await this.plan(e.id, e.interaction === 'delete' ? undefined : versions.get(e.id), ops)));
+      for (const p of planned)
+        ops.push(...(p.upsert ? [p.upsert] : await this.withdraw(p.e.id, stored.get(p.e.id) ?? [], ops)));
       await this.repo.db.transaction(async (tx) => {
         await apply(tx, ops);
         await this.consumer.ack(events[events.length - 1]!.seq, tx);
@@ -105,13 +111,8 @@ export class LatestResults {
     }
   }
 
-  /** What one Observation event changes in the projection, after the batch's earlier `pending` changes. */
-  private async plan(
-    id: string,
-    v: StoredVersion | undefined,
-    pending: readonly ProjectionOp[],
-  ): Promise<ProjectionOp[]> {
-    const db = this.repo.db;
+  /** The projection row of an Observation version, or undefined when it has none (deleted, recoded, withdrawn). */
+  private project(id: string, v: StoredVersion | undefined): ProjectionOp | undefined {
     const o = v?.json && !v.deleted ? (JSON.parse(v.json) as Obj) : undefined;
     const codings = ((o?.code as Obj | undefined)?.coding ?? []) as Obj[];
     const item = codings.map((c) => this.catalogue.byCoding(c.system as string, c.code as string)).find(Boolean);
@@ -120,39 +121,57 @@ export class LatestResults {
       String(o?.effectiveDateTime ?? (o?.effectivePeriod as Obj | undefined)?.start ?? o?.issued ?? ''),
     );
     const status = String(o?.status ?? '');
-    if (!o || !item || !patient || Number.isNaN(at) || status === 'entered-in-error' || status === 'cancelled') {
-      // Deleted, recoded or withdrawn: drop its row and recompute that (patient, test) from the store.
-      const stored = await db.all<{ patient: string; test: string }>(
-        'SELECT patient, test FROM ordering_latest_result WHERE observation_id = ?',
-        [id],
-      );
-      // Rows this batch has yet to write count too (a result projected and withdrawn in one batch).
-      const rows = new Map(stored.map((r) => [`${r.patient}|${r.test}`, r]));
-      for (const op of pending)
-        if (op.kind === 'upsert' && op.result.observationId === id) rows.set(`${op.patient}|${op.test}`, op);
-      const ops: ProjectionOp[] = [];
-      for (const r of rows.values()) {
-        ops.push({ kind: 'delete', patient: r.patient, test: r.test });
-        const it = this.catalogue.item(r.test);
-        const latest = it ? await latestResult(this.repo, it, r.patient) : undefined;
-        if (latest) ops.push({ kind: 'upsert', patient: r.patient, test: r.test, result: latest });
-      }
-      return ops;
-    }
+    if (!o || !item || !patient || Number.isNaN(at) || status === 'entered-in-error' || status === 'cancelled')
+      return undefined;
     const q = o.valueQuantity as Obj | undefined;
-    return [
-      {
-        kind: 'upsert',
-        patient,
-        test: item.id,
-        result: {
-          at,
-          observationId: id,
-          ...(typeof q?.value === 'number' ? { value: q.value } : {}),
-          ...(typeof q?.unit === 'string' ? { unit: q.unit } : {}),
-        },
+    return {
+      kind: 'upsert',
+      patient,
+      test: item.id,
+      result: {
+        at,
+        observationId: id,
+        ...(typeof q?.value === 'number' ? { value: q.value } : {}),
+        ...(typeof q?.unit === 'string' ? { unit: q.unit } : {}),
       },
-    ];
+    };
+  }
+
+  /** The stored projection rows of these Observations, by Observation id (one statement per 500 ids). */
+  private async rowsOf(ids: readonly string[]): Promise<Map<string, { patient: string; test: string }[]>> {
+    const byId = new Map<string, { patient: string; test: string }[]>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = await this.repo.db.all<{ observation_id: string; patient: string; test: string }>(
+        `SELECT observation_id, patient, test FROM ordering_latest_result WHERE observation_id IN (${chunk.map(() => '?').join(', ')})`,
+        chunk,
+      );
+      for (const r of rows) byId.set(r.observation_id, [...(byId.get(r.observation_id) ?? []), r]);
+    }
+    return byId;
+  }
+
+  /**
+   * A deleted, recoded or withdrawn Observation: drop its rows (stored, or written earlier in this
+   * batch: `pending`) and recompute each (patient, test) from the store.
+   */
+  private async withdraw(
+    id: string,
+    stored: readonly { patient: string; test: string }[],
+    pending: readonly ProjectionOp[],
+  ): Promise<ProjectionOp[]> {
+    // Rows this batch has yet to write count too (a result projected and withdrawn in one batch).
+    const rows = new Map(stored.map((r) => [`${r.patient}|${r.test}`, r]));
+    for (const op of pending)
+      if (op.kind === 'upsert' && op.result.observationId === id) rows.set(`${op.patient}|${op.test}`, op);
+    const ops: ProjectionOp[] = [];
+    for (const r of rows.values()) {
+      ops.push({ kind: 'delete', patient: r.patient, test: r.test });
+      const it = this.catalogue.item(r.test);
+      const latest = it ? await latestResult(this.repo, it, r.patient) : undefined;
+      if (latest) ops.push({ kind: 'upsert', patient: r.patient, test: r.test, result: latest });
+    }
+    return ops;
   }
 
   /** The projected latest result of every test of the patient (after catching up). */
