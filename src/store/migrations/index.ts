@@ -12,6 +12,7 @@ import * as resultOutcome from './2026-11-29-010-result-outcome.ts';
 import * as operations from './2026-11-29-011-operations.ts';
 import * as opsBucketOrder from './2026-11-30-012-ops-bucket-order.ts';
 import * as auditStaging from './2026-11-30-013-audit-staging.ts';
+import * as orderEventIndexes from './2026-12-01-014-order-event-indexes.ts';
 
 /** A schema migration: its timestamped name and the DDL it runs on the given dialect. */
 export interface Migration {
@@ -34,6 +35,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '2026-11-29-011-operations', up: operations.up },
   { name: '2026-11-30-012-ops-bucket-order', up: opsBucketOrder.up },
   { name: '2026-11-30-013-audit-staging', up: auditStaging.up },
+  { name: '2026-12-01-014-order-event-indexes', up: orderEventIndexes.up },
 ];
 
 /**
