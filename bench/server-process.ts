@@ -108,6 +108,12 @@ export interface ServerProcess {
  * Starts `dxhub serve` on a free port against `db` and waits (≤ 120 s) until `/readyz` answers.
  * `nodeArgs` go to the child's Node (e.g. `--cpu-prof`).
  */
+/**
+ * DXHUB_AUDIT_JOURNAL of the servers started here (PostgreSQL's read-audit journal; a directory per
+ * database below it, emptied as the entries move into the chain).
+ */
+export const BENCH_AUDIT_JOURNAL = join(tmpdir(), 'dxhub-bench-audit-journal');
+
 export async function startServer(
   db: string,
   nodeArgs: readonly string[] = [],
@@ -132,6 +138,7 @@ export async function startServer(
     ...process.env,
     DXHUB_LOG_LEVEL: 'warn',
     DXHUB_KEY_DIR: keyDir,
+    DXHUB_AUDIT_JOURNAL: BENCH_AUDIT_JOURNAL,
     DXHUB_RATE_LIMIT_PER_MINUTE: '0',
     ...opts.env,
   };

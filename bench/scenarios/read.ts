@@ -6,7 +6,14 @@ import { type Dialect, openDialect } from '../../src/store/dialect/dialect.ts';
 import type { Figure } from '../figures.ts';
 import { defaultHeaders, fetchJson, type LoadResult, type NextRequest, runLoad } from '../load.ts';
 import { preload } from '../preload.ts';
-import { minorFaults, processCpuMicros, type ServerProcess, startServer, threadCpuMicros } from '../server-process.ts';
+import {
+  BENCH_AUDIT_JOURNAL,
+  minorFaults,
+  processCpuMicros,
+  type ServerProcess,
+  startServer,
+  threadCpuMicros,
+} from '../server-process.ts';
 import {
   consumersCaughtUp,
   loadFigures,
@@ -43,16 +50,18 @@ function combined(runs: readonly LoadResult[]): LoadResult {
 }
 
 /**
- * Waits until the hash chain has taken in every audit entry written so far: on SQLite every
- * journal segment is moved to its end (the offsets in `store_meta`), on PostgreSQL nothing waits in
- * `audit_staging`; and the chain's last `seq` then stays the same over a look 300 ms later.
+ * Waits until the hash chain has taken in every audit entry written so far: every journal segment
+ * is moved to its end (the offsets in `store_meta`), on PostgreSQL also nothing waits in
+ * `audit_staging` (the entries of writes); and the chain's last `seq` then stays the same over a look 300 ms later.
  */
 async function auditChainSettled(db: Dialect, dbUrl: string): Promise<void> {
-  const journal = auditJournalOf(dbUrl);
+  const journal = auditJournalOf(dbUrl, BENCH_AUDIT_JOURNAL);
   const pending = async () => {
-    if (db.caps.name === 'postgres') {
-      return (await db.all<{ id: number }>('SELECT id FROM audit_staging LIMIT 1', [])).length > 0;
-    }
+    if (
+      db.caps.name === 'postgres' &&
+      (await db.all<{ id: number }>('SELECT id FROM audit_staging LIMIT 1', [])).length > 0
+    )
+      return true;
     if (!journal || !existsSync(journal)) return false;
     const moved = new Map(
       (await db.all<{ key: string; value: string }>('SELECT key, value FROM store_meta', [])).map((r) => [

@@ -7,7 +7,7 @@ import { testDialects } from '../../test/support/dialects.ts';
 import { auditFields } from '../core/audit/audit-chain.ts';
 import { type Dialect, openDialect } from '../store/dialect/dialect.ts';
 import { freshAuditLog, readEntry, sharedDbUrl } from './audit.fixture.ts';
-import { AuditJournal } from './audit-journal.ts';
+import { AuditJournal, auditJournalOf } from './audit-journal.ts';
 import { AuditLog } from './audit-log.ts';
 import { verifyAuditChain } from './verify-audit-chain.ts';
 
@@ -196,3 +196,76 @@ if ((await testDialects()).includes('postgres')) {
     }
   });
 }
+
+if ((await testDialects()).includes('postgres')) {
+  test('on PostgreSQL the mover thread chains the fsync-ed read journal and the staged entries of writes together (postgres)', async () => {
+    const { url } = sharedDbUrl('postgres');
+    const db = await openDialect(url);
+    const dir = mkdtempSync(join(tmpdir(), 'dxhub-pg-journal-'));
+    try {
+      // What `dxhub serve` on PostgreSQL does: reads to a synced journal, writes' entries staged.
+      // Segments of 2 kB: new segments start while flushes of the last one are still in flight.
+      const journal = new AuditJournal(dir, { sync: true, maxSegmentBytes: 2_000 });
+      const log = await AuditLog.open(db, { journal, staging: true, moveInThread: url });
+      // Ten turns of 30: each turn one append (and a new segment past 2 kB) while flushes run.
+      for (let t = 0; t < 10; t++) {
+        const turn = Promise.all(Array.from({ length: 30 }, (_, i) => log.record(readEntry(t * 30 + i))));
+        if (t % 2 === 1) await turn;
+        else void turn;
+      }
+      const staged = log.stagingRows([readEntry(1000)])!;
+      await db.insertMany(staged.table, staged.columns, staged.types, staged.rows, { append: true });
+      const until = Date.now() + 10_000;
+      while ((await count(db)) < 301 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await count(db), 301, 'the mover thread chained every journalled and staged entry');
+      await log.close();
+      const verdict = await verifyAuditChain(db);
+      assert.equal(verdict.ok && verdict.count, 301);
+      const events = await db.all<{ n: number }>('SELECT COUNT(DISTINCT event) AS n FROM audit_log');
+      assert.equal(Number(events[0]!.n), 301, 'each entry chained once');
+    } finally {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('a synced append resolves once flushed, and a crash after it loses nothing (sqlite file)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dxhub-synced-'));
+  const file = join(dir, 'synced.db');
+  const db = await openDialect(`sqlite:${file}`);
+  try {
+    const journalDir = join(dir, 'journal');
+    const log = await AuditLog.open(db, {
+      journal: new AuditJournal(journalDir, { sync: true, maxSegmentBytes: 1_000 }),
+      drainIntervalMs: NEVER,
+    });
+    await Promise.all(Array.from({ length: 40 }, (_, i) => log.record(readEntry(i))));
+    assert.equal(lines(journalDir), 40);
+    assert.equal(await count(db), 0);
+    // "Crash": no close(); the next process moves everything the first one answered for.
+    const next = await AuditLog.open(db, { journal: new AuditJournal(journalDir), drainIntervalMs: NEVER });
+    assert.equal(await count(db), 40);
+    await next.close();
+    assert.equal((await verifyAuditChain(db)).ok, true);
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('auditJournalOf: next to a SQLite file, one directory per PostgreSQL database and schema, none when off', () => {
+  assert.equal(auditJournalOf('sqlite:./data/dxhub.db', '/var/lib/dxhub/j'), './data/dxhub.db.audit-journal');
+  assert.equal(auditJournalOf('sqlite::memory:', '/var/lib/dxhub/j'), undefined);
+  assert.equal(auditJournalOf('postgres://dx@db.example:5432/dxhub'), undefined, 'off by default in code');
+  assert.equal(auditJournalOf('postgres://dx@db.example:5432/dxhub', 'off'), undefined);
+  const a = auditJournalOf('postgres://dx:secret@db.example:5432/dxhub', '/var/lib/dxhub/j')!;
+  assert.match(a, /^\/var\/lib\/dxhub\/j\/dxhub-[0-9a-f]{12}$/);
+  assert.ok(!a.includes('secret') && !a.includes('dx@'), 'no credentials in the path');
+  // The same database with other credentials (e.g. `dxhub audit verify`): the same directory.
+  assert.equal(auditJournalOf('postgresql://other:pw@db.example/dxhub', '/var/lib/dxhub/j'), a);
+  const schema = auditJournalOf('postgres://dx@db.example:5432/dxhub?schema=t1', '/var/lib/dxhub/j')!;
+  assert.match(schema, /\/dxhub\.t1-[0-9a-f]{12}$/);
+  assert.notEqual(auditJournalOf('postgres://dx@db.example:5432/dxhub?schema=t2', '/var/lib/dxhub/j'), schema);
+  assert.notEqual(auditJournalOf('postgres://dx@db2.example:5432/dxhub', '/var/lib/dxhub/j'), a);
+});

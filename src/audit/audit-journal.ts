@@ -1,4 +1,18 @@
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  fdatasync,
+  fdatasyncSync,
+  fstatSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { AuditFields } from '../core/audit/audit-entry.ts';
 import { fieldsFromValues, fieldValues } from './audit-table.ts';
@@ -21,6 +35,11 @@ export interface JournalChunk {
  * into the hash chain in large batches, storing per segment the byte offset it has reached in the
  * same transaction, so each entry enters the chain exactly once.
  *
+ * On PostgreSQL (`sync`) the journal is a directory of the server's own disk and each append is
+ * also flushed to the disk (`fdatasync`, on libuv's thread pool) before the entries count as
+ * written: the read is answered only then, so they survive a crash of the machine too, as a
+ * committed row would (`synchronous_commit = on`).
+ *
  * Segments are named `<time>-<pid>-<n>.jsonl`: sorted by name they are in the order they were
  * written. The current one is replaced by a new one past `maxSegmentBytes`; a segment that is no
  * longer written to and is fully moved is deleted.
@@ -32,11 +51,59 @@ export class AuditJournal {
   private current: string | undefined;
   private size = 0;
   private counter = 0;
+  /** Flush each append to the disk ({@link appendSynced}). */
+  readonly sync: boolean;
+  /** Segments started so far: a flush that fails after its segment was closed (flushed then) is no loss. */
+  private generation = 0;
 
-  constructor(dir: string, opts: { maxSegmentBytes?: number } = {}) {
+  constructor(dir: string, opts: { maxSegmentBytes?: number; sync?: boolean } = {}) {
     this.dir = dir;
     this.maxSegmentBytes = opts.maxSegmentBytes ?? 64 * 1024 * 1024;
+    this.sync = opts.sync ?? false;
     mkdirSync(dir, { recursive: true });
+  }
+
+  /**
+   * Appends entries and flushes them to the disk; resolves when they are there. One flush at a
+   * time, as a database's group commit: appends made while one runs share the next.
+   */
+  appendSynced(fields: readonly AuditFields[]): Promise<void> {
+    try {
+      this.append(fields);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.flush();
+  }
+
+  private flushing: Promise<void> | undefined;
+  private nextFlush: Promise<void> | undefined;
+
+  /** A flush that covers every write made before this call. */
+  private flush(): Promise<void> {
+    if (!this.flushing) {
+      const fd = this.fd!;
+      const generation = this.generation;
+      const done = new Promise<void>((resolve, reject) =>
+        fdatasync(fd, (err) => {
+          // Closed meanwhile (a new segment, or close()): the segment was flushed before it closed.
+          if (err && generation === this.generation) reject(err);
+          else resolve();
+        }),
+      );
+      this.flushing = done;
+      const clear = () => {
+        if (this.flushing === done) this.flushing = undefined;
+      };
+      done.then(clear, clear);
+      return done;
+    }
+    const after = () => {
+      this.nextFlush = undefined;
+      return this.flush();
+    };
+    this.nextFlush ??= this.flushing.then(after, after);
+    return this.nextFlush;
   }
 
   /** Appends entries; returns when the write returned (durable against a crash of this process). */
@@ -118,22 +185,53 @@ export class AuditJournal {
   }
 
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    this.closeSegment();
     this.current = undefined;
   }
 
+  private closeSegment(): void {
+    if (this.fd === undefined) return;
+    if (this.sync) fdatasyncSync(this.fd);
+    this.generation++;
+    closeSync(this.fd);
+    this.fd = undefined;
+  }
+
   private startSegment(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
+    this.closeSegment();
     const stamp = Date.now().toString().padStart(15, '0');
     this.current = `${stamp}-${process.pid}-${String(this.counter++).padStart(6, '0')}.jsonl`;
     this.fd = openSync(join(this.dir, this.current), 'a');
     this.size = 0;
+    // The new file's directory entry must survive a crash of the machine too.
+    if (this.sync) syncDirectory(this.dir);
   }
 }
 
-/** Where the read-audit journal of a database lives: next to an embedded (SQLite) file, else none. */
-export function auditJournalOf(dbUrl: string): string | undefined {
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Where the read-audit journal of a database lives: next to an embedded (SQLite) file; for
+ * PostgreSQL under `postgresDir` (DXHUB_AUDIT_JOURNAL, `off`: none), in a subdirectory of its own
+ * per database (host, port, database and dxhub's `schema` parameter: never user or password), so
+ * that servers of different databases never move each other's entries; an in-memory database has
+ * none.
+ */
+export function auditJournalOf(dbUrl: string, postgresDir = 'off'): string | undefined {
   const file = /^sqlite:(?!:memory:)(.+)$/.exec(dbUrl)?.[1];
-  return file ? `${file}.audit-journal` : undefined;
+  if (file) return `${file}.audit-journal`;
+  if (!/^postgres(ql)?:/.test(dbUrl) || postgresDir === 'off') return undefined;
+  const u = new URL(dbUrl);
+  const database = decodeURIComponent(u.pathname.slice(1)) || 'postgres';
+  const schema = u.searchParams.get('schema') ?? '';
+  const key = `${u.hostname}:${u.port || '5432'}/${database}?schema=${schema}`;
+  const name = `${database}${schema ? `.${schema}` : ''}`.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60);
+  return join(postgresDir, `${name}-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`);
 }

@@ -295,7 +295,7 @@ audit
     try {
       await migrate(db);
       // Audits a server left in the journal (SQLite) or staged (PostgreSQL) belong in the chain first.
-      const journal = auditJournalOf(config.db);
+      const journal = auditJournalOf(config.db, config.auditJournal);
       const log = await AuditLog.open(db, {
         journal: journal && existsSync(journal) ? new AuditJournal(journal) : undefined,
       });

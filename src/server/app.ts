@@ -189,11 +189,12 @@ export async function buildApp(config: DxhubConfig, opts: BuildOptions = {}): Pr
       .send(JSON.stringify(toOperationOutcome(Errors.notSupported(`${req.method} ${req.url.split('?')[0]}`))));
   });
 
-  // SQLite: read audits go to a journal next to the main file first (see AuditLog, AuditJournal).
-  const journalDir = auditJournalOf(config.db);
+  // Read audits go to a journal first (see AuditLog, AuditJournal): next to the main file on
+  // SQLite; on PostgreSQL in DXHUB_AUDIT_JOURNAL, flushed to the disk before each answer.
+  const journalDir = auditJournalOf(config.db, config.auditJournal);
   const audit = await AuditLog.open(repo.db, {
     clock: repo.clock,
-    journal: journalDir ? new AuditJournal(journalDir) : undefined,
+    journal: journalDir ? new AuditJournal(journalDir, { sync: repo.db.caps.name === 'postgres' }) : undefined,
     // The journal (SQLite) or the staged entries (PostgreSQL) are moved into the chain by a worker
     // thread (AuditLogOptions.moveInThread).
     moveInThread: journalDir || repo.db.caps.name === 'postgres' ? config.db : undefined,

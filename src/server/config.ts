@@ -66,6 +66,12 @@ export interface DxhubConfig {
    * while the server's autovacuum is off, `on` always, `off` never (`store/dialect/pg-maintenance.ts`).
    */
   pgMaintenance: PgMaintenanceMode;
+  /**
+   * PostgreSQL only (DXHUB_AUDIT_JOURNAL): the directory under which read audits are journalled
+   * (fsync'd before the answer, one subdirectory per database; `src/audit/audit-journal.ts`),
+   * default `./data/audit-journal`; `off` commits them to `audit_staging` in the database instead.
+   */
+  auditJournal: string;
   /** Crash-test fault injection: pause before each commit (never set in production). */
   testPauseBeforeCommitMs: number;
 }
@@ -75,6 +81,11 @@ function parseMaintenance(mode: string): PgMaintenanceMode {
     throw new Error(`DXHUB_PG_MAINTENANCE must be one of ${PG_MAINTENANCE_MODES.join(', ')}, not '${mode}'`);
   }
   return mode as PgMaintenanceMode;
+}
+
+function parseAuditJournal(value: string): string {
+  if (value.trim() === '') throw new Error("DXHUB_AUDIT_JOURNAL must be a directory or 'off', not empty");
+  return value;
 }
 
 function parseRegion(name: string): DanishRegion {
@@ -165,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     oruReceiver: overrides.oruReceiver ?? parseReceiver(env.DXHUB_ORU_RECEIVER),
     region: parseRegion(overrides.region ?? env.DXHUB_REGION ?? 'syddanmark'),
     pgMaintenance: parseMaintenance(overrides.pgMaintenance ?? env.DXHUB_PG_MAINTENANCE ?? 'auto'),
+    auditJournal: parseAuditJournal(overrides.auditJournal ?? env.DXHUB_AUDIT_JOURNAL ?? './data/audit-journal'),
     testPauseBeforeCommitMs: Number(overrides.testPauseBeforeCommitMs ?? env.DXHUB_TEST_PAUSE_BEFORE_COMMIT_MS ?? 0),
   };
 }

@@ -33,7 +33,11 @@ export async function buildTestApp(
   opts: { repo?: FhirRepository } = {},
 ): Promise<TestApp> {
   const keyDir = mkdtempSync(join(tmpdir(), 'dxhub-keys-'));
-  const config = loadConfig({}, { logLevel: 'silent', rateLimitPerMinute: 0, keyDir, ...overrides });
+  // PostgreSQL's read-audit journal goes with the keys (removed with them); close() moves it first.
+  const config = loadConfig(
+    {},
+    { logLevel: 'silent', rateLimitPerMinute: 0, keyDir, auditJournal: join(keyDir, 'audit-journal'), ...overrides },
+  );
   const dx = await buildApp(config, opts);
   const tokens = new Map<string, string>();
   const bearer = async (u: TestUser = {}) => {

@@ -147,3 +147,10 @@ test('DXHUB_PG_MAINTENANCE: auto by default, on or off, anything else refused by
   assert.equal(loadConfig({ DXHUB_PG_MAINTENANCE: 'off' }).pgMaintenance, 'off');
   assert.throws(() => loadConfig({ DXHUB_PG_MAINTENANCE: 'sometimes' }), /DXHUB_PG_MAINTENANCE.*'sometimes'/);
 });
+
+test('DXHUB_AUDIT_JOURNAL: ./data/audit-journal by default, a directory or off, empty refused by name', () => {
+  assert.equal(loadConfig({}).auditJournal, './data/audit-journal');
+  assert.equal(loadConfig({ DXHUB_AUDIT_JOURNAL: 'off' }).auditJournal, 'off');
+  assert.equal(loadConfig({ DXHUB_AUDIT_JOURNAL: '/var/lib/dxhub/audit' }).auditJournal, '/var/lib/dxhub/audit');
+  assert.throws(() => loadConfig({ DXHUB_AUDIT_JOURNAL: ' ' }), /DXHUB_AUDIT_JOURNAL must be a directory or 'off'/);
+});
