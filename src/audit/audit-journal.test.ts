@@ -19,6 +19,21 @@ const lines = (dir: string) =>
     .reduce((n, f) => n + readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean).length, 0);
 const NEVER = 60_000;
 
+/** The chain's entry count once it holds `n` (or after 10 s, whatever it holds then). */
+async function chainedWithin(db: Dialect, n: number): Promise<number> {
+  const until = Date.now() + 10_000;
+  while ((await count(db)) < n && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  return count(db);
+}
+
+/** The chain verifies with `n` entries, each a different event. */
+async function assertChainedOnce(db: Dialect, n: number): Promise<void> {
+  const verdict = await verifyAuditChain(db);
+  assert.equal(verdict.ok && verdict.count, n);
+  const events = await db.all<{ n: number }>('SELECT COUNT(DISTINCT event) AS n FROM audit_log');
+  assert.equal(Number(events[0]!.n), n, 'each entry chained once');
+}
+
 for (const dialect of await testDialects()) {
   test(`journalled read audits reach the chain exactly once, also after a crash (${dialect})`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dxhub-journal-'));
@@ -134,24 +149,16 @@ async function withMoverLog(
 test('the journal mover thread chains journalled entries without this thread, and keeps the segment being written', () =>
   withMoverLog({}, async ({ db, log, journalDir }) => {
     // This thread never moves here: its own moves run only every 30 s, in flushed() and close().
-    const chainedWithin = async (n: number) => {
-      const until = Date.now() + 10_000;
-      while ((await count(db)) < n && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-      return count(db);
-    };
     await Promise.all(Array.from({ length: 600 }, (_, i) => log.record(readEntry(i))));
-    assert.equal(await chainedWithin(600), 600);
+    assert.equal(await chainedWithin(db, 600), 600);
     // The segment this thread writes is still there (the mover must not delete it as finished):
     // what is recorded next is journalled in it and chained too.
     await Promise.all(Array.from({ length: 400 }, (_, i) => log.record(readEntry(1000 + i))));
-    assert.equal(await chainedWithin(1000), 1000);
+    assert.equal(await chainedWithin(db, 1000), 1000);
     assert.equal(lines(journalDir), 1000);
     await log.close();
     assert.equal(await count(db), 1000);
-    const verdict = await verifyAuditChain(db);
-    assert.equal(verdict.ok && verdict.count, 1000);
-    const requests = await db.all<{ n: number }>('SELECT COUNT(DISTINCT event) AS n FROM audit_log');
-    assert.equal(Number(requests[0]!.n), 1000, 'each entry chained once');
+    await assertChainedOnce(db, 1000);
   }));
 
 test('with the mover thread, the cleanup on this thread deletes the segments moved completely and keeps the one being written', () =>
@@ -160,17 +167,12 @@ test('with the mover thread, the cleanup on this thread deletes the segments mov
     for (let i = 0; i < 6; i++)
       await Promise.all(Array.from({ length: 100 }, (_, j) => log.record(readEntry(i * 100 + j))));
     assert.ok(segments() > 3, `several segments written (${segments()})`);
-    const until = Date.now() + 10_000;
-    while ((await count(db)) < 600 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(await count(db), 600, 'the mover chained every entry');
+    assert.equal(await chainedWithin(db, 600), 600, 'the mover chained every entry');
     await log.removeMovedSegments();
     assert.equal(segments(), 1, 'only the segment still being written is left');
     await Promise.all(Array.from({ length: 100 }, (_, j) => log.record(readEntry(1000 + j))));
     await log.close();
-    const verdict = await verifyAuditChain(db);
-    assert.equal(verdict.ok && verdict.count, 700);
-    const events = await db.all<{ n: number }>('SELECT COUNT(DISTINCT event) AS n FROM audit_log');
-    assert.equal(Number(events[0]!.n), 700, 'each entry chained once');
+    await assertChainedOnce(db, 700);
   }));
 
 if ((await testDialects()).includes('postgres')) {
@@ -182,15 +184,10 @@ if ((await testDialects()).includes('postgres')) {
       const log = await AuditLog.open(db, { staging: true, moveInThread: url });
       await Promise.all(Array.from({ length: 500 }, (_, i) => log.record(readEntry(i))));
       const staged = async () => Number((await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM audit_staging'))[0]!.n);
-      const until = Date.now() + 10_000;
-      while ((await count(db)) < 500 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-      assert.equal(await count(db), 500, 'the mover thread chained every staged entry');
+      assert.equal(await chainedWithin(db, 500), 500, 'the mover thread chained every staged entry');
       assert.equal(await staged(), 0, 'and took them out of audit_staging');
       await log.close();
-      const verdict = await verifyAuditChain(db);
-      assert.equal(verdict.ok && verdict.count, 500);
-      const events = await db.all<{ n: number }>('SELECT COUNT(DISTINCT event) AS n FROM audit_log');
-      assert.equal(Number(events[0]!.n), 500, 'each entry chained once');
+      await assertChainedOnce(db, 500);
     } finally {
       await db.close();
     }
@@ -215,14 +212,9 @@ if ((await testDialects()).includes('postgres')) {
       }
       const staged = log.stagingRows([readEntry(1000)])!;
       await db.insertMany(staged.table, staged.columns, staged.types, staged.rows, { append: true });
-      const until = Date.now() + 10_000;
-      while ((await count(db)) < 301 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-      assert.equal(await count(db), 301, 'the mover thread chained every journalled and staged entry');
+      assert.equal(await chainedWithin(db, 301), 301, 'the mover thread chained every journalled and staged entry');
       await log.close();
-      const verdict = await verifyAuditChain(db);
-      assert.equal(verdict.ok && verdict.count, 301);
-      const events = await db.all<{ n: number }>('SELECT COUNT(DISTINCT event) AS n FROM audit_log');
-      assert.equal(Number(events[0]!.n), 301, 'each entry chained once');
+      await assertChainedOnce(db, 301);
     } finally {
       await db.close();
       rmSync(dir, { recursive: true, force: true });

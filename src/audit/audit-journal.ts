@@ -92,8 +92,9 @@ export class AuditJournal {
         }),
       );
       this.flushing = done;
+      // Cleared before the waiters of the next flush run (registered later), so they start it.
       const clear = () => {
-        if (this.flushing === done) this.flushing = undefined;
+        this.flushing = undefined;
       };
       done.then(clear, clear);
       return done;

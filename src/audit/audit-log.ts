@@ -310,25 +310,22 @@ export class AuditLog {
       setImmediate(() => {
         const batch = this.journalBatch.splice(0);
         const journal = this.journal!;
-        if (journal.sync) {
-          // PostgreSQL: answered once on the disk; the next turn's entries need not wait for it.
-          journal.appendSynced(batch.map((p) => p.fields)).then(
-            () => {
-              for (const p of batch) p.resolve();
-            },
-            (err) => {
-              for (const p of batch) p.reject(err);
-            },
-          );
-          return;
-        }
-        try {
-          journal.append(batch.map((p) => p.fields));
-        } catch (err) {
-          for (const p of batch) p.reject(err);
-          return;
-        }
-        for (const p of batch) p.resolve();
+        const fields = batch.map((p) => p.fields);
+        // PostgreSQL (sync): answered once on the disk; the next turn's entries need not wait.
+        const written = journal.sync
+          ? journal.appendSynced(fields)
+          : new Promise<void>((resolve) => {
+              journal.append(fields);
+              resolve();
+            });
+        written.then(
+          () => {
+            for (const p of batch) p.resolve();
+          },
+          (err) => {
+            for (const p of batch) p.reject(err);
+          },
+        );
       });
     });
   }
