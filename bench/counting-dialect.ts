@@ -37,7 +37,7 @@ const label = (sql: string) => sql.replace(/\s+/g, ' ').trim().slice(0, 70);
 
 function countingExecutor(tx: SqlExecutor, trips: RoundTrips): SqlExecutor {
   return {
-    all: (sql, params) => trips.timed(label(sql), () => tx.all(sql, params)),
+    all: (sql, params, opts) => trips.timed(label(sql), () => tx.all(sql, params, opts)),
     run: (sql, params) => trips.timed(label(sql), () => tx.run(sql, params)),
     insertMany: (table, columns, types, rows, opts) =>
       rows.length > 0

@@ -317,6 +317,37 @@ for (const dialect of await testDialects()) {
         assert.deepEqual(await ids('Patient', '_has:Observation:subject:code=no-such-code&_id=sp1,sp2'), []);
       });
 
+      test('searchEach answers several searches in one statement, each as the search alone (also in a transaction)', async () => {
+        const queries: [string, string][] = [
+          ['Observation', 'subject=Patient/sp1&code=718-7'],
+          ['Patient', 'family:exact=Hansen'],
+          ['Observation', 'code=no-such-code'],
+          ['Observation', 'subject=Patient/sp1&date=ge2024-02-01'],
+        ];
+        const reqs = queries.map(([type, q]) =>
+          parseSearchRequest(type, [...new URLSearchParams(q)] as [string, string][]),
+        );
+        const each = await repo.searchEach(reqs);
+        const got = each.map((list) => list.map((json) => (JSON.parse(json) as Resource).id).sort());
+        assert.deepEqual(got, await Promise.all(queries.map(([type, q]) => ids(type, q))));
+        assert.deepEqual(got, [['s-o1', 's-o2'], ['sp2'], [], ['s-o2', 's-o3']]);
+        // Inside a transaction its uncommitted writes count, and vanish with its rollback.
+        await assert.rejects(
+          repo.transaction(async (w) => {
+            await repo.put(w, observation({ id: 's-o9', subject: 'Patient/sp1', code: '718-7', value: 7.7 }));
+            const inTx = await repo.searchEach(reqs.slice(0, 1), w);
+            assert.deepEqual(inTx[0]!.map((json) => (JSON.parse(json) as Resource).id).sort(), [
+              's-o1',
+              's-o2',
+              's-o9',
+            ]);
+            throw new Error('roll back');
+          }),
+          /roll back/,
+        );
+        assert.deepEqual((await repo.searchEach(reqs.slice(0, 1)))[0]!.length, 2);
+      });
+
       test('string: starts-with, accents and case folded, :exact, :contains', async () => {
         assert.deepEqual(await ids('Patient', 'name=ASE&_id=sp1,sp2'), ['sp1']);
         assert.deepEqual(await ids('Patient', 'family:exact=Ærø&_id=sp1,sp2'), ['sp1']);

@@ -5,10 +5,10 @@ import { type IndexRows, indexRows, patientCompartmentParams, patientKey } from 
 import { newResourceId } from '../core/fhir/resource-id.ts';
 import { searchParams } from '../core/fhir/search-parameters.ts';
 import type { SearchRequest } from '../core/fhir/search-request.ts';
-import type { ColumnType, Dialect, SqlExecutor, TableRows } from './dialect/dialect.ts';
+import type { ColumnType, Dialect, QueryOptions, SqlExecutor, TableRows } from './dialect/dialect.ts';
 import { IndexWriter } from './index-writer.ts';
 import { migrate } from './migrations/index.ts';
-import { compileCount, compileSearch } from './search-sql.ts';
+import { compileCount, compileEach, compileSearch } from './search-sql.ts';
 
 /** A FHIR resource as JSON. */
 export type Resource = { resourceType: string; id?: string; meta?: Record<string, unknown> } & Record<string, unknown>;
@@ -845,6 +845,34 @@ export class FhirRepository {
       total = req.offset + matches.length;
     }
     return { matches, hasNext, total, snapshot };
+  }
+
+  /**
+   * Every current match of each search (filters only: no sort, paging or count) in one statement,
+   * as JSON texts, one list per search. For internal look-ups with few matches whose searches have
+   * the same shape on every call (a patient's relations): the statement is planned once
+   * ({@link QueryOptions.genericPlan}). Inside a transaction pass its context so that uncommitted
+   * writes count.
+   */
+  async searchEach<const R extends readonly SearchRequest[]>(
+    reqs: R,
+    w?: WriteContext,
+  ): Promise<{ -readonly [K in keyof R]: string[] }> {
+    const out = reqs.map((): string[] => []) as { -readonly [K in keyof R]: string[] };
+    if (reqs.length === 0) return out;
+    const t0 = performance.now();
+    try {
+      if (w) await w.flush();
+      const sql = compileEach(reqs, this.pid);
+      // One shape for every call (internal look-ups by key): planned once on PostgreSQL.
+      const rows = await (w?.tx ?? this.db).all<{ q: number; content: unknown }>(sql.text, sql.params, {
+        genericPlan: true,
+      });
+      for (const r of rows) (out as string[][])[Number(r.q)]!.push(this.text(r.content)!);
+      return out;
+    } finally {
+      this.observe?.('search', (performance.now() - t0) / 1000);
+    }
   }
 
   /**

@@ -396,6 +396,19 @@ export function compileSearch(req: SearchRequest, pid: PidLookup): Sql {
   };
 }
 
+/**
+ * Several searches in one statement: every current match of each (its filters only; no sort,
+ * paging or count), tagged with the search's index in `q`. For internal look-ups whose results are
+ * few and read in full, where one round trip instead of one per search is what counts.
+ */
+export function compileEach(reqs: readonly SearchRequest[], pid: PidLookup): Sql {
+  const c = new Compiler(pid);
+  const parts = reqs.map(
+    (req, i) => `SELECT ${i} AS q, r.content AS content FROM resource r WHERE ${whereClause(c, req)}`,
+  );
+  return { text: parts.join(' UNION ALL '), params: c.params };
+}
+
 /** The count query for `_total=accurate` and `_summary=count`. */
 export function compileCount(req: SearchRequest, pid: PidLookup): Sql {
   const c = new Compiler(pid);

@@ -7,6 +7,7 @@ import type {
   DialectCapabilities,
   InsertOptions,
   JsonCodec,
+  QueryOptions,
   SqlExecutor,
   TableRows,
 } from './dialect.ts';
@@ -264,11 +265,26 @@ class PgDialect extends PgExecutor implements Dialect {
   };
   private readonly pool: pg.Pool;
   private readonly schema: string | undefined;
+  private readonly makeGenericPool: () => pg.Pool;
+  private genericPool: pg.Pool | undefined;
 
-  constructor(pool: pg.Pool, schema: string | undefined) {
+  constructor(pool: pg.Pool, schema: string | undefined, makeGenericPool: () => pg.Pool) {
     super(pool);
     this.pool = pool;
     this.schema = schema;
+    this.makeGenericPool = makeGenericPool;
+  }
+
+  /**
+   * {@link QueryOptions.genericPlan} statements go to a small pool of their own whose sessions use
+   * `plan_cache_mode = force_generic_plan` (opened on first use): PostgreSQL cannot be told per
+   * statement, and a SET around each one would cost two more round trips.
+   */
+  override async all<T>(sql: string, params: readonly unknown[] = [], opts?: QueryOptions): Promise<T[]> {
+    if (!opts?.genericPlan) return super.all<T>(sql, params);
+    this.genericPool ??= this.makeGenericPool();
+    const { text, name } = toPg(sql);
+    return (await this.genericPool.query({ text, name, values: params as unknown[] })).rows as T[];
   }
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
@@ -316,7 +332,7 @@ class PgDialect extends PgExecutor implements Dialect {
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.genericPool?.end()]);
   }
 }
 
@@ -350,16 +366,22 @@ export function postgresConnection(url: string): {
  */
 export async function openPostgres(url: string): Promise<Dialect> {
   const { schema, poolSize, ...connection } = postgresConnection(url);
-  const pool = new pg.Pool({
-    ...connection,
-    max: poolSize,
-    types: {
-      // BIGINT columns (rids, times in ms) fit in a double; return numbers, not strings.
-      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-    },
-  });
+  const types = {
+    // BIGINT columns (rids, times in ms) fit in a double; return numbers, not strings.
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+  };
+  const pool = new pg.Pool({ ...connection, max: poolSize, types });
   pool.on('error', () => undefined);
   if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-  return new PgDialect(pool, schema);
+  const makeGenericPool = () => {
+    const options = [connection.options, '-c plan_cache_mode=force_generic_plan'].filter(Boolean).join(' ');
+    const generic = new pg.Pool({ ...connection, options, max: GENERIC_POOL_SIZE, types });
+    generic.on('error', () => undefined);
+    return generic;
+  };
+  return new PgDialect(pool, schema, makeGenericPool);
 }
+
+/** Connections for {@link QueryOptions.genericPlan} statements (short look-ups, off the write path). */
+const GENERIC_POOL_SIZE = 2;
