@@ -7,6 +7,9 @@
  *   audit before sending the next (closed loop; the promise resolves after the commit).
  *   `, until chained`: the same run timed until every entry is in the hash chain (differs where
  *   entries are staged first, as on PostgreSQL, and moved into the chain afterwards).
+ * - `journal record ×N`: the same through the read-audit journal as `dxhub serve` sets it up
+ *   (SQLite: written, not flushed; PostgreSQL: flushed to the disk before `record` resolves, one
+ *   flush at a time), `, until chained` once this thread moved it into the hash chain.
  * - `append 500`: `AuditLog.append` of 500 entries per transaction, one after the other.
  * - `journal move ×N` (SQLite): read audits journalled first, then moved into the hash chain N per
  *   transaction, as the journal mover thread does (entries/s, and CPU µs per entry).
@@ -113,6 +116,23 @@ async function run(dialect: BenchDialect): Promise<Record<string, number>> {
       const [durable, chained] = await closedLoop(log, workers, EVENTS);
       figures[`record ×${workers}`] = durable;
       figures[`record ×${workers}, until chained`] = chained;
+    }
+    // As `dxhub serve` writes read audits (src/server/app.ts): through the journal.
+    const dir = mkdtempSync(join(tmpdir(), 'dxhub-bench-journal-'));
+    try {
+      const journalled = await AuditLog.open(db, {
+        source: { observer: 'dxhub-bench' },
+        journal: new AuditJournal(dir, { sync: dialect === 'postgres' }),
+        drainIntervalMs: 3_600_000,
+      });
+      for (const workers of [64, 512]) {
+        const [durable, chained] = await closedLoop(journalled, workers, EVENTS);
+        figures[`journal record ×${workers}`] = durable;
+        figures[`journal record ×${workers}, until chained`] = chained;
+      }
+      await journalled.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
     figures['append 500'] = await bulk(log, EVENTS, 500);
     if (dialect === 'sqlite') {
