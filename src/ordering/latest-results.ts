@@ -1,7 +1,7 @@
 import type { Catalogue } from '../core/ordering/catalogue.ts';
 import type { LatestResult } from '../core/ordering/types.ts';
 import type { SqlExecutor } from '../store/dialect/dialect.ts';
-import { multiRowStatement } from '../store/multi-row.ts';
+import { multiRowStatement, paddedKeys, placeholders } from '../store/multi-row.ts';
 import { OutboxConsumer, type OutboxEvent } from '../store/outbox.ts';
 import { yieldToIo } from '../store/poll-loop.ts';
 import type { FhirRepository, StoredVersion } from '../store/repository.ts';
@@ -141,9 +141,9 @@ export class LatestResults {
   private async rowsOf(ids: readonly string[]): Promise<Map<string, { patient: string; test: string }[]>> {
     const byId = new Map<string, { patient: string; test: string }[]>();
     for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
+      const chunk = paddedKeys(ids.slice(i, i + 500));
       const rows = await this.repo.db.all<{ observation_id: string; patient: string; test: string }>(
-        `SELECT observation_id, patient, test FROM ordering_latest_result WHERE observation_id IN (${chunk.map(() => '?').join(', ')})`,
+        `SELECT observation_id, patient, test FROM ordering_latest_result WHERE observation_id IN (${placeholders(chunk.length)})`,
         chunk,
       );
       for (const r of rows) byId.set(r.observation_id, [...(byId.get(r.observation_id) ?? []), r]);

@@ -8,6 +8,7 @@ import type { SearchRequest } from '../core/fhir/search-request.ts';
 import type { ColumnType, Dialect, QueryOptions, SqlExecutor, TableRows } from './dialect/dialect.ts';
 import { IndexWriter } from './index-writer.ts';
 import { migrate } from './migrations/index.ts';
+import { paddedKeys, placeholders } from './multi-row.ts';
 import { compileCount, compileEach, compileSearch } from './search-sql.ts';
 
 /** A FHIR resource as JSON. */
@@ -458,9 +459,9 @@ export class FhirRepository {
     const current = new Map<string, CurrentRow>();
     for (const [type, ids] of byType) {
       for (let i = 0; i < ids.length; i += 500) {
-        const chunk = ids.slice(i, i + 500);
+        const chunk = paddedKeys(ids.slice(i, i + 500));
         const rows = await w.tx.all<CurrentRow & { id: string }>(
-          `SELECT rid, id, version, deleted, content, last_updated, patient FROM resource WHERE type = ? AND id IN (${chunk.map(() => '?').join(',')})`,
+          `SELECT rid, id, version, deleted, content, last_updated, patient FROM resource WHERE type = ? AND id IN (${placeholders(chunk.length)})`,
           [type, ...chunk],
         );
         for (const r of rows) current.set(`${type}/${r.id}`, r);
@@ -717,9 +718,9 @@ export class FhirRepository {
     for (const [type, idSet] of byType) {
       const ids = [...idSet];
       for (let i = 0; i < ids.length; i += 500) {
-        const chunk = ids.slice(i, i + 500);
+        const chunk = paddedKeys(ids.slice(i, i + 500));
         const rows = await this.db.all<CurrentRow & { id: string }>(
-          `SELECT id, rid, version, deleted, content, last_updated, patient FROM resource WHERE type = ? AND id IN (${chunk.map(() => '?').join(',')})`,
+          `SELECT id, rid, version, deleted, content, last_updated, patient FROM resource WHERE type = ? AND id IN (${placeholders(chunk.length)})`,
           [type, ...chunk],
         );
         for (const r of rows) current.set(`${type}/${r.id}`, r);
@@ -742,8 +743,10 @@ export class FhirRepository {
         deleted: number;
         content: unknown;
       }>(
-        `SELECT rid, version, last_updated, deleted, content FROM resource_history WHERE ${chunk.map(() => '(rid = ? AND version = ?)').join(' OR ')}`,
-        chunk.flatMap((o) => [o.rid, o.version]),
+        `SELECT rid, version, last_updated, deleted, content FROM resource_history WHERE ${paddedKeys(chunk)
+          .map(() => '(rid = ? AND version = ?)')
+          .join(' OR ')}`,
+        paddedKeys(chunk).flatMap((o) => [o.rid, o.version]),
       );
       const found = new Map(rows.map((h) => [`${Number(h.rid)}:${h.version}`, h]));
       for (const o of chunk) {
@@ -915,9 +918,9 @@ export class FhirRepository {
     if (ids.length === 0) return [];
     const out: string[] = [];
     for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
+      const chunk = paddedKeys(ids.slice(i, i + 500));
       const rows = await this.db.all<{ content: unknown }>(
-        `SELECT content FROM resource WHERE type = ? AND deleted = 0 AND id IN (${chunk.map(() => '?').join(',')})`,
+        `SELECT content FROM resource WHERE type = ? AND deleted = 0 AND id IN (${placeholders(chunk.length)})`,
         [type, ...chunk],
       );
       for (const r of rows) out.push(this.text(r.content)!);
