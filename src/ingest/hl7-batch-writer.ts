@@ -6,6 +6,7 @@ import { newResourceId } from '../core/fhir/resource-id.ts';
 import type { SearchParamDef } from '../core/fhir/search-parameters.ts';
 import { MAX_COUNT, parseSearchRequest, type SearchRequest, type TokenValue } from '../core/fhir/search-request.ts';
 import { parseIfMatch, validateBody } from '../fhir-api/fhir-service.ts';
+import { paddedKeys } from '../store/multi-row.ts';
 import type { FhirRepository, PutManyItem, Resource, WriteContext } from '../store/repository.ts';
 import { type EntryEffect, splitEffects } from './provenance.ts';
 
@@ -187,7 +188,8 @@ class ConditionalIndex {
       const all = [...values.values()];
       for (let i = 0; i < all.length; i += 100) {
         const req = parseSearchRequest(type, []);
-        req.filters.push({ kind: 'param', def, modifier: undefined, values: all.slice(i, i + 100) });
+        // Padded to a power of two: one statement text per size class, not per count of values.
+        req.filters.push({ kind: 'param', def, modifier: undefined, values: paddedKeys(all.slice(i, i + 100)) });
         req.count = MAX_COUNT;
         req.total = 'none';
         const page = await repo.search(req, w);
