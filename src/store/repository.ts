@@ -736,6 +736,7 @@ export class FhirRepository {
     });
     for (let i = 0; i < older.length; i += 200) {
       const chunk = older.slice(i, i + 200);
+      const padded = paddedKeys(chunk);
       const rows = await this.db.all<{
         rid: number | string;
         version: number;
@@ -743,10 +744,8 @@ export class FhirRepository {
         deleted: number;
         content: unknown;
       }>(
-        `SELECT rid, version, last_updated, deleted, content FROM resource_history WHERE ${paddedKeys(chunk)
-          .map(() => '(rid = ? AND version = ?)')
-          .join(' OR ')}`,
-        paddedKeys(chunk).flatMap((o) => [o.rid, o.version]),
+        `SELECT rid, version, last_updated, deleted, content FROM resource_history WHERE ${padded.map(() => '(rid = ? AND version = ?)').join(' OR ')}`,
+        padded.flatMap((o) => [o.rid, o.version]),
       );
       const found = new Map(rows.map((h) => [`${Number(h.rid)}:${h.version}`, h]));
       for (const o of chunk) {

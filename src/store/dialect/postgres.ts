@@ -267,6 +267,7 @@ class PgDialect extends PgExecutor implements Dialect {
   private readonly schema: string | undefined;
   private readonly makeGenericPool: () => pg.Pool;
   private genericPool: pg.Pool | undefined;
+  private generic: PgExecutor | undefined;
 
   constructor(pool: pg.Pool, schema: string | undefined, makeGenericPool: () => pg.Pool) {
     super(pool);
@@ -282,9 +283,11 @@ class PgDialect extends PgExecutor implements Dialect {
    */
   override async all<T>(sql: string, params: readonly unknown[] = [], opts?: QueryOptions): Promise<T[]> {
     if (!opts?.genericPlan) return super.all<T>(sql, params);
-    this.genericPool ??= this.makeGenericPool();
-    const { text, name } = toPg(sql);
-    return (await this.genericPool.query({ text, name, values: params as unknown[] })).rows as T[];
+    if (!this.generic) {
+      this.genericPool = this.makeGenericPool();
+      this.generic = new PgExecutor(this.genericPool);
+    }
+    return this.generic.all<T>(sql, params);
   }
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
