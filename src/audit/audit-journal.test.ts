@@ -7,7 +7,7 @@ import { testDialects } from '../../test/support/dialects.ts';
 import { auditFields } from '../core/audit/audit-chain.ts';
 import { type Dialect, openDialect } from '../store/dialect/dialect.ts';
 import { freshAuditLog, readEntry, sharedDbUrl } from './audit.fixture.ts';
-import { AuditJournal, auditJournalOf } from './audit-journal.ts';
+import { AuditJournal, auditJournalOf, dataEnd } from './audit-journal.ts';
 import { AuditLog } from './audit-log.ts';
 import { verifyAuditChain } from './verify-audit-chain.ts';
 
@@ -16,7 +16,8 @@ const count = async (db: { all<T>(sql: string): Promise<T[]> }) =>
 const lines = (dir: string) =>
   readdirSync(dir)
     .filter((n) => n.endsWith('.jsonl'))
-    .reduce((n, f) => n + readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean).length, 0);
+    // A flushed segment's zeros ahead of its entries are no line.
+    .reduce((n, f) => n + readFileSync(join(dir, f), 'utf8').replace(/\0+$/, '').split('\n').filter(Boolean).length, 0);
 const NEVER = 60_000;
 
 /** The chain's entry count once it holds `n` (or after 10 s, whatever it holds then). */
@@ -76,16 +77,22 @@ for (const dialect of await testDialects()) {
       // pid 2^22 + 1 is above Linux's pid_max: no process has it.
       const dead = '000001000000000-4194305-000000.jsonl';
       writeFileSync(join(dir, dead), `${line(1)}${line(2)}${line(3).slice(0, 40)}`);
+      // A flushed segment's writer died too: its torn line is followed by the zeros written ahead.
+      const deadFlushed = '000001000000000-4194305-000001.jsonl';
+      writeFileSync(
+        join(dir, deadFlushed),
+        Buffer.concat([Buffer.from(`${line(6)}${line(7).slice(0, 25)}`), Buffer.alloc(8192)]),
+      );
       // The parent of this test process is alive: its segment may still grow.
       const live = `000001000000001-${process.ppid}-000000.jsonl`;
       writeFileSync(join(dir, live), `${line(4)}${line(5).slice(0, 30)}`);
       const log = await AuditLog.open(db, { journal: new AuditJournal(dir), drainIntervalMs: NEVER });
-      assert.equal(await count(db), 3);
+      assert.equal(await count(db), 4);
       assert.deepEqual(readdirSync(dir), [live]);
       // The live writer finishes its line: only the new part enters the chain.
       writeFileSync(join(dir, live), `${line(4)}${line(5)}`);
       await log.drainJournal();
-      assert.equal(await count(db), 4);
+      assert.equal(await count(db), 5);
       await log.close();
       assert.equal((await verifyAuditChain(db)).ok, true);
     } finally {
@@ -120,6 +127,73 @@ for (const dialect of await testDialects()) {
     }
   });
 }
+
+test('a flushed segment is filled with zeros ahead of its entries, and readers stop at them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dxhub-prealloc-'));
+  try {
+    const journal = new AuditJournal(dir, { sync: true });
+    const entries = Array.from({ length: 3 }, (_, i) =>
+      auditFields(readEntry(i), Date.UTC(2026, 11, 2), { observer: 'dxhub' }),
+    );
+    await journal.appendSynced(entries.slice(0, 2));
+    await journal.appendSynced(entries.slice(2));
+    const [seg] = journal.segments();
+    const file = join(dir, seg!.name);
+    const bytes = readFileSync(file);
+    assert.equal(bytes.length, 1024 * 1024, 'one step of zeros written ahead');
+    const end = bytes.indexOf(0);
+    assert.ok(end > 0 && bytes.subarray(end).every((b) => b === 0));
+    assert.equal(bytes[end - 1], 0x0a);
+    assert.equal(journal.sizeOf(seg!.name), end);
+    assert.equal(dataEnd(file), end);
+    const chunk = journal.read(seg!.name, 0, 100);
+    assert.equal(chunk?.fields.length, 3);
+    assert.equal(chunk?.end, end);
+    assert.deepEqual(journal.read(seg!.name, end, 100), { fields: [], end });
+    // Past the step the file grows by another one; entries stay contiguous.
+    const big = auditFields(readEntry(9, 'p'.repeat(700 * 1024)), Date.UTC(2026, 11, 2), { observer: 'dxhub' });
+    await journal.appendSynced([big, big]);
+    assert.equal(readFileSync(file).length, 2 * 1024 * 1024);
+    assert.equal(journal.read(seg!.name, 0, 100)?.fields.length, 5);
+    journal.close();
+    // An unsynced journal (next to a SQLite file) writes no zeros.
+    const plain = new AuditJournal(join(dir, 'plain'));
+    plain.append(entries);
+    assert.equal(
+      readFileSync(join(dir, 'plain', plain.segments()[0]!.name)).length,
+      plain.sizeOf(plain.segments()[0]!.name),
+    );
+    plain.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('synced appends made while a flush runs share the next one (group commit)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dxhub-group-'));
+  try {
+    const journal = new AuditJournal(dir, { sync: true });
+    const entry = auditFields(readEntry(1), Date.UTC(2026, 11, 2), { observer: 'dxhub' });
+    // Eight writers, each appending as soon as its previous append is on the disk.
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let i = 0; i < 50; i++) await journal.appendSynced([entry]);
+      }),
+    );
+    assert.equal(lines(dir), 400);
+    // A flush covers every append made before it started: at least two per flush on average.
+    // (Before, a waiter was passed over by flushes that other writers started, one per append.)
+    assert.ok(journal.flushes <= 200, `${journal.flushes} flushes for 400 appends`);
+    journal.close();
+    // After close, a synced append is flushed when its segment closes.
+    const after = new AuditJournal(dir, { sync: true });
+    await after.appendSynced([entry]);
+    after.close();
+    assert.equal(lines(dir), 401);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 /**
  * `fn` with an audit log on a fresh SQLite file whose journal the mover thread moves (every 20 ms);
