@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { auditJournalOf } from '../../src/audit/audit-journal.ts';
+import { auditJournalOf, dataEnd } from '../../src/audit/audit-journal.ts';
 import { journalKey } from '../../src/audit/audit-log.ts';
 import { type Dialect, openDialect } from '../../src/store/dialect/dialect.ts';
+import { freshDatabase } from '../databases.ts';
 import type { Figure } from '../figures.ts';
 import { defaultHeaders, fetchJson, type LoadResult, type NextRequest, runLoad } from '../load.ts';
 import { preload } from '../preload.ts';
@@ -21,7 +22,6 @@ import {
   type ScenarioResult,
   seconds,
   warmupSeconds,
-  withFreshServer,
 } from './harness.ts';
 
 /** The sum of several load runs: counts and time added, latencies the median of the runs'. */
@@ -71,9 +71,7 @@ async function auditChainSettled(db: Dialect, dbUrl: string): Promise<void> {
     );
     return readdirSync(journal)
       .filter((n) => n.endsWith('.jsonl'))
-      .some(
-        (n) => (statSync(join(journal, n), { throwIfNoEntry: false })?.size ?? 0) > (moved.get(journalKey(n)) ?? 0),
-      );
+      .some((n) => dataEnd(join(journal, n)) > (moved.get(journalKey(n)) ?? 0));
   };
   const tail = async () =>
     Number((await db.all<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM audit_log', []))[0]?.seq ?? 0);
@@ -117,6 +115,12 @@ interface Reader {
   minorFaults: number;
 }
 
+/** One pass's readers, and the servers' start order. */
+interface Pass {
+  readonly openStartedFirst: boolean;
+  readonly readers: Record<'open' | 'integration' | 'clinician', Reader>;
+}
+
 /**
  * `GET /fhir/Observation/<id>` over 16 connections, the ids rotating through a pre-loaded set
  * (20,000; 5,000 with `--quick`) so that consecutive reads hit different rows. Three readers:
@@ -130,159 +134,247 @@ interface Reader {
  * rounds in the same pattern, so that a machine whose speed drifts over the run treats them alike.
  * The difference is what authorisation and audit cost (issue 3: ≤ 15 % of the read throughput).
  * The reads are timed once the servers' consumers have worked off the pre-load.
+ *
+ * The whole comparison runs in several passes (3; 2 with `--quick`), each with a new pair of
+ * server processes, started in alternating order. On the 2-vCPU machines this was built on, two
+ * processes of the same build ran at rates up to 2× apart for as long as they lived (2026-12-02:
+ * four `dxhub serve` side by side, order-sign bursts in turn: 2,824 / 2,909 / 2,808 / 1,584
+ * evaluations/s), and a single pair put the read loss anywhere from 2 % to 28 %. The figures are
+ * the sum of all passes' bursts; each pass's own loss is in the detail.
  */
 export async function readScenario(ctx: ScenarioContext): Promise<ScenarioResult> {
   const size = ctx.quick ? 5_000 : 20_000;
-  let dbUrl = '';
-  return withFreshServer(
-    ctx,
-    async (db) => {
-      dbUrl = db.url;
-      const loaded = await preload(db.url, { observations: size, keepIds: true });
-      const open = await startServer(db.url, ctx.serverNodeArgs, { withoutAccessControl: true });
-      return { ids: loaded.observationIds, patients: loaded.patientIds, open };
-    },
-    async (server, { ids, patients, open }) => {
-      const unregister = ctx.onInterrupt(() => open.stop());
-      const audit = await openDialect(dbUrl);
-      try {
-        const settled = await consumersCaughtUp(dbUrl);
-        ctx.log(`  consumers caught up with the pre-load after ${settled.toFixed(1)} s`);
-        for (const s of [open, server]) {
-          const sample = await fetchJson<{ id: string }>(`${s.url}/fhir/Observation/${ids[0]}`);
-          if (sample.id !== ids[0]) throw new Error(`read returned id ${sample.id}, expected ${ids[0]}`);
-        }
-        const integration = server.bearer(['--user', 'bench-interface', '--role', 'integration', '--org', 'bench-org']);
-        await admitPatients(server, patients);
-        const clinician = server.bearer(['--user', 'bench-doctor', '--role', 'clinician', '--org', 'bench-med']);
-        await consumersCaughtUp(dbUrl);
-
-        // A stride coprime with the set size visits every id before repeating, in scattered order.
-        const rotating = (set: readonly string[], headers: Record<string, string>) => {
-          let i = 0;
-          return () => ({ path: `/fhir/Observation/${set[(i++ * 7919) % set.length]}`, headers });
-        };
-        const reader = (on: ServerProcess, next: () => NextRequest): Reader => ({
-          server: on,
-          next,
-          runs: [],
-          cpuMicros: 0,
-          cpuPerRequest: [],
-          threads: {},
-          minorFaults: 0,
-        });
-        const readers = {
-          open: reader(open, rotating(ids, {})),
-          integration: reader(server, rotating(ids, { authorization: integration })),
-          clinician: reader(server, rotating(ids, { authorization: clinician })),
-        };
-        // Tokens go with each request (above), none by default: the open server must get none.
-        delete defaultHeaders.authorization;
-        const rounds = ctx.quick ? 3 : 5;
-        const burst = seconds(ctx, 10) / rounds;
-        // Warm-up in the pattern of the measured rounds: each server's compiler and heap settle
-        // under the same alternation (a single short warm-up per reader left the audited server's
-        // optimising compiler and major GCs busy for the first measured rounds).
-        for (let k = 0; k < (ctx.quick ? 1 : 2); k++) {
-          for (const r of Object.values(readers)) {
-            await runLoad({ baseUrl: r.server.url, connections: 16, seconds: warmupSeconds(ctx) * 2, next: r.next });
-            await auditChainSettled(audit, dbUrl);
-          }
-        }
-        const order = Object.values(readers);
-        for (let k = 0; k < rounds; k++) {
-          // Each round starts with another reader, so none is always the first after a pause.
-          for (const r of [...order.slice(k % order.length), ...order.slice(0, k % order.length)]) {
-            const cpu0 = processCpuMicros(r.server.pid);
-            const threads0 = threadCpuMicros(r.server.pid);
-            const faults0 = minorFaults(r.server.pid);
-            r.runs.push(await runLoad({ baseUrl: r.server.url, connections: 16, seconds: burst, next: r.next }));
-            // Audit entries are durable before each answer and chained shortly after, on another
-            // thread: that work belongs to this reader (its CPU, and not the next reader's time).
-            await auditChainSettled(audit, dbUrl);
-            const used = (processCpuMicros(r.server.pid) ?? Number.NaN) - (cpu0 ?? Number.NaN);
-            r.cpuMicros += used;
-            const n = r.runs.at(-1)?.responses ?? Number.NaN;
-            r.cpuPerRequest.push(Math.round(used / n));
-            r.minorFaults += (minorFaults(r.server.pid) - faults0) / n / rounds;
-            for (const [name, micros] of Object.entries(threadCpuMicros(r.server.pid))) {
-              r.threads[name] = (r.threads[name] ?? 0) + (micros - (threads0[name] ?? 0)) / n / rounds;
-            }
-          }
-        }
-        const o = combined(readers.open.runs);
-        const r = combined(readers.integration.runs);
-        const c = combined(readers.clinician.runs);
-        const cost = (withAccess: LoadResult) => 100 * (1 - withAccess.perSecond / o.perSecond);
-        return {
-          figures: [
-            ...readerFigures(readers.open, o, {
-              key: 'read-open',
-              load: 'Read Observation by id, without authorisation and audit (16 conn)',
-              non2xx: 'Read without access control: non-2xx',
-              cpu: 'Read by id, without access control: server CPU per request',
-            }),
-            ...readerFigures(readers.integration, r, {
-              key: 'read',
-              load: 'Read Observation by id, integration account (16 conn)',
-              non2xx: 'Read by id: non-2xx',
-              cpu: 'Read by id, integration: server CPU per request',
-            }),
-            {
-              key: 'read.accessCost',
-              label: 'Authorisation and audit: read throughput lost, integration account',
-              value: cost(r),
-              unit: '%',
-              digits: 1,
-            },
-            ...readerFigures(readers.clinician, c, {
-              key: 'read-clinician',
-              load: 'Read Observation by id, clinician with relation (16 conn)',
-              non2xx: 'Clinician read: non-2xx',
-              cpu: 'Read by id, clinician: server CPU per request',
-            }),
-            {
-              key: 'read-clinician.accessCost',
-              label: 'Authorisation and audit: read throughput lost, clinician (relation, blocks)',
-              value: cost(c),
-              unit: '%',
-              digits: 1,
-            },
-          ],
-          detail: {
-            open: readers.open.runs,
-            integration: readers.integration.runs,
-            clinician: readers.clinician.runs,
-            cpuPerRequest: Object.fromEntries(Object.entries(readers).map(([k, r]) => [k, r.cpuPerRequest])),
-            minorFaultsPerRequest: Object.fromEntries(
-              Object.entries(readers).map(([k, r]) => [k, Math.round(r.minorFaults * 100) / 100]),
-            ),
-            cpuPerRequestByThread: Object.fromEntries(
-              Object.entries(readers).map(([k, r]) => [
-                k,
-                Object.fromEntries(Object.entries(r.threads).map(([t, v]) => [t, Math.round(v * 10) / 10])),
-              ]),
-            ),
-            preloaded: ids.length,
-            patients: patients.length,
-          },
-        };
-      } finally {
-        unregister();
-        await audit.close();
-        await open.stop();
+  const passCount = ctx.quick ? 2 : 3;
+  const db = await freshDatabase(ctx.dialect);
+  let running: ServerProcess[] = [];
+  const stopAll = async () => {
+    for (const s of running) await s.stop();
+    running = [];
+  };
+  const unregister = ctx.onInterrupt(async () => {
+    await stopAll();
+    await db.drop();
+  });
+  const audit = await openDialect(db.url);
+  try {
+    const loaded = await preload(db.url, { observations: size, keepIds: true });
+    const ids = loaded.observationIds;
+    const patients = loaded.patientIds;
+    const passes: Pass[] = [];
+    for (let p = 0; p < passCount; p++) {
+      const openStartedFirst = p % 2 === 0;
+      const startOpen = async () => {
+        const s = await startServer(db.url, ctx.serverNodeArgs, { withoutAccessControl: true });
+        running.push(s);
+        return s;
+      };
+      const startAudited = async () => {
+        const s = await startServer(db.url, ctx.serverNodeArgs);
+        running.push(s);
+        return s;
+      };
+      const first = openStartedFirst ? await startOpen() : await startAudited();
+      const second = openStartedFirst ? await startAudited() : await startOpen();
+      const [open, server] = openStartedFirst ? [first, second] : [second, first];
+      const settled = await consumersCaughtUp(db.url);
+      ctx.log(
+        `  pass ${p + 1}/${passCount} (${openStartedFirst ? 'open' : 'audited'} server started first): consumers caught up after ${settled.toFixed(1)} s`,
+      );
+      const integration = server.bearer(['--user', 'bench-interface', '--role', 'integration', '--org', 'bench-org']);
+      for (const [s, headers] of [
+        [open, {}],
+        [server, { authorization: integration }],
+      ] as const) {
+        const sample = await fetchJson<{ id: string }>(`${s.url}/fhir/Observation/${ids[0]}`, { headers });
+        if (sample.id !== ids[0]) throw new Error(`read returned id ${sample.id}, expected ${ids[0]}`);
       }
-    },
-  );
+      if (p === 0) {
+        await admitPatients(server, patients, integration);
+        await consumersCaughtUp(db.url);
+      }
+      const clinician = server.bearer(['--user', 'bench-doctor', '--role', 'clinician', '--org', 'bench-med']);
+      // Tokens go with each request (below), none by default: the open server must get none.
+      delete defaultHeaders.authorization;
+      passes.push({
+        openStartedFirst,
+        readers: await measurePass(ctx, db.url, audit, ids, open, server, integration, clinician),
+      });
+      await stopAll();
+    }
+    const all = (k: keyof Pass['readers']) => passes.flatMap((x) => x.readers[k].runs);
+    const o = combined(all('open'));
+    const r = combined(all('integration'));
+    const c = combined(all('clinician'));
+    const cost = (withAccess: LoadResult, open: LoadResult) => 100 * (1 - withAccess.perSecond / open.perSecond);
+    const merged = (k: keyof Pass['readers']): Reader => {
+      const rs = passes.map((x) => x.readers[k]);
+      const threads: Record<string, number> = {};
+      for (const x of rs)
+        for (const [t, v] of Object.entries(x.threads)) threads[t] = (threads[t] ?? 0) + v / rs.length;
+      return {
+        server: rs[0]!.server,
+        next: rs[0]!.next,
+        runs: rs.flatMap((x) => x.runs),
+        cpuMicros: rs.reduce((a, x) => a + x.cpuMicros, 0),
+        cpuPerRequest: rs.flatMap((x) => x.cpuPerRequest),
+        threads,
+        minorFaults: rs.reduce((a, x) => a + x.minorFaults, 0) / rs.length,
+      };
+    };
+    const readers = { open: merged('open'), integration: merged('integration'), clinician: merged('clinician') };
+    const byPass = passes.map((x) => {
+      const po = combined(x.readers.open.runs);
+      return {
+        openStartedFirst: x.openStartedFirst,
+        openPerSecond: Math.round(po.perSecond),
+        integrationLoss: Math.round(10 * cost(combined(x.readers.integration.runs), po)) / 10,
+        clinicianLoss: Math.round(10 * cost(combined(x.readers.clinician.runs), po)) / 10,
+      };
+    });
+    for (const [i, b] of byPass.entries()) {
+      ctx.log(
+        `  pass ${i + 1}: open ${b.openPerSecond} req/s, lost: integration ${b.integrationLoss} %, clinician ${b.clinicianLoss} %`,
+      );
+    }
+    return {
+      figures: [
+        ...readerFigures(readers.open, o, {
+          key: 'read-open',
+          load: 'Read Observation by id, without authorisation and audit (16 conn)',
+          non2xx: 'Read without access control: non-2xx',
+          cpu: 'Read by id, without access control: server CPU per request',
+        }),
+        ...readerFigures(readers.integration, r, {
+          key: 'read',
+          load: 'Read Observation by id, integration account (16 conn)',
+          non2xx: 'Read by id: non-2xx',
+          cpu: 'Read by id, integration: server CPU per request',
+        }),
+        {
+          key: 'read.accessCost',
+          label: 'Authorisation and audit: read throughput lost, integration account',
+          value: cost(r, o),
+          unit: '%',
+          digits: 1,
+        },
+        ...readerFigures(readers.clinician, c, {
+          key: 'read-clinician',
+          load: 'Read Observation by id, clinician with relation (16 conn)',
+          non2xx: 'Clinician read: non-2xx',
+          cpu: 'Read by id, clinician: server CPU per request',
+        }),
+        {
+          key: 'read-clinician.accessCost',
+          label: 'Authorisation and audit: read throughput lost, clinician (relation, blocks)',
+          value: cost(c, o),
+          unit: '%',
+          digits: 1,
+        },
+      ],
+      detail: {
+        passes: byPass,
+        open: readers.open.runs,
+        integration: readers.integration.runs,
+        clinician: readers.clinician.runs,
+        cpuPerRequest: Object.fromEntries(Object.entries(readers).map(([k, x]) => [k, x.cpuPerRequest])),
+        minorFaultsPerRequest: Object.fromEntries(
+          Object.entries(readers).map(([k, x]) => [k, Math.round(x.minorFaults * 100) / 100]),
+        ),
+        cpuPerRequestByThread: Object.fromEntries(
+          Object.entries(readers).map(([k, x]) => [
+            k,
+            Object.fromEntries(Object.entries(x.threads).map(([t, v]) => [t, Math.round(v * 10) / 10])),
+          ]),
+        ),
+        preloaded: ids.length,
+        patients: patients.length,
+      },
+    };
+  } finally {
+    unregister();
+    await audit.close();
+    await stopAll();
+    await db.drop();
+  }
+}
+
+/** One pass: warm-up and timed bursts of the three readers in turn, on a fresh pair of servers. */
+async function measurePass(
+  ctx: ScenarioContext,
+  dbUrl: string,
+  audit: Dialect,
+  ids: readonly string[],
+  open: ServerProcess,
+  server: ServerProcess,
+  integration: string,
+  clinician: string,
+): Promise<Pass['readers']> {
+  // A stride coprime with the set size visits every id before repeating, in scattered order.
+  const rotating = (set: readonly string[], headers: Record<string, string>) => {
+    let i = 0;
+    return () => ({ path: `/fhir/Observation/${set[(i++ * 7919) % set.length]}`, headers });
+  };
+  const reader = (on: ServerProcess, next: () => NextRequest): Reader => ({
+    server: on,
+    next,
+    runs: [],
+    cpuMicros: 0,
+    cpuPerRequest: [],
+    threads: {},
+    minorFaults: 0,
+  });
+  const readers = {
+    open: reader(open, rotating(ids, {})),
+    integration: reader(server, rotating(ids, { authorization: integration })),
+    clinician: reader(server, rotating(ids, { authorization: clinician })),
+  };
+  const rounds = ctx.quick ? 3 : 5;
+  const burst = seconds(ctx, 10) / rounds;
+  // Warm-up in the pattern of the measured rounds: each server's compiler and heap settle
+  // under the same alternation (a single short warm-up per reader left the audited server's
+  // optimising compiler and major GCs busy for the first measured rounds).
+  for (let k = 0; k < (ctx.quick ? 1 : 2); k++) {
+    for (const r of Object.values(readers)) {
+      await runLoad({ baseUrl: r.server.url, connections: 16, seconds: warmupSeconds(ctx) * 2, next: r.next });
+      await auditChainSettled(audit, dbUrl);
+    }
+  }
+  const order = Object.values(readers);
+  for (let k = 0; k < rounds; k++) {
+    // Each round starts with another reader, so none is always the first after a pause.
+    for (const r of [...order.slice(k % order.length), ...order.slice(0, k % order.length)]) {
+      const cpu0 = processCpuMicros(r.server.pid);
+      const threads0 = threadCpuMicros(r.server.pid);
+      const faults0 = minorFaults(r.server.pid);
+      r.runs.push(await runLoad({ baseUrl: r.server.url, connections: 16, seconds: burst, next: r.next }));
+      // Audit entries are durable before each answer and chained shortly after, on another
+      // thread: that work belongs to this reader (its CPU, and not the next reader's time).
+      await auditChainSettled(audit, dbUrl);
+      const used = (processCpuMicros(r.server.pid) ?? Number.NaN) - (cpu0 ?? Number.NaN);
+      r.cpuMicros += used;
+      const n = r.runs.at(-1)?.responses ?? Number.NaN;
+      r.cpuPerRequest.push(Math.round(used / n));
+      r.minorFaults += (minorFaults(r.server.pid) - faults0) / n / rounds;
+      for (const [name, micros] of Object.entries(threadCpuMicros(r.server.pid))) {
+        r.threads[name] = (r.threads[name] ?? 0) + (micros - (threads0[name] ?? 0)) / n / rounds;
+      }
+    }
+  }
+  return readers;
 }
 
 /**
  * Admits every pre-loaded patient to the clinician's department (an open Encounter each), so that
  * the clinician reads the same Observations as the other readers.
  */
-async function admitPatients(server: ServerProcess, patientIds: readonly string[]): Promise<void> {
+async function admitPatients(
+  server: ServerProcess,
+  patientIds: readonly string[],
+  authorization: string,
+): Promise<void> {
   await fetchJson(`${server.url}/fhir/Organization/bench-med`, {
     method: 'PUT',
+    headers: { authorization },
     body: JSON.stringify({
       resourceType: 'Organization',
       id: 'bench-med',
@@ -293,6 +385,7 @@ async function admitPatients(server: ServerProcess, patientIds: readonly string[
   for (const [i, id] of patientIds.entries()) {
     await fetchJson(`${server.url}/fhir/Encounter/bench-enc-${i}`, {
       method: 'PUT',
+      headers: { authorization },
       body: JSON.stringify({
         resourceType: 'Encounter',
         id: `bench-enc-${i}`,
