@@ -195,6 +195,29 @@ test('synced appends made while a flush runs share the next one (group commit)',
   }
 });
 
+test('synced appends across many segment changes all land and resolve', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dxhub-roll-'));
+  try {
+    // A new segment every few entries: segments close (flushed) while flushes of them run.
+    const journal = new AuditJournal(dir, { sync: true, maxSegmentBytes: 1024 });
+    const entry = auditFields(readEntry(1), Date.UTC(2026, 11, 2), { observer: 'dxhub' });
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let i = 0; i < 60; i++) await journal.appendSynced([entry]);
+      }),
+    );
+    assert.ok(journal.segments().length > 20, `${journal.segments().length} segments`);
+    assert.equal(lines(dir), 240);
+    // Appends still waiting when the journal closes are flushed by the close.
+    const pending = Array.from({ length: 5 }, () => journal.appendSynced([entry]));
+    journal.close();
+    await Promise.all(pending);
+    assert.equal(lines(dir), 245);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 /**
  * `fn` with an audit log on a fresh SQLite file whose journal the mover thread moves (every 20 ms);
  * the directory is removed afterwards.
