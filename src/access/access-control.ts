@@ -167,7 +167,7 @@ export class AccessFacts {
     const age = now - e.at;
     // From half its life on, facts in use keep the checks going: the latest is then never more than
     // about `cacheMs / 2` old when they reach `cacheMs`.
-    if (age >= this.policy.cacheMs / 2) this.checkOutbox();
+    if (age >= this.policy.cacheMs / 2) void this.checkOutbox();
     if (age < this.policy.cacheMs) return true;
     if (age >= this.policy.checkedCacheMs) return false;
     const c = this.checks;
@@ -176,7 +176,7 @@ export class AccessFacts {
 
   /** An outbox check is under way (for tests). */
   get checking(): boolean {
-    return this.checks.running;
+    return this.checks.running !== undefined;
   }
 
   /** Outbox checks: the first one's end, the latest successful one's start, the position it reached. */
@@ -184,17 +184,20 @@ export class AccessFacts {
     baselineDone: Number.POSITIVE_INFINITY,
     lastStart: Number.NEGATIVE_INFINITY,
     seq: undefined as number | undefined,
-    running: false,
+    running: undefined as Promise<void> | undefined,
   };
   /** Outbox checks made (for tests). */
   outboxChecks = 0;
 
-  /** Starts an outbox check unless one runs or one started less than `cacheMs / 2` ago. */
-  private checkOutbox(): void {
+  /**
+   * Starts an outbox check unless one runs (then its promise) or, without `now`, one started less
+   * than `cacheMs / 2` ago. Resolves when it has ended (failed checks included).
+   */
+  private checkOutbox(now = false): Promise<void> {
     const c = this.checks;
     const start = this.now();
-    if (c.running || start - c.lastStart < this.policy.cacheMs / 2) return;
-    c.running = true;
+    if (c.running) return c.running;
+    if (!now && start - c.lastStart < this.policy.cacheMs / 2) return Promise.resolve();
     this.outboxChecks++;
     const types = [...FACT_TYPES];
     // One statement: the outbox's end and whether a fact type was written after the last position,
@@ -203,7 +206,7 @@ export class AccessFacts {
       c.seq === undefined
         ? '0'
         : `CASE WHEN EXISTS (SELECT 1 FROM outbox o JOIN resource r ON r.rid = o.rid WHERE o.seq > ? AND r.type IN (${types.map(() => '?').join(', ')})) THEN 1 ELSE 0 END`;
-    this.repo.db
+    c.running = this.repo.db
       .all<{ top: number | string | null; changed: number | string }>(
         `SELECT (SELECT MAX(seq) FROM outbox) AS top, ${changed} AS changed`,
         c.seq === undefined ? [] : [c.seq, ...types],
@@ -220,8 +223,24 @@ export class AccessFacts {
         },
       )
       .finally(() => {
-        c.running = false;
+        c.running = undefined;
       });
+    return c.running;
+  }
+
+  /**
+   * Facts past `cacheMs` that a check could still vouch for, but the latest check is too old (the
+   * facts were not used for a while): one check, shared by every caller, costs less than reading
+   * each patient's facts again.
+   */
+  private worthChecking(e: { at: number; gen: number }): boolean {
+    const age = this.now() - e.at;
+    return (
+      e.gen === this.generation &&
+      age >= this.policy.cacheMs &&
+      age < this.policy.checkedCacheMs &&
+      e.at >= this.checks.baselineDone
+    );
   }
 
   directory(): Promise<OrganisationDirectory> {
@@ -244,6 +263,18 @@ export class AccessFacts {
     if (w) return this.loadFacts(patientId, w);
     const e = this.patients.get(patientId);
     if (this.fresh(e)) return e!.value;
+    if (e && this.worthChecking(e)) {
+      return this.checkOutbox(true).then(() =>
+        this.patients.get(patientId) === e && this.fresh(e) ? e.value : this.load(patientId),
+      );
+    }
+    return this.load(patientId);
+  }
+
+  private load(patientId: string): Promise<PatientFacts> {
+    // Another caller may have read them meanwhile.
+    const e = this.patients.get(patientId);
+    if (e && e.gen === this.generation && this.now() - e.at < this.policy.cacheMs) return e.value;
     if (this.patients.size > 50_000) this.patients.clear();
     const value = this.loadFacts(patientId);
     this.patients.set(patientId, { at: this.now(), gen: this.generation, value });

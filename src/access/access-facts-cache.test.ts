@@ -62,6 +62,16 @@ for (const dialect of await testDialects()) {
         assert.ok(facts.outboxChecks >= 6, `${facts.outboxChecks} outbox checks`);
         await step(1000);
         assert.equal(loads, 3, 'read again at checkedCacheMs');
+        // Not used for a while (no checks then): one check on the next use vouches for them again.
+        await step(6000);
+        const checks = facts.outboxChecks;
+        await step(8000);
+        assert.equal(loads, 3, 'a check, not a reload, after a pause');
+        assert.equal(facts.outboxChecks, checks + 1);
+        // A change by another process during such a pause is found by that check.
+        await put({ ...encounter, status: 'onleave' });
+        await step(8000);
+        assert.equal(loads, 4, 'read again: the check found the write');
 
         // Another process ends the relation: seen within cacheMs of (fake) time.
         await put({ ...encounter, status: 'finished' });
