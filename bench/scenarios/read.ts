@@ -201,10 +201,6 @@ export async function readScenario(ctx: ScenarioContext): Promise<ScenarioResult
       });
       await stopAll();
     }
-    const all = (k: keyof Pass['readers']) => passes.flatMap((x) => x.readers[k].runs);
-    const o = combined(all('open'));
-    const r = combined(all('integration'));
-    const c = combined(all('clinician'));
     const cost = (withAccess: LoadResult, open: LoadResult) => 100 * (1 - withAccess.perSecond / open.perSecond);
     const merged = (k: keyof Pass['readers']): Reader => {
       const rs = passes.map((x) => x.readers[k]);
@@ -222,6 +218,9 @@ export async function readScenario(ctx: ScenarioContext): Promise<ScenarioResult
       };
     };
     const readers = { open: merged('open'), integration: merged('integration'), clinician: merged('clinician') };
+    const o = combined(readers.open.runs);
+    const r = combined(readers.integration.runs);
+    const c = combined(readers.clinician.runs);
     const byPass = passes.map((x) => {
       const po = combined(x.readers.open.runs);
       return {
