@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { TextDecoder } from 'node:util';
 
 /**
  * HL7 table 0211 (MSH-18 character set, HL7 v2.5.1 ch. 2, MSH-18) → WHATWG encoding label.
@@ -93,11 +94,23 @@ export function decodeHl7Bytes(bytes: Uint8Array, options: { readonly defaultCha
   };
 }
 
+/** One decoder per encoding label (a non-streaming `decode` keeps no state between calls). */
+const decoders = new Map<string, TextDecoder>();
+
+function decoderFor(charset: string): TextDecoder {
+  let d = decoders.get(charset);
+  if (d === undefined) {
+    try {
+      d = new TextDecoder(charset, { ignoreBOM: false });
+    } catch {
+      d = decoderFor('utf-8');
+    }
+    decoders.set(charset, d);
+  }
+  return d;
+}
+
 function decodeWith(bytes: Uint8Array, charset: string): string {
   if (charset === 'latin1') return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-  try {
-    return new TextDecoder(charset, { ignoreBOM: false }).decode(bytes);
-  } catch {
-    return new TextDecoder('utf-8').decode(bytes);
-  }
+  return decoderFor(charset).decode(bytes);
 }

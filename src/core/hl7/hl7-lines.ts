@@ -16,10 +16,13 @@ export function splitHl7Lines(text: string): Hl7Line[] {
   const fsAt = body.lastIndexOf('\x1c');
   if (fsAt >= 0 && body.slice(fsAt + 1).trim() === '') body = body.slice(0, fsAt);
   const out: Hl7Line[] = [];
-  const parts = body.split(/\r\n|\r|\n/);
+  // Most senders end segments with CR only: a split on one character is several times faster.
+  const parts = body.includes('\n') ? body.split(/\r\n|\r|\n/) : body.split('\r');
   for (let i = 0; i < parts.length; i++) {
     const t = parts[i] ?? '';
-    if (t.trim() !== '') out.push({ text: t, line: i + 1 });
+    // A line starting with a printable ASCII character is not blank; others are trimmed to see.
+    const c = t.charCodeAt(0);
+    if ((c > 32 && c < 127) || t.trim() !== '') out.push({ text: t, line: i + 1 });
   }
   return out;
 }

@@ -61,6 +61,22 @@ test('byte input is decoded with MSH-18 (ISO-8859-1 here), UTF-8 by default', ()
   assert.equal(parsed(utf8).get('NTE', 3), 'Prøve');
 });
 
+test('one decoder per character set is reused: no byte-order mark or cut-off character carries into the next message', () => {
+  const nte = (text: string, charset = 'UNICODE UTF-8') => `${ORU.split('\r')[0]}||||||${charset}\rNTE|1||${text}\r`;
+  const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(nte('Prøve'), 'utf8')]);
+  // The message ends inside a two-byte character ("ø" is C3 B8): a streaming decoder would hold C3.
+  const cut = Buffer.from(nte('Prø'), 'utf8').subarray(0, -2);
+  const next = Buffer.from(nte('hæmolyse'), 'utf8');
+  const latin2 = Buffer.from(nte('Pr\xf8ve', '8859/2'), 'latin1');
+  for (let round = 0; round < 2; round++) {
+    assert.equal(parsed(bom).get('NTE', 3), 'Prøve');
+    assert.equal(parsed(cut).get('NTE', 3), 'Pr\ufffd');
+    assert.equal(parsed(next).get('NTE', 3), 'hæmolyse');
+    assert.equal(parsed(next).segments.length, 2);
+    assert.equal(parsed(latin2).get('NTE', 3), 'Pr\u0159ve', 'ISO-8859-2: F8 is ř');
+  }
+});
+
 test('structural errors are typed, with a location and the table 0357 condition', () => {
   const cases: [string, string, string][] = [
     ['', 'empty-message', '100'],

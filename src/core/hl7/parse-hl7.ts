@@ -7,8 +7,20 @@ import type { Hl7ReadContext } from './hl7-repetition.ts';
 import { Hl7Segment } from './hl7-segment.ts';
 import { err, ok, type Result } from './result.ts';
 
-/** Segment IDs: three characters, an upper-case letter then letters or digits (ch. 2, segment ID; Z-segments included). */
-const SEGMENT_NAME = /^[A-Z][A-Z0-9]{2}$/;
+/**
+ * Whether a line starts with a segment ID: three characters, an upper-case letter then upper-case
+ * letters or digits (ch. 2, segment ID; Z-segments included), and is at least that long.
+ */
+function isSegmentName(text: string): boolean {
+  if (text.length < 3) return false;
+  const a = text.charCodeAt(0);
+  if (a < 65 || a > 90) return false;
+  for (let i = 1; i < 3; i++) {
+    const c = text.charCodeAt(i);
+    if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57))) return false;
+  }
+  return true;
+}
 const BATCH_SEGMENTS = new Set(['FHS', 'BHS', 'BTS', 'FTS']);
 
 /** Options for {@link parseHl7}. */
@@ -59,7 +71,7 @@ export function parseHl7Lines(lines: readonly Hl7Line[], charset?: string): Resu
     const l = lines[i]!;
     const name = l.text.slice(0, 3);
     const next = l.text.charAt(3);
-    if (!SEGMENT_NAME.test(name) || (next !== '' && next !== fs)) {
+    if (!isSegmentName(l.text) || (next !== '' && next !== fs)) {
       return err(
         hl7Error('bad-segment-name', { ...at(l.line), detail: `line ${l.line} starts "${l.text.slice(0, 20)}"` }),
       );
