@@ -84,10 +84,22 @@ export class IndexWriter {
    * Writes what is queued: deletes first, then the inserts in one statement where possible, with
    * `extra` rows of other tables in the same statement (PostgreSQL: one round trip for all).
    */
-  async flush(tx: SqlExecutor, extra: readonly TableRows[] = []): Promise<void> {
+  async flush(
+    tx: SqlExecutor,
+    extra: readonly TableRows[] = [],
+    last: { readonly rows: readonly TableRows[]; readonly lockFirst: string } | undefined = undefined,
+  ): Promise<void> {
     const { deletes, inserts } = this.take();
     for (const d of deletes) await tx.deleteMany(d.table, d.columns, d.types, d.rows);
-    await tx.insertAll([...extra, ...inserts]);
+    if (last) await tx.insertAll([...extra, ...inserts, ...last.rows], { lockFirst: last.lockFirst });
+    else await tx.insertAll([...extra, ...inserts]);
+  }
+
+  /** Index rows queued for insertion (not deletion). */
+  get queuedRows(): number {
+    let n = 0;
+    for (const rows of this.inserts.values()) n += rows.length;
+    return n;
   }
 
   /** Takes what is queued (the caller writes it: the deletes before the inserts). */

@@ -156,14 +156,30 @@ export class WriteContext {
    * Writes buffered new resources and index rows, so that reads in this transaction see them; with
    * `extra` rows for other tables in the same statement (PostgreSQL: one round trip for all).
    */
-  async flush(extra: readonly TableRows[] = []): Promise<void> {
+  async flush(
+    extra: readonly TableRows[] = [],
+    last?: { readonly rows: readonly TableRows[]; readonly lockFirst: string },
+  ): Promise<void> {
     const created = this.created.splice(0);
     const resources = created.length
       ? [{ table: 'resource', columns: RESOURCE_COLUMNS, types: RESOURCE_TYPES, rows: created }]
       : [];
-    await this.index.flush(this.tx, [...resources, ...extra]);
+    await this.index.flush(this.tx, [...resources, ...extra], last);
+  }
+
+  /** Rows the next {@link flush} inserts: new resources and queued index rows. */
+  get pendingRows(): number {
+    return this.created.length + this.index.queuedRows;
   }
 }
+
+/**
+ * Most rows (resources, index rows and rows queued for the commit) that a transaction's last
+ * statement writes together with its outbox rows under the outbox lock ({@link FhirRepository}'s
+ * `finish`). Larger writes insert their rows first and take the lock in a statement of its own, so
+ * that every other writer does not wait while thousands of index rows are written.
+ */
+const SMALL_WRITE_ROWS = 256;
 
 const OUTBOX_COLUMNS = ['rid', 'version', 'interaction', 'at'];
 const OUTBOX_TYPES: ColumnType[] = ['bigint', 'int', 'text', 'bigint'];
@@ -327,17 +343,24 @@ export class FhirRepository {
    * Flushes resources and index rows (with the rows queued for the commit), then appends the
    * outbox events under a lock held to the commit, so that sequence order equals commit order
    * (PostgreSQL; outbox.ts). The lock and the append are one statement, after the bulk of the
-   * rows: a batch's thousands of index rows are not written while every other writer waits.
+   * rows: a batch's thousands of index rows are not written while every other writer waits. A
+   * small write ({@link SMALL_WRITE_ROWS}) sends all of it in that one statement.
    */
   private async finish(w: WriteContext): Promise<void> {
-    await w.flush(w.atCommit.splice(0));
-    if (w.events.length === 0) return;
+    const atCommit = w.atCommit.splice(0);
     // The outbox's sequence numbers come from its serial column: appended, without ON CONFLICT (the
     // statement holds the outbox lock that every writer waits for; no speculative insertion).
-    await w.tx.insertAll(
-      [{ table: 'outbox', columns: OUTBOX_COLUMNS, types: OUTBOX_TYPES, rows: w.events, append: true }],
-      { lockFirst: 'dxhub:outbox' },
-    );
+    const outbox = { table: 'outbox', columns: OUTBOX_COLUMNS, types: OUTBOX_TYPES, rows: w.events, append: true };
+    if (w.events.length > 0 && w.pendingRows + atCommit.reduce((n, p) => n + p.rows.length, 0) <= SMALL_WRITE_ROWS) {
+      // A small write (a single create or update): its rows and the outbox rows in one statement,
+      // the lock taken first in it. One round trip less per write on PostgreSQL; the lock is held
+      // for the few extra rows' insertion only.
+      await w.flush(atCommit, { rows: [outbox], lockFirst: 'dxhub:outbox' });
+      return;
+    }
+    await w.flush(atCommit);
+    if (w.events.length === 0) return;
+    await w.tx.insertAll([outbox], { lockFirst: 'dxhub:outbox' });
   }
 
   private async current(tx: SqlExecutor | WriteContext, type: string, id: string): Promise<CurrentRow | undefined> {
