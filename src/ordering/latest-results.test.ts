@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { freshRepo, testDialects } from '../../test/support/dialects.ts';
+import { countingDialect, RoundTrips } from '../../bench/counting-dialect.ts';
+import { freshDbUrl, freshRepo, testDialects } from '../../test/support/dialects.ts';
 import { labResult } from '../../test/support/ordering.ts';
 import { buildCatalogue } from '../core/ordering/catalogue.ts';
+import { openDialect } from '../store/dialect/dialect.ts';
+import { FhirRepository } from '../store/repository.ts';
 import { LatestResults } from './latest-results.ts';
 
 for (const dialect of await testDialects()) {
@@ -59,6 +62,29 @@ for (const dialect of await testDialects()) {
         const n = await latest.forPatient(y.id);
         assert.deepEqual([n.get('crp')?.value, n.get('crp')?.observationId], [8, d.id]);
         for (const [i, id] of many.entries()) assert.equal((await latest.forPatient(id)).get('crp')?.value, i);
+      } finally {
+        await repo.close();
+      }
+    });
+
+    it('writes a round of 7 upserts in one statement on PostgreSQL (on SQLite, a multi-row VALUES per power of two)', async () => {
+      const trips = new RoundTrips();
+      const repo = await FhirRepository.open(countingDialect(await openDialect(freshDbUrl(dialect)), trips));
+      try {
+        const latest = new LatestResults(repo, buildCatalogue());
+        const put = async (r: Record<string, unknown>) => repo.transaction(async (w) => repo.put(w, r as never));
+        const ids: string[] = [];
+        for (let i = 0; i < 7; i++) {
+          const p = await put({ resourceType: 'Patient' });
+          ids.push(p.id);
+          await put(labResult(p.id, 'http://npu-terminology.org', 'NPU19748', 10, i, 'mg/L'));
+        }
+        trips.reset();
+        await latest.catchUp();
+        const upserts = [...trips.byLabel].filter(([l]) => l.startsWith('INSERT INTO ordering_latest_result'));
+        const n = upserts.reduce((a, [, k]) => a + k, 0);
+        assert.equal(n, dialect === 'postgres' ? 1 : 3, JSON.stringify(upserts));
+        for (const [i, id] of ids.entries()) assert.equal((await latest.forPatient(id)).get('crp')?.value, i);
       } finally {
         await repo.close();
       }
