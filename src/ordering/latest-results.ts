@@ -121,8 +121,9 @@ export class LatestResults {
       for (const p of planned)
         ops.push(...(p.upsert ? [p.upsert] : await this.withdraw(p.e.id, stored.get(p.e.id) ?? [], ops)));
       await this.repo.db.transaction(async (tx) => {
-        await apply(tx, ops, this.repo.db.caps.name === 'postgres');
+        // The position first: on PostgreSQL it goes out with BEGIN, in one round trip.
         await this.consumer.ack(events[events.length - 1]!.seq, tx);
+        await apply(tx, ops, this.repo.db.caps.name === 'postgres');
       });
       await yieldToIo();
     }

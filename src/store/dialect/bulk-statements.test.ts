@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { freshDbUrl, testDialects } from '../../../test/support/dialects.ts';
 import { type Dialect, openDialect } from './dialect.ts';
-import { arrayLiteral } from './postgres.ts';
+import { arrayLiteral, withLiterals } from './postgres.ts';
 
 /** Text that array literals and SQL quoting must carry unchanged. */
 const AWKWARD = [
@@ -27,6 +27,81 @@ describe('PostgreSQL array literals for bulk statements', () => {
     assert.equal(arrayLiteral(buffers), buffers);
   });
 });
+
+describe('PostgreSQL: parameters written in as literals for a first statement sent with BEGIN', () => {
+  it('quotes every value as an untyped literal, escapes backslashes and quotes, and refuses what it cannot write safely', () => {
+    assert.equal(
+      withLiterals('UPDATE t SET a = $1, b = $2 WHERE n = $3 AND f = $4 AND z IS $5', [
+        42,
+        'it\'s \\ "x"',
+        7n,
+        true,
+        null,
+      ]),
+      `UPDATE t SET a = '42', b = E'it''s \\\\ "x"' WHERE n = '7' AND f = 'true' AND z IS NULL`,
+    );
+    assert.equal(withLiterals('SELECT 1', []), 'SELECT 1');
+    // Not plainly safe: left to the extended protocol (BEGIN then sent on its own).
+    assert.equal(withLiterals('SELECT $1', [[1, 2]]), undefined, 'arrays: pg converts them');
+    assert.equal(withLiterals('SELECT $1', [Buffer.from('x')]), undefined);
+    assert.equal(withLiterals('SELECT $1', ['a\0b']), undefined, 'NUL');
+    assert.equal(withLiterals('SELECT $1', ['x'.repeat(5000)]), undefined, 'long text');
+    assert.equal(withLiterals('SELECT $1', [Number.NaN]), undefined);
+    assert.equal(withLiterals("SELECT 'a' || $1", ['b']), undefined, 'quotes of its own');
+    assert.equal(withLiterals('SELECT $1; DROP TABLE t', ['b']), undefined, 'a second statement');
+    assert.equal(withLiterals('SELECT $$a$$ || $1', ['b']), undefined, 'dollar quotes');
+    assert.equal(withLiterals('SELECT $2', ['b']), undefined, 'a parameter not given');
+  });
+});
+
+if ((await testDialects()).includes('postgres')) {
+  describe('PostgreSQL: a first statement with literals keeps every value and the transaction', () => {
+    let db: Dialect;
+    after(async () => db?.close());
+
+    it('awkward text, numbers and NULL arrive exactly; a failing first statement rolls back; nothing leaks between transactions', async () => {
+      db = await openDialect(freshDbUrl('postgres'));
+      await db.execScript('CREATE TABLE literal_probe (k BIGINT PRIMARY KEY, t TEXT, n DOUBLE PRECISION)');
+      for (const [i, t] of AWKWARD.entries()) {
+        // The INSERT is the transaction's first statement: sent with BEGIN, values as literals.
+        await db.transaction(async (tx) => {
+          await tx.run('INSERT INTO literal_probe (k, t, n) VALUES (?, ?, ?)', [i, t, i === 2 ? null : i / 8 - 1]);
+          const [row] = await tx.all<{ t: string; n: number | null }>('SELECT t, n FROM literal_probe WHERE k = ?', [
+            i,
+          ]);
+          assert.equal(row!.t, t);
+        });
+      }
+      const rows = await db.all<{ k: string; t: string; n: number | null }>(
+        'SELECT k, t, n FROM literal_probe ORDER BY k',
+      );
+      assert.deepEqual(
+        rows.map((r) => [Number(r.k), r.t, r.n === null ? null : Number(r.n)]),
+        AWKWARD.map((t, i) => [i, t, i === 2 ? null : i / 8 - 1]),
+      );
+      // A number compared with a text column, as an untyped parameter would be.
+      const [hit] = await db.transaction((tx) =>
+        tx.all<{ k: string }>('SELECT k FROM literal_probe WHERE t = ?', ['plain']),
+      );
+      assert.equal(Number(hit!.k), 0);
+      // The first statement fails (duplicate key): the transaction rolls back, the next one is clean.
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          await tx.run('INSERT INTO literal_probe (k, t) VALUES (?, ?)', [0, 'again']);
+        }),
+      );
+      await db.transaction(async (tx) => {
+        await tx.run('UPDATE literal_probe SET t = ? WHERE k = ?', ['changed', 1]);
+        await tx.run('INSERT INTO literal_probe (k, t) VALUES (?, ?)', [100, 'new']);
+      });
+      const after2 = await db.all<{ t: string }>('SELECT t FROM literal_probe WHERE k IN (1, 100) ORDER BY k');
+      assert.deepEqual(
+        after2.map((r) => r.t),
+        ['changed', 'new'],
+      );
+    });
+  });
+}
 
 for (const dialect of await testDialects()) {
   describe(`bulk statements round-trip awkward values (${dialect})`, () => {

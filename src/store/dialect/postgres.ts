@@ -224,10 +224,47 @@ class PgExecutor implements SqlExecutor {
   }
 }
 
+/** Longest text parameter that {@link withLiterals} writes into a statement. */
+const MAX_LITERAL = 4096;
+
 /**
- * A transaction's executor. BEGIN is sent with the transaction's first statement: when that is a
- * reservation of row ids (every create starts with one), both go in one simple query, one round
- * trip. A transaction that sent nothing needs neither BEGIN nor COMMIT.
+ * The statement with its parameters written in as literals, for a simple query sent together with
+ * BEGIN; `undefined` when that is not plainly safe: a parameter that is not a number, string,
+ * boolean or null (arrays, Buffers: pg's own conversion), a long or NUL-containing string, or
+ * statement text that has quotes, dollar quotes or semicolons of its own. Each value becomes the
+ * text pg would send for it as a parameter, as an untyped quoted literal (`'42'`, `E'it''s'`), so
+ * the server resolves its type from the context as it does for an untyped parameter. Every
+ * backslash and quote is escaped (`E''` form: safe whatever `standard_conforming_strings` is).
+ */
+export function withLiterals(text: string, values: readonly unknown[]): string | undefined {
+  if (/['$;]/.test(text.replace(/\$\d+/g, ''))) return undefined;
+  const literals: string[] = [];
+  for (const v of values) {
+    if (v === null || v === undefined) literals.push('NULL');
+    else if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return undefined;
+      literals.push(`'${String(v)}'`);
+    } else if (typeof v === 'bigint' || typeof v === 'boolean') literals.push(`'${String(v)}'`);
+    else if (typeof v === 'string') {
+      if (v.length > MAX_LITERAL || v.includes('\0')) return undefined;
+      literals.push(`E'${v.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`);
+    } else return undefined;
+  }
+  let ok = true;
+  const out = text.replace(/\$(\d+)/g, (_, n: string) => {
+    const lit = literals[Number(n) - 1];
+    if (lit === undefined) ok = false;
+    return lit ?? '';
+  });
+  return ok ? out : undefined;
+}
+
+/**
+ * A transaction's executor. BEGIN is sent with the transaction's first statement, in one simple
+ * query, one round trip: a reservation of row ids (every create starts with one), or any statement
+ * whose parameters can be written in as literals ({@link withLiterals}: an outbox consumer's
+ * position, a queue row's id). Otherwise BEGIN goes on its own first. A transaction that sent
+ * nothing needs neither BEGIN nor COMMIT.
  */
 class PgTxExecutor extends PgExecutor {
   private readonly state: { begun: boolean };
@@ -238,6 +275,13 @@ class PgTxExecutor extends PgExecutor {
       query: async (text: string | pg.QueryConfig, values?: unknown[]) => {
         if (!state.begun) {
           state.begun = true;
+          const inline =
+            typeof text === 'string' ? withLiterals(text, values ?? []) : withLiterals(text.text, text.values ?? []);
+          if (inline !== undefined) {
+            // Simple query protocol: BEGIN and the statement, two results, one round trip.
+            const results = (await client.query(`BEGIN; ${inline}`)) as unknown as pg.QueryResult[];
+            return results[1]!;
+          }
           await client.query('BEGIN');
         }
         return client.query(text, values);
