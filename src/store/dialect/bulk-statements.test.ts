@@ -79,6 +79,12 @@ if ((await testDialects()).includes('postgres')) {
         rows.map((r) => [Number(r.k), r.t, r.n === null ? null : Number(r.n)]),
         AWKWARD.map((t, i) => [i, t, i === 2 ? null : i / 8 - 1]),
       );
+      // Text written to break out of a literal stays text: the table and its rows are intact.
+      const attack = "x\\'); DROP TABLE literal_probe; -- ' \\\\' E'\\' $$";
+      await db.transaction((tx) => tx.run('INSERT INTO literal_probe (k, t) VALUES (?, ?)', [50, attack]));
+      const [stored] = await db.all<{ t: string }>('SELECT t FROM literal_probe WHERE k = ?', [50]);
+      assert.equal(stored!.t, attack);
+      await db.run('DELETE FROM literal_probe WHERE k = ?', [50]);
       // A number compared with a text column, as an untyped parameter would be.
       const [hit] = await db.transaction((tx) =>
         tx.all<{ k: string }>('SELECT k FROM literal_probe WHERE t = ?', ['plain']),
