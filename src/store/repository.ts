@@ -181,6 +181,9 @@ export class WriteContext {
  */
 const SMALL_WRITE_ROWS = 256;
 
+/** The advisory lock that orders outbox appends by commit (held from the append to the commit). */
+const OUTBOX_LOCK = 'dxhub:outbox';
+
 const OUTBOX_COLUMNS = ['rid', 'version', 'interaction', 'at'];
 const OUTBOX_TYPES: ColumnType[] = ['bigint', 'int', 'text', 'bigint'];
 const RESOURCE_COLUMNS = ['rid', 'type', 'id', 'version', 'last_updated', 'deleted', 'patient', 'content'];
@@ -355,12 +358,12 @@ export class FhirRepository {
       // A small write (a single create or update): its rows and the outbox rows in one statement,
       // the lock taken first in it. One round trip less per write on PostgreSQL; the lock is held
       // for the few extra rows' insertion only.
-      await w.flush(atCommit, { rows: [outbox], lockFirst: 'dxhub:outbox' });
+      await w.flush(atCommit, { rows: [outbox], lockFirst: OUTBOX_LOCK });
       return;
     }
     await w.flush(atCommit);
     if (w.events.length === 0) return;
-    await w.tx.insertAll([outbox], { lockFirst: 'dxhub:outbox' });
+    await w.tx.insertAll([outbox], { lockFirst: OUTBOX_LOCK });
   }
 
   private async current(tx: SqlExecutor | WriteContext, type: string, id: string): Promise<CurrentRow | undefined> {

@@ -85,7 +85,7 @@ if ((await testDialects()).includes('postgres')) {
       const [stored] = await db.all<{ t: string }>('SELECT t FROM literal_probe WHERE k = ?', [50]);
       assert.equal(stored!.t, attack);
       await db.run('DELETE FROM literal_probe WHERE k = ?', [50]);
-      // A number compared with a text column, as an untyped parameter would be.
+      // A first statement that reads: its rows come back from the second result of the simple query.
       const [hit] = await db.transaction((tx) =>
         tx.all<{ k: string }>('SELECT k FROM literal_probe WHERE t = ?', ['plain']),
       );
