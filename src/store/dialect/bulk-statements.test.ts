@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { freshDbUrl, testDialects } from '../../../test/support/dialects.ts';
 import { type Dialect, openDialect } from './dialect.ts';
-import { arrayLiteral, withLiterals } from './postgres.ts';
+import { arrayLiteral, copyText, withLiterals } from './postgres.ts';
 
 /** Text that array literals and SQL quoting must carry unchanged. */
 const AWKWARD = [
@@ -25,6 +25,24 @@ describe('PostgreSQL array literals for bulk statements', () => {
     // Anything else is left to pg's own conversion.
     const buffers = [Buffer.from('x')];
     assert.equal(arrayLiteral(buffers), buffers);
+  });
+});
+
+describe('PostgreSQL COPY text rows', () => {
+  it('separates columns by tabs, ends rows with newlines, escapes the four special characters, writes NULL as \\N', () => {
+    assert.equal(
+      copyText(
+        [
+          ['a\tb', 'c\nd\re', 'back\\slash', null],
+          [1.5, 7n, true, undefined],
+          ['\\N', '', Buffer.from([0, 255]), 'æ'],
+        ],
+        4,
+      ),
+      'a\\tb\tc\\nd\\re\tback\\\\slash\t\\N\n1.5\t7\tt\t\\N\n\\\\N\t\t\\\\x00ff\tæ\n',
+    );
+    assert.throws(() => copyText([[Number.NaN]], 1), /not a finite number/);
+    assert.throws(() => copyText([[{}]], 1), /cannot write a value of type object/);
   });
 });
 
@@ -262,6 +280,61 @@ if ((await testDialects()).includes('postgres')) {
       assert.equal(await db.transaction(async () => 42), 42);
       await db.transaction((tx) => tx.run('INSERT INTO begin_probe (k) VALUES (?)', [1]));
       assert.equal((await db.all('SELECT k FROM begin_probe')).length, 1);
+    });
+  });
+}
+
+for (const dialect of await testDialects()) {
+  describe(`insertMany with copy: an append through the bulk loader (${dialect})`, () => {
+    let db: Dialect;
+    after(async () => db?.close());
+
+    it('keeps every value exactly, fails on a duplicate key with the whole transaction, and leaves the connection clean', async () => {
+      db = await openDialect(freshDbUrl(dialect));
+      await db.execScript('CREATE TABLE copy_probe (k BIGINT PRIMARY KEY, t TEXT, n DOUBLE PRECISION, b BYTEA)');
+      const cols = ['k', 't', 'n', 'b'];
+      const types = ['bigint', 'text', 'double', 'json'] as const;
+      const copy = { append: true, copy: true } as const;
+      const odd = [...AWKWARD, 'tab\tcr\rnl\nbs\\', '\\N', '\\.', 'line\n\\.\nafter', 'x'.repeat(100_000)];
+      const rows = odd.map((t, i) => [i, t, i === 3 ? null : i / 4 - 1, i === 0 ? Buffer.from([0, 9, 10, 92, 255]) : null]);
+      rows.push([odd.length, null, -1e-7, null]);
+      // The transaction's first statement (BEGIN goes before it), then an ordinary one after it.
+      await db.transaction(async (tx) => {
+        await tx.insertMany('copy_probe', cols, [...types], rows, copy);
+        const [n] = await tx.all<{ n: number }>('SELECT COUNT(*) AS n FROM copy_probe');
+        assert.equal(Number(n!.n), rows.length);
+      });
+      const read = async () =>
+        (
+          await db.all<{ k: number; t: string | null; n: number | null; b: Uint8Array | null }>(
+            'SELECT k, t, n, b FROM copy_probe ORDER BY k',
+          )
+        ).map((r) => [Number(r.k), r.t, r.n === null ? null : Number(r.n), r.b === null ? null : Buffer.from(r.b)]);
+      assert.deepEqual(await read(), rows);
+      // A duplicate key among new rows: the load fails, and so does the transaction around it.
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          await tx.run('INSERT INTO copy_probe (k, t) VALUES (?, ?)', [1000, 'before the load']);
+          await tx.insertMany(
+            'copy_probe',
+            cols,
+            [...types],
+            [
+              [1001, 'new', 1, null],
+              [2, 'dup', 1, null],
+            ],
+            copy,
+          );
+        }),
+      );
+      assert.equal((await db.all('SELECT k FROM copy_probe WHERE k >= 1000')).length, 0);
+      // The connection serves the next transaction; outside a transaction the rows go in as well.
+      await db.transaction((tx) => tx.insertMany('copy_probe', cols, [...types], [[1002, 'next', 0, null]], copy));
+      await db.insertMany('copy_probe', cols, [...types], [[1003, 'no tx', 0, null]], copy);
+      assert.deepEqual(
+        (await db.all<{ t: string }>('SELECT t FROM copy_probe WHERE k >= 1000 ORDER BY k')).map((r) => r.t),
+        ['next', 'no tx'],
+      );
     });
   });
 }

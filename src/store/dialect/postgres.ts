@@ -109,6 +109,88 @@ export function arrayLiteral(values: readonly unknown[]): unknown {
   return `${out}}`;
 }
 
+/**
+ * Rows in `COPY`'s text format: columns separated by tabs, rows ended by newlines, NULL as `\N`;
+ * in text, backslash, newline, carriage return and tab are escaped with a backslash. Values are
+ * strings, numbers (bigint too), booleans, null/undefined, or Buffers (bytea, as `\\x` hex).
+ */
+export function copyText(rows: readonly (readonly unknown[])[], width: number): string {
+  let out = '';
+  for (const r of rows) {
+    for (let i = 0; i < width; i++) {
+      if (i > 0) out += '\t';
+      const v = r[i];
+      if (v === null || v === undefined) out += '\\N';
+      else if (typeof v === 'string') out += COPY_SPECIAL.test(v) ? v.replace(COPY_ESCAPE, escapeCopyChar) : v;
+      else if (typeof v === 'number') {
+        if (!Number.isFinite(v)) throw new Error(`COPY: ${v} is not a finite number`);
+        out += String(v);
+      } else if (typeof v === 'bigint') out += String(v);
+      else if (typeof v === 'boolean') out += v ? 't' : 'f';
+      else if (Buffer.isBuffer(v)) out += `\\\\x${v.toString('hex')}`;
+      else throw new Error(`COPY: cannot write a value of type ${typeof v}`);
+    }
+    out += '\n';
+  }
+  return out;
+}
+const COPY_SPECIAL = /[\\\n\r\t]/;
+const COPY_ESCAPE = /[\\\n\r\t]/g;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const escapeCopyChar = (c: string) => COPY_ESCAPES[c]!;
+
+/** What pg hands a custom query ("submittable"): its connection's protocol writers. */
+interface PgConnection {
+  query(text: string): void;
+  sendCopyFromChunk(chunk: Buffer): void;
+  endCopyFrom(): void;
+}
+
+/**
+ * `COPY … FROM STDIN` as a pg custom query: pg itself answers a copy-in request by failing it,
+ * and the stream package that does this is a dependency for ~30 lines. The whole payload goes in
+ * one CopyData message when the server asks for it; an error (a duplicate key, a bad value) fails
+ * the statement and so the transaction, like a failed INSERT.
+ */
+class CopyFromStdin {
+  readonly text: string;
+  private readonly data: Buffer;
+  private readonly done: (err: Error | null, rows: number) => void;
+  private rows = 0;
+  private finished = false;
+  constructor(text: string, data: Buffer, done: (err: Error | null, rows: number) => void) {
+    this.text = text;
+    this.data = data;
+    this.done = done;
+  }
+  submit(connection: PgConnection): void {
+    connection.query(this.text);
+  }
+  handleCopyInResponse(connection: PgConnection): void {
+    connection.sendCopyFromChunk(this.data);
+    connection.endCopyFrom();
+  }
+  handleCommandComplete(msg: { text?: string }): void {
+    this.rows = Number(/\d+$/.exec(msg.text ?? '')?.[0] ?? 0);
+  }
+  handleReadyForQuery(): void {
+    this.finish(null);
+  }
+  handleError(err: Error): void {
+    this.finish(err);
+  }
+  handleRowDescription(): void {}
+  handleDataRow(): void {}
+  handleEmptyQuery(): void {}
+  handlePortalSuspended(): void {}
+  handleCopyData(): void {}
+  private finish(err: Error | null): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.done(err, this.rows);
+  }
+}
+
 /** The conflict clause of an INSERT: none when appending ({@link InsertOptions.append}). */
 const onConflict = (opts: InsertOptions) => (opts.append ? '' : ' ON CONFLICT DO NOTHING');
 
@@ -140,12 +222,25 @@ class PgExecutor implements SqlExecutor {
     opts: InsertOptions = {},
   ) {
     if (rows.length === 0) return;
+    if (opts.copy && opts.append) return this.copyRows(table, columns, types, rows);
     await this.q.query({
       ...namedPg(
         `INSERT INTO ${table} (${columns.join(',')}) SELECT * FROM unnest(${unnestArgs(types)})${onConflict(opts)}`,
       ),
       values: transpose(rows, columns.length),
     });
+  }
+  /**
+   * {@link InsertOptions.copy}: outside a transaction there is no connection of our own to run
+   * `COPY` on (the pool hands one out per statement), so the rows go as one appending INSERT.
+   */
+  protected async copyRows(
+    table: string,
+    columns: readonly string[],
+    types: readonly ColumnType[],
+    rows: readonly unknown[][],
+  ): Promise<void> {
+    await this.insertMany(table, columns, types, rows, { append: true });
   }
   /**
    * One statement for all tables: an `unnest` INSERT per table as a data-modifying CTE. With
@@ -293,6 +388,26 @@ class PgTxExecutor extends PgExecutor {
   /** Whether BEGIN was sent (then COMMIT or ROLLBACK must follow). */
   get begun(): boolean {
     return this.state.begun;
+  }
+  /** `COPY … FROM STDIN` on the transaction's connection (after BEGIN, if none was sent yet). */
+  protected override async copyRows(
+    table: string,
+    columns: readonly string[],
+    _types: readonly ColumnType[],
+    rows: readonly unknown[][],
+  ): Promise<void> {
+    const data = Buffer.from(copyText(rows, columns.length), 'utf8');
+    if (!this.state.begun) {
+      this.state.begun = true;
+      await this.client.query('BEGIN');
+    }
+    await new Promise<number>((resolve, reject) => {
+      this.client.query(
+        new CopyFromStdin(`COPY ${table} (${columns.join(',')}) FROM STDIN`, data, (err, n) =>
+          err ? reject(err) : resolve(n),
+        ) as unknown as pg.QueryConfig,
+      );
+    });
   }
   override async nextResourceIds(n: number): Promise<number[]> {
     if (this.state.begun) return super.nextResourceIds(n);
