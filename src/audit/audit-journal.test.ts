@@ -195,6 +195,43 @@ test('synced appends made while a flush runs share the next one (group commit)',
   }
 });
 
+test('appends made while a flush runs or waits are written together before the next flush; close writes and flushes them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dxhub-delay-'));
+  try {
+    const journal = new AuditJournal(dir, { sync: true, minFlushIntervalMs: 60_000 });
+    const at = Date.UTC(2026, 11, 2);
+    const entry = (i: number) => auditFields(readEntry(i), at, { observer: 'dxhub' });
+    // After a quiet moment: written and flushed at once.
+    await journal.appendSynced([entry(1)]);
+    const seg = journal.segments()[0]!.name;
+    const first = journal.sizeOf(seg);
+    assert.equal(journal.flushes, 1);
+    // Within the interval: kept in memory, not written, not resolved.
+    let resolved = 0;
+    const waiting = [journal.appendSynced([entry(2)]), journal.appendSynced([entry(3), entry(4)])].map((p) =>
+      p.then(() => resolved++),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(resolved, 0);
+    assert.equal(journal.sizeOf(seg), first, 'nothing written while the next flush waits');
+    // Closing writes them in one go and flushes them with the segment; both appends resolve.
+    journal.close();
+    await Promise.all(waiting);
+    assert.equal(resolved, 2);
+    assert.equal(journal.flushes, 1, 'flushed by the close, not by a flush of their own');
+    assert.deepEqual(
+      journal.read(seg, 0, 10)?.fields.map((f) => f.event),
+      [1, 2, 3, 4].map((i) => entry(i).event),
+    );
+    // A write that fails rejects the appends it carried (the directory is gone).
+    const gone = new AuditJournal(join(dir, 'gone'), { sync: true, minFlushIntervalMs: 0 });
+    rmSync(join(dir, 'gone'), { recursive: true });
+    await assert.rejects(gone.appendSynced([entry(5)]), /ENOENT/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('synced appends across many segment changes all land and resolve', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dxhub-roll-'));
   try {

@@ -194,7 +194,12 @@ export async function buildApp(config: DxhubConfig, opts: BuildOptions = {}): Pr
   const journalDir = auditJournalOf(config.db, config.auditJournal);
   const audit = await AuditLog.open(repo.db, {
     clock: repo.clock,
-    journal: journalDir ? new AuditJournal(journalDir, { sync: repo.db.caps.name === 'postgres' }) : undefined,
+    journal: journalDir
+      ? new AuditJournal(journalDir, {
+          sync: repo.db.caps.name === 'postgres',
+          minFlushIntervalMs: config.auditFlushDelayMs,
+        })
+      : undefined,
     // The journal (SQLite) or the staged entries (PostgreSQL) are moved into the chain by a worker
     // thread (AuditLogOptions.moveInThread).
     moveInThread: journalDir || repo.db.caps.name === 'postgres' ? config.db : undefined,

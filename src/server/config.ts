@@ -72,6 +72,12 @@ export interface DxhubConfig {
    * default `./data/audit-journal`; `off` commits them to `audit_staging` in the database instead.
    */
   auditJournal: string;
+  /**
+   * PostgreSQL journal only (DXHUB_AUDIT_FLUSH_DELAY_MS, default 0, at most 100): under load, the
+   * least time between the starts of two journal flushes. Fewer flushes cost less CPU (~60 µs each
+   * on the 2-vCPU machine); each read may wait up to this much longer for its answer.
+   */
+  auditFlushDelayMs: number;
   /** Crash-test fault injection: pause before each commit (never set in production). */
   testPauseBeforeCommitMs: number;
 }
@@ -86,6 +92,12 @@ function parseMaintenance(mode: string): PgMaintenanceMode {
 function parseAuditJournal(value: string): string {
   if (value.trim() === '') throw new Error("DXHUB_AUDIT_JOURNAL must be a directory or 'off', not empty");
   return value;
+}
+
+function flushDelay(value: unknown): number {
+  const n = nonNegativeInt('DXHUB_AUDIT_FLUSH_DELAY_MS', value);
+  if (n > 100) throw new Error(`DXHUB_AUDIT_FLUSH_DELAY_MS must be at most 100 (milliseconds), not ${n}`);
+  return n;
 }
 
 function parseRegion(name: string): DanishRegion {
@@ -177,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     region: parseRegion(overrides.region ?? env.DXHUB_REGION ?? 'syddanmark'),
     pgMaintenance: parseMaintenance(overrides.pgMaintenance ?? env.DXHUB_PG_MAINTENANCE ?? 'auto'),
     auditJournal: parseAuditJournal(overrides.auditJournal ?? env.DXHUB_AUDIT_JOURNAL ?? './data/audit-journal'),
+    auditFlushDelayMs: flushDelay(overrides.auditFlushDelayMs ?? env.DXHUB_AUDIT_FLUSH_DELAY_MS ?? 0),
     testPauseBeforeCommitMs: Number(overrides.testPauseBeforeCommitMs ?? env.DXHUB_TEST_PAUSE_BEFORE_COMMIT_MS ?? 0),
   };
 }

@@ -154,3 +154,14 @@ test('DXHUB_AUDIT_JOURNAL: ./data/audit-journal by default, a directory or off, 
   assert.equal(loadConfig({ DXHUB_AUDIT_JOURNAL: '/var/lib/dxhub/audit' }).auditJournal, '/var/lib/dxhub/audit');
   assert.throws(() => loadConfig({ DXHUB_AUDIT_JOURNAL: ' ' }), /DXHUB_AUDIT_JOURNAL must be a directory or 'off'/);
 });
+
+test('DXHUB_AUDIT_FLUSH_DELAY_MS: 0 by default, whole milliseconds up to 100, anything else refused by name', () => {
+  assert.equal(loadConfig({}).auditFlushDelayMs, 0);
+  assert.equal(loadConfig({ DXHUB_AUDIT_FLUSH_DELAY_MS: '2' }).auditFlushDelayMs, 2);
+  assert.throws(
+    () => loadConfig({ DXHUB_AUDIT_FLUSH_DELAY_MS: '101' }),
+    /DXHUB_AUDIT_FLUSH_DELAY_MS must be at most 100/,
+  );
+  assert.throws(() => loadConfig({ DXHUB_AUDIT_FLUSH_DELAY_MS: 'soon' }), /DXHUB_AUDIT_FLUSH_DELAY_MS/);
+  assert.throws(() => loadConfig({ DXHUB_AUDIT_FLUSH_DELAY_MS: '-1' }), /DXHUB_AUDIT_FLUSH_DELAY_MS/);
+});
