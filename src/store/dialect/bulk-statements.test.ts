@@ -296,7 +296,12 @@ for (const dialect of await testDialects()) {
       const types = ['bigint', 'text', 'double', 'json'] as const;
       const copy = { append: true, copy: true } as const;
       const odd = [...AWKWARD, 'tab\tcr\rnl\nbs\\', '\\N', '\\.', 'line\n\\.\nafter', 'x'.repeat(100_000)];
-      const rows = odd.map((t, i) => [i, t, i === 3 ? null : i / 4 - 1, i === 0 ? Buffer.from([0, 9, 10, 92, 255]) : null]);
+      const rows = odd.map((t, i) => [
+        i,
+        t,
+        i === 3 ? null : i / 4 - 1,
+        i === 0 ? Buffer.from([0, 9, 10, 92, 255]) : null,
+      ]);
       rows.push([odd.length, null, -1e-7, null]);
       // The transaction's first statement (BEGIN goes before it), then an ordinary one after it.
       await db.transaction(async (tx) => {
