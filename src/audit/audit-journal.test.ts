@@ -128,6 +128,34 @@ for (const dialect of await testDialects()) {
   });
 }
 
+for (const dialect of await testDialects()) {
+  test(`flushed() and close() chain the entries a synced journal still holds in memory (${dialect})`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dxhub-synced-'));
+    const { db } = await freshAuditLog(dialect);
+    try {
+      // Flushes 300 ms apart: entries recorded right after one wait in memory for the next.
+      const journal = () => new AuditJournal(dir, { sync: true, minFlushIntervalMs: 300 });
+      const log = await AuditLog.open(db, { journal: journal(), drainIntervalMs: NEVER });
+      await log.record(readEntry(1));
+      const later = [log.record(readEntry(2)), log.record(readEntry(3))];
+      await log.flushed();
+      assert.equal(await count(db), 3, 'every entry recorded before flushed() is in the chain');
+      await Promise.all(later);
+      // close() moves what it holds as well (nothing is left for the next process).
+      const next = await AuditLog.open(db, { journal: journal(), drainIntervalMs: NEVER });
+      await next.record(readEntry(4));
+      const pending = next.record(readEntry(5));
+      await next.close();
+      await pending;
+      assert.equal(await count(db), 5);
+      await assertChainedOnce(db, 5);
+    } finally {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
 test('a flushed segment is filled with zeros ahead of its entries, and readers stop at them', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dxhub-prealloc-'));
   try {

@@ -119,6 +119,16 @@ export class AuditJournal {
     });
   }
 
+  /**
+   * Resolves when every append so far is in the file and flushed (or has failed): those that wait
+   * for a flush may still be in memory, where a reader of the file cannot see them.
+   */
+  synced(): Promise<void> {
+    if (this.waiting.length === 0) return Promise.resolve();
+    // An empty append: covered by the flush that follows every append before it.
+    return this.appendSynced([]).catch(() => undefined);
+  }
+
   /** Appends made so far (their sequence numbers). */
   private appended = 0;
   /** Lines of appends not written yet (they wait for the running flush or the flush timer). */
@@ -297,7 +307,8 @@ export class AuditJournal {
     } catch (err) {
       failed = err;
     }
-    this.current = undefined;
+    // A segment that failed to close is still the one written to (as before the pending text).
+    if (failed === undefined) this.current = undefined;
     // A flush still running settles nothing more (and its error, if any, is moot: see startFlush).
     for (const w of this.waiting.splice(0)) {
       if (failed === undefined) w.resolve();

@@ -333,8 +333,10 @@ export class AuditLog {
   /** Resolves when every entry given to {@link record} so far is in the chain (or has failed). */
   async flushed(): Promise<void> {
     while (this.flushing) await this.flushing;
-    // A journal batch is written on the next check phase.
+    // A journal batch is written on the next check phase; a synced journal may hold it in memory
+    // until its running flush ends.
     await new Promise((r) => setImmediate(r));
+    await this.journal?.synced();
     await this.drainJournal();
   }
 
