@@ -155,18 +155,22 @@ export class AuditJournal {
       return;
     }
     const upTo = this.appended;
-    if (this.pendingText !== '') {
-      const text = this.pendingText;
-      this.pendingText = '';
-      try {
-        this.write(text);
-      } catch (err) {
-        // Not written: none of these entries may count as recorded.
-        for (const w of this.waiting.splice(0)) w.reject(err);
-        return;
-      }
+    try {
+      this.writePending();
+    } catch (err) {
+      // Not written: none of these entries may count as recorded.
+      for (const w of this.waiting.splice(0)) w.reject(err);
+      return;
     }
     this.startFlush(upTo);
+  }
+
+  /** Writes the appends held in memory, in one write. */
+  private writePending(): void {
+    if (this.pendingText === '') return;
+    const text = this.pendingText;
+    this.pendingText = '';
+    this.write(text);
   }
 
   private startFlush(upTo: number): void {
@@ -298,11 +302,7 @@ export class AuditJournal {
     }
     let failed: unknown;
     try {
-      if (this.pendingText !== '') {
-        const text = this.pendingText;
-        this.pendingText = '';
-        this.write(text);
-      }
+      this.writePending();
       this.closeSegment();
     } catch (err) {
       failed = err;

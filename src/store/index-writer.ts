@@ -91,8 +91,7 @@ export class IndexWriter {
   ): Promise<void> {
     const { deletes, inserts } = this.take();
     for (const d of deletes) await tx.deleteMany(d.table, d.columns, d.types, d.rows);
-    if (last) await tx.insertAll([...extra, ...inserts, ...last.rows], { lockFirst: last.lockFirst });
-    else await tx.insertAll([...extra, ...inserts]);
+    await tx.insertAll([...extra, ...inserts, ...(last?.rows ?? [])], { lockFirst: last?.lockFirst });
   }
 
   /** Index rows queued for insertion (not deletion). */

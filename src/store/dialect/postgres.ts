@@ -155,10 +155,9 @@ interface PgConnection {
 class CopyFromStdin {
   readonly text: string;
   private readonly data: Buffer;
-  private readonly done: (err: Error | null, rows: number) => void;
-  private rows = 0;
+  private readonly done: (err: Error | null) => void;
   private finished = false;
-  constructor(text: string, data: Buffer, done: (err: Error | null, rows: number) => void) {
+  constructor(text: string, data: Buffer, done: (err: Error | null) => void) {
     this.text = text;
     this.data = data;
     this.done = done;
@@ -170,15 +169,13 @@ class CopyFromStdin {
     connection.sendCopyFromChunk(this.data);
     connection.endCopyFrom();
   }
-  handleCommandComplete(msg: { text?: string }): void {
-    this.rows = Number(/\d+$/.exec(msg.text ?? '')?.[0] ?? 0);
-  }
   handleReadyForQuery(): void {
     this.finish(null);
   }
   handleError(err: Error): void {
     this.finish(err);
   }
+  handleCommandComplete(): void {}
   handleRowDescription(): void {}
   handleDataRow(): void {}
   handleEmptyQuery(): void {}
@@ -187,7 +184,7 @@ class CopyFromStdin {
   private finish(err: Error | null): void {
     if (this.finished) return;
     this.finished = true;
-    this.done(err, this.rows);
+    this.done(err);
   }
 }
 
@@ -401,10 +398,10 @@ class PgTxExecutor extends PgExecutor {
       this.state.begun = true;
       await this.client.query('BEGIN');
     }
-    await new Promise<number>((resolve, reject) => {
+    await new Promise<void>((resolve, reject) => {
       this.client.query(
-        new CopyFromStdin(`COPY ${table} (${columns.join(',')}) FROM STDIN`, data, (err, n) =>
-          err ? reject(err) : resolve(n),
+        new CopyFromStdin(`COPY ${table} (${columns.join(',')}) FROM STDIN`, data, (err) =>
+          err ? reject(err) : resolve(),
         ) as unknown as pg.QueryConfig,
       );
     });
