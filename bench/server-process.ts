@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultHeaders } from './load.ts';
 
 const CLI = fileURLToPath(new URL('../src/cli/dxhub.ts', import.meta.url));
-const OPEN_SERVER = fileURLToPath(new URL('./open-server.ts', import.meta.url));
+const PAIRED_SERVER = fileURLToPath(new URL('./paired-server.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** A free loopback TCP port (the OS picks one; a race with other processes is unlikely). */
@@ -94,6 +94,11 @@ export interface ServerProcess {
   readonly mllpPort: number | undefined;
   /** The ASTM listener port when started with `{ astm: true }`. */
   readonly astmPort: number | undefined;
+  /**
+   * With `{ pairedOpen: true }`: the same process's second FHIR API, without authentication, access
+   * decisions and audit (bench/paired-server.ts).
+   */
+  readonly openUrl: string | undefined;
   /** Largest RSS seen by the 200 ms poller since {@link resetPeak}, and the kernel's VmHWM. */
   peakRss(): { polledBytes: number; hwmBytes: number | undefined };
   resetPeak(): void;
@@ -123,15 +128,16 @@ export async function startServer(
     readonly demo?: boolean;
     readonly env?: Readonly<Record<string, string>>;
     /**
-     * Without authentication, access decisions and audit (bench/open-server.ts): only for
-     * measuring what they cost. No token is sent to it.
+     * `dxhub serve`'s FHIR API and, in the same process, a second one without authentication,
+     * access decisions and audit ({@link ServerProcess.openUrl}; bench/paired-server.ts).
      */
-    readonly withoutAccessControl?: boolean;
+    readonly pairedOpen?: boolean;
   } = {},
 ): Promise<ServerProcess> {
   const port = await freePort();
   const mllpPort = opts.mllp ? await freePort() : undefined;
   const astmPort = opts.astm ? await freePort() : undefined;
+  const openPort = opts.pairedOpen ? await freePort() : undefined;
   // Own signing keys per server; no rate limit (the load generator is one principal).
   const keyDir = mkdtempSync(join(tmpdir(), 'dxhub-bench-keys-'));
   const env = {
@@ -142,23 +148,24 @@ export async function startServer(
     DXHUB_RATE_LIMIT_PER_MINUTE: '0',
     ...opts.env,
   };
-  const args = opts.withoutAccessControl
-    ? [OPEN_SERVER, '--port', String(port), '--host', '127.0.0.1', '--db', db]
-    : [
-        CLI,
-        'serve',
-        '--port',
-        String(port),
-        '--mllp-port',
-        String(mllpPort ?? 0),
-        '--astm-port',
-        String(astmPort ?? 0),
-        '--host',
-        '127.0.0.1',
-        '--db',
-        db,
-        ...(opts.demo ? ['--demo'] : []),
-      ];
+  const args =
+    openPort !== undefined
+      ? [PAIRED_SERVER, '--port', String(port), '--open-port', String(openPort), '--host', '127.0.0.1', '--db', db]
+      : [
+          CLI,
+          'serve',
+          '--port',
+          String(port),
+          '--mllp-port',
+          String(mllpPort ?? 0),
+          '--astm-port',
+          String(astmPort ?? 0),
+          '--host',
+          '127.0.0.1',
+          '--db',
+          db,
+          ...(opts.demo ? ['--demo'] : []),
+        ];
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...args], {
     cwd: ROOT,
     env,
@@ -200,8 +207,7 @@ export async function startServer(
   }
 
   // With an external issuer (DXHUB_OIDC_ISSUER) tokens come from it, not from `dxhub token`.
-  if (opts.withoutAccessControl) delete defaultHeaders.authorization;
-  else if (!opts.env?.DXHUB_OIDC_ISSUER) {
+  if (!opts.env?.DXHUB_OIDC_ISSUER) {
     defaultHeaders.authorization = bearer(['--user', 'bench-interface', '--role', 'integration', '--org', 'bench-org']);
   }
   let peak = 0;
@@ -215,6 +221,7 @@ export async function startServer(
     pid,
     mllpPort,
     astmPort,
+    openUrl: openPort === undefined ? undefined : `http://127.0.0.1:${openPort}`,
     peakRss: () => ({ polledBytes: peak, hwmBytes: procStatusBytes(pid, 'VmHWM') }),
     resetPeak: () => {
       peak = procStatusBytes(pid, 'VmRSS') ?? 0;

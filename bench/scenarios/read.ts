@@ -101,9 +101,12 @@ function readerFigures(
   ];
 }
 
-/** One kind of reader: which server, which requests, and what it measured so far. */
+/** One kind of reader: which API, which requests, and what it measured so far. */
 interface Reader {
-  readonly server: ServerProcess;
+  /** Base URL of the API it reads from. */
+  readonly url: string;
+  /** The server process (both APIs of a pass run in the same one). */
+  readonly pid: number;
   readonly next: () => NextRequest;
   readonly runs: LoadResult[];
   cpuMicros: number;
@@ -115,32 +118,31 @@ interface Reader {
   minorFaults: number;
 }
 
-/** One pass's readers, and the servers' start order. */
+/** One pass's readers. */
 interface Pass {
-  readonly openStartedFirst: boolean;
   readonly readers: Record<'open' | 'integration' | 'clinician', Reader>;
 }
 
 /**
  * `GET /fhir/Observation/<id>` over 16 connections, the ids rotating through a pre-loaded set
  * (20,000; 5,000 with `--quick`) so that consecutive reads hit different rows. Three readers:
- * - the same build without authentication, access decisions and audit (bench/open-server.ts);
- * - `dxhub serve` with a system account (integration): token check, SMART scopes and the durable
- *   audit entry of every read;
- * - `dxhub serve` with a clinician: also the treatment relation (§ 42 a) and blocks, for patients
+ * - the same build without authentication, access decisions and audit;
+ * - dxhub as `dxhub serve` builds it, with a system account (integration): token check, SMART
+ *   scopes and the durable audit entry of every read;
+ * - the same with a clinician: also the treatment relation (§ 42 a) and blocks, for patients
  *   admitted to the clinician's department.
- * Both servers run on the same database at once; the readers take turns in short bursts (5 rounds
- * of 2 s each, 3 of 1 s with `--quick`), each round starting with the next reader, after warm-up
- * rounds in the same pattern, so that a machine whose speed drifts over the run treats them alike.
+ * Both APIs run in one server process (bench/paired-server.ts), each with its own connection to
+ * the database; the readers take turns in short bursts (5 rounds of 2 s each, 3 of 1 s with
+ * `--quick`), each round starting with the next reader, after warm-up rounds in the same pattern.
  * The difference is what authorisation and audit cost (issue 3: ≤ 15 % of the read throughput).
- * The reads are timed once the servers' consumers have worked off the pre-load.
+ * The reads are timed once the server's consumers have worked off the pre-load.
  *
- * The whole comparison runs in several passes (3; 2 with `--quick`), each with a new pair of
- * server processes, started in alternating order. On the 2-vCPU machines this was built on, two
- * processes of the same build ran at rates up to 2× apart for as long as they lived (2026-12-02:
- * four `dxhub serve` side by side, order-sign bursts in turn: 2,824 / 2,909 / 2,808 / 1,584
- * evaluations/s), and a single pair put the read loss anywhere from 2 % to 28 %. The figures are
- * the sum of all passes' bursts; each pass's own loss is in the detail.
+ * One process rather than two (an open server beside `dxhub serve`, until session 30): on the
+ * 2-vCPU machines this was built on, two processes of the same build ran at rates up to 2× apart
+ * for as long as they lived (2026-12-02: four `dxhub serve` side by side, order-sign bursts in turn:
+ * 2,824 / 2,909 / 2,808 / 1,584 evaluations/s), and a single pair put the read loss anywhere from
+ * 2 % to 38 %. The comparison still runs in several passes (3; 2 with `--quick`), each in a new
+ * process; the figures are the sum of all passes' bursts, each pass's own loss is in the detail.
  */
 export async function readScenario(ctx: ScenarioContext): Promise<ScenarioResult> {
   const size = ctx.quick ? 5_000 : 20_000;
@@ -162,30 +164,17 @@ export async function readScenario(ctx: ScenarioContext): Promise<ScenarioResult
     const patients = loaded.patientIds;
     const passes: Pass[] = [];
     for (let p = 0; p < passCount; p++) {
-      const openStartedFirst = p % 2 === 0;
-      const startOpen = async () => {
-        const s = await startServer(db.url, ctx.serverNodeArgs, { withoutAccessControl: true });
-        running.push(s);
-        return s;
-      };
-      const startAudited = async () => {
-        const s = await startServer(db.url, ctx.serverNodeArgs);
-        running.push(s);
-        return s;
-      };
-      const first = openStartedFirst ? await startOpen() : await startAudited();
-      const second = openStartedFirst ? await startAudited() : await startOpen();
-      const [open, server] = openStartedFirst ? [first, second] : [second, first];
+      const server = await startServer(db.url, ctx.serverNodeArgs, { pairedOpen: true });
+      running.push(server);
+      const openUrl = server.openUrl!;
       const settled = await consumersCaughtUp(db.url);
-      ctx.log(
-        `  pass ${p + 1}/${passCount} (${openStartedFirst ? 'open' : 'audited'} server started first): consumers caught up after ${settled.toFixed(1)} s`,
-      );
+      ctx.log(`  pass ${p + 1}/${passCount}: consumers caught up after ${settled.toFixed(1)} s`);
       const integration = server.bearer(['--user', 'bench-interface', '--role', 'integration', '--org', 'bench-org']);
-      for (const [s, headers] of [
-        [open, {}],
-        [server, { authorization: integration }],
+      for (const [url, headers] of [
+        [openUrl, {}],
+        [server.url, { authorization: integration }],
       ] as const) {
-        const sample = await fetchJson<{ id: string }>(`${s.url}/fhir/Observation/${ids[0]}`, { headers });
+        const sample = await fetchJson<{ id: string }>(`${url}/fhir/Observation/${ids[0]}`, { headers });
         if (sample.id !== ids[0]) throw new Error(`read returned id ${sample.id}, expected ${ids[0]}`);
       }
       if (p === 0) {
@@ -196,8 +185,7 @@ export async function readScenario(ctx: ScenarioContext): Promise<ScenarioResult
       // Tokens go with each request (below), none by default: the open server must get none.
       delete defaultHeaders.authorization;
       passes.push({
-        openStartedFirst,
-        readers: await measurePass(ctx, db.url, audit, ids, open, server, integration, clinician),
+        readers: await measurePass(ctx, db.url, audit, ids, openUrl, server, integration, clinician),
       });
       await stopAll();
     }
@@ -208,7 +196,8 @@ export async function readScenario(ctx: ScenarioContext): Promise<ScenarioResult
       for (const x of rs)
         for (const [t, v] of Object.entries(x.threads)) threads[t] = (threads[t] ?? 0) + v / rs.length;
       return {
-        server: rs[0]!.server,
+        url: rs[0]!.url,
+        pid: rs[0]!.pid,
         next: rs[0]!.next,
         runs: rs.flatMap((x) => x.runs),
         cpuMicros: rs.reduce((a, x) => a + x.cpuMicros, 0),
@@ -224,7 +213,6 @@ export async function readScenario(ctx: ScenarioContext): Promise<ScenarioResult
     const byPass = passes.map((x) => {
       const po = combined(x.readers.open.runs);
       return {
-        openStartedFirst: x.openStartedFirst,
         openPerSecond: Math.round(po.perSecond),
         integrationLoss: Math.round(10 * cost(combined(x.readers.integration.runs), po)) / 10,
         clinicianLoss: Math.round(10 * cost(combined(x.readers.clinician.runs), po)) / 10,
@@ -303,7 +291,7 @@ async function measurePass(
   dbUrl: string,
   audit: Dialect,
   ids: readonly string[],
-  open: ServerProcess,
+  openUrl: string,
   server: ServerProcess,
   integration: string,
   clinician: string,
@@ -313,8 +301,9 @@ async function measurePass(
     let i = 0;
     return () => ({ path: `/fhir/Observation/${set[(i++ * 7919) % set.length]}`, headers });
   };
-  const reader = (on: ServerProcess, next: () => NextRequest): Reader => ({
-    server: on,
+  const reader = (url: string, next: () => NextRequest): Reader => ({
+    url,
+    pid: server.pid,
     next,
     runs: [],
     cpuMicros: 0,
@@ -323,9 +312,9 @@ async function measurePass(
     minorFaults: 0,
   });
   const readers = {
-    open: reader(open, rotating(ids, {})),
-    integration: reader(server, rotating(ids, { authorization: integration })),
-    clinician: reader(server, rotating(ids, { authorization: clinician })),
+    open: reader(openUrl, rotating(ids, {})),
+    integration: reader(server.url, rotating(ids, { authorization: integration })),
+    clinician: reader(server.url, rotating(ids, { authorization: clinician })),
   };
   const rounds = ctx.quick ? 3 : 5;
   const burst = seconds(ctx, 10) / rounds;
@@ -334,7 +323,7 @@ async function measurePass(
   // optimising compiler and major GCs busy for the first measured rounds).
   for (let k = 0; k < (ctx.quick ? 1 : 2); k++) {
     for (const r of Object.values(readers)) {
-      await runLoad({ baseUrl: r.server.url, connections: 16, seconds: warmupSeconds(ctx) * 2, next: r.next });
+      await runLoad({ baseUrl: r.url, connections: 16, seconds: warmupSeconds(ctx) * 2, next: r.next });
       await auditChainSettled(audit, dbUrl);
     }
   }
@@ -342,19 +331,19 @@ async function measurePass(
   for (let k = 0; k < rounds; k++) {
     // Each round starts with another reader, so none is always the first after a pause.
     for (const r of [...order.slice(k % order.length), ...order.slice(0, k % order.length)]) {
-      const cpu0 = processCpuMicros(r.server.pid);
-      const threads0 = threadCpuMicros(r.server.pid);
-      const faults0 = minorFaults(r.server.pid);
-      r.runs.push(await runLoad({ baseUrl: r.server.url, connections: 16, seconds: burst, next: r.next }));
+      const cpu0 = processCpuMicros(r.pid);
+      const threads0 = threadCpuMicros(r.pid);
+      const faults0 = minorFaults(r.pid);
+      r.runs.push(await runLoad({ baseUrl: r.url, connections: 16, seconds: burst, next: r.next }));
       // Audit entries are durable before each answer and chained shortly after, on another
       // thread: that work belongs to this reader (its CPU, and not the next reader's time).
       await auditChainSettled(audit, dbUrl);
-      const used = (processCpuMicros(r.server.pid) ?? Number.NaN) - (cpu0 ?? Number.NaN);
+      const used = (processCpuMicros(r.pid) ?? Number.NaN) - (cpu0 ?? Number.NaN);
       r.cpuMicros += used;
       const n = r.runs.at(-1)?.responses ?? Number.NaN;
       r.cpuPerRequest.push(Math.round(used / n));
-      r.minorFaults += (minorFaults(r.server.pid) - faults0) / n / rounds;
-      for (const [name, micros] of Object.entries(threadCpuMicros(r.server.pid))) {
+      r.minorFaults += (minorFaults(r.pid) - faults0) / n / rounds;
+      for (const [name, micros] of Object.entries(threadCpuMicros(r.pid))) {
         r.threads[name] = (r.threads[name] ?? 0) + (micros - (threads0[name] ?? 0)) / n / rounds;
       }
     }
