@@ -191,13 +191,11 @@ export async function buildApp(config: DxhubConfig, opts: BuildOptions = {}): Pr
 
   // Read audits go to a journal first (see AuditLog, AuditJournal): next to the main file on
   // SQLite; on PostgreSQL in DXHUB_AUDIT_JOURNAL, flushed to the disk before each answer.
-  // The benchmark's open API records nothing, so it moves nothing either: a second mover on the
-  // same journal would double the chain's commits, each of which costs every reader connection its
-  // page cache (MOVER_INTERVAL_MS), and charge that to the server it is measured against.
-  const journalDir =
-    opts.withoutAccessControl === 'benchmark' ? undefined : auditJournalOf(config.db, config.auditJournal);
+  // The benchmark's open API records nothing: no journal, no staging, so no mover thread either.
+  const unaudited = opts.withoutAccessControl === 'benchmark';
+  const journalDir = unaudited ? undefined : auditJournalOf(config.db, config.auditJournal);
   const audit = await AuditLog.open(repo.db, {
-    ...(opts.withoutAccessControl === 'benchmark' ? { staging: false } : {}),
+    staging: unaudited ? false : undefined,
     clock: repo.clock,
     journal: journalDir
       ? new AuditJournal(journalDir, {
@@ -212,7 +210,7 @@ export async function buildApp(config: DxhubConfig, opts: BuildOptions = {}): Pr
   if (config.demo) await seedDemo(repo);
   const access = new Access(repo, audit, auth.pseudonymKey);
   // No route answers without a verified principal unless its config says `public: true`.
-  if (opts.withoutAccessControl !== 'benchmark') requireAuthentication(app, auth, audit);
+  if (!unaudited) requireAuthentication(app, auth, audit);
   if (config.rateLimitPerMinute > 0) {
     app.addHook(
       'onRequest',
@@ -246,7 +244,7 @@ export async function buildApp(config: DxhubConfig, opts: BuildOptions = {}): Pr
   await app.register(fhirRoutes, {
     service,
     baseUrl: config.baseUrl,
-    guardOf: opts.withoutAccessControl === 'benchmark' ? () => undefined : (req) => access.guard(req),
+    guardOf: unaudited ? () => undefined : (req) => access.guard(req),
   });
   // HL7 v2: the durable inbox the MLLP listener feeds, and the processor mapping it to FHIR
   // (started by `dxhub serve`; tests run it directly).

@@ -12,12 +12,6 @@ import type {
   TableRows,
 } from './dialect.ts';
 
-/**
- * SQLite through Node's built-in `node:sqlite` (synchronous, in-process). One write connection
- * whose transactions are serialised by an async mutex, and one read connection that sees only
- * committed data (WAL mode), so that reads never wait for writers.
- */
-
 export class SqliteExecutor implements SqlExecutor {
   private readonly stmts = new Map<string, StatementSync>();
   private readonly db: DatabaseSync;
@@ -134,6 +128,11 @@ const BUSY_TIMEOUT_MS = 10_000;
 /** SQLITE_BUSY, with any of its extended codes (node:sqlite reports the extended code). */
 const isBusy = (err: unknown) => ((err as { errcode?: number }).errcode ?? 0) % 256 === 5;
 
+/**
+ * SQLite through Node's built-in `node:sqlite` (synchronous, in-process). One write connection
+ * whose transactions are serialised by an async mutex, and one read connection that sees only
+ * committed data (WAL mode), so that reads never wait for writers.
+ */
 class SqliteDialect implements Dialect {
   readonly caps: DialectCapabilities = {
     name: 'sqlite',
